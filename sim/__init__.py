@@ -1,0 +1,1 @@
+"""Monte Carlo simulators and their command lines (``python -m sim.<model>``)."""

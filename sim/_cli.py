@@ -1,0 +1,74 @@
+"""The flags and behaviour every ``python -m sim.<model>`` command shares.
+
+* ``--trials``, ``--seed``, ``--backend``, ``--json``, ``--plot FILE.png``.
+* Bad input exits with status 2 and one line on stderr, no traceback.
+* Progress is shown with rich only on a terminal and never with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from sim.backends import BACKENDS
+
+__all__ = ["ArgumentParser", "add_common_arguments", "fail", "progress_spinner", "progress_bar"]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_common_arguments(parser, trials):
+    """Add the shared flags to ``parser``; ``trials`` is the model's default."""
+    g = parser.add_argument_group("common")
+    g.add_argument("--trials", type=int, default=trials,
+                   help=f"Monte Carlo trials (default {trials})")
+    g.add_argument("--seed", type=int, default=0, help="root seed, >= 0 (default 0)")
+    g.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="numpy (reference), numba (fast CPU), cupy (GPU) or auto (default)")
+    g.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+    g.add_argument("--plot", metavar="FILE.png", help="write the model's figure to FILE.png")
+    return parser
+
+
+def fail(prog, exc):
+    """Print ``exc`` as one line on stderr and return exit status 2."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    print(f"{prog}: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _interactive(enabled):
+    return enabled and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress_spinner(enabled, text):
+    """A spinner on stderr while the block runs (terminal only)."""
+    if not _interactive(enabled):
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text):
+        yield
+
+
+@contextlib.contextmanager
+def progress_bar(enabled, text, total):
+    """A progress bar on stderr; yields a function to call once per finished item."""
+    if not _interactive(enabled):
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=None, transient=True) as prog:
+        task = prog.add_task(text, total=total)
+        yield lambda: prog.advance(task)

@@ -1,0 +1,128 @@
+"""Seeded random streams shared by every simulator.
+
+Two kinds of randomness are used:
+
+* **Host draws** (per-trial latent variables such as an item's success
+  probability) come from :class:`numpy.random.Generator` objects derived from one
+  integer seed with :class:`numpy.random.SeedSequence`, one child stream per
+  named purpose, so adding a purpose never shifts another purpose's numbers.
+* **Kernel draws** come from a counter-based generator: the random 64-bit word
+  number ``ctr`` of a stream with key ``key`` is ``splitmix64(key, ctr)``, the
+  SplitMix64 output function (Steele, Lea and Flood, OOPSLA 2014) applied to a
+  Weyl sequence. A word depends only on ``(key, ctr)``, never on the order in
+  which words are drawn, so the Numba kernel (scalar code, many threads) and the
+  array kernel for CuPy (whole arrays at once) produce bit-identical results.
+
+:func:`splitmix64` and :func:`bernoulli_step` are written once, in operations
+that mean the same on Python integers wrapped as ``numpy.uint64``, on NumPy and
+CuPy ``uint64`` arrays and inside Numba-compiled code.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+__all__ = [
+    "GOLDEN",
+    "splitmix64",
+    "bernoulli_step",
+    "prob_to_fixed",
+    "stream_key",
+    "generator",
+]
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+
+
+def splitmix64(key, ctr):
+    """Random 64-bit word number ``ctr`` of the stream ``key``.
+
+    Parameters
+    ----------
+    key, ctr : numpy.uint64 or uint64 array
+        Stream key and word counter; arithmetic wraps modulo 2**64.
+
+    Returns
+    -------
+    numpy.uint64 or uint64 array
+        ``mix(key + ctr * 0x9E3779B97F4A7C15)`` with the SplitMix64 finaliser.
+    """
+    z = key + ctr * GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def bernoulli_step(res, und, plane, r):
+    """One step of the bit-sliced lazy comparison ``U < p`` for 64 lanes.
+
+    Each of the 64 bit lanes of a word holds one Bernoulli trial. A lane's
+    uniform ``U`` is revealed one binary digit per step (a bit of the random
+    word ``r``) and compared with the matching binary digit of its probability
+    (the bit of ``plane``), most significant digit first. The lane is decided
+    at the first digit where the two differ: ``U < p`` exactly when the digit of
+    ``p`` is 1 and that of ``U`` is 0. Each step decides half of the open lanes
+    on average, so a whole word needs about log2(64) + 1.3 = 7.3 random words,
+    and the outcome is exact to the 64 binary digits of ``p``.
+
+    Parameters
+    ----------
+    res : uint64
+        Lanes decided true so far.
+    und : uint64
+        Lanes still undecided (all ones before the first step).
+    plane : uint64
+        Bit ``k`` (MSB first) of each lane's probability, one bit per lane.
+    r : uint64
+        A fresh random word.
+
+    Returns
+    -------
+    res, und : uint64
+        Updated words; the draw is complete when ``und == 0``.
+    """
+    res = res | (und & plane & ~r)
+    und = und & ~(plane ^ r)
+    return res, und
+
+
+def prob_to_fixed(p):
+    """Probabilities as 64-bit fixed point numbers ``floor(p * 2**64)``.
+
+    ``p = 1`` maps to ``2**64 - 1`` (an error of ``2**-64``); values outside
+    ``[0, 1]`` are an error.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if np.any(~np.isfinite(p)) or np.any(p < 0.0) or np.any(p > 1.0):
+        raise ValueError("probabilities must be in [0, 1]")
+    scaled = np.ldexp(p, 64)
+    # The largest double below 2**64; its uint64 value keeps every bit of p < 1.
+    top = np.float64(18446744073709549568.0)
+    out = np.minimum(scaled, top).astype(np.uint64)
+    out = np.where(p >= 1.0, np.uint64(0xFFFFFFFFFFFFFFFF), out)
+    return out
+
+
+def _purpose_id(purpose):
+    if isinstance(purpose, str):
+        return zlib.crc32(purpose.encode())
+    return int(purpose)
+
+
+def stream_key(seed, purpose):
+    """The 64-bit key of the counter-based stream ``purpose`` under ``seed``."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(_purpose_id(purpose),))
+    return np.uint64(ss.generate_state(1, dtype=np.uint64)[0])
+
+
+def generator(seed, purpose):
+    """A :class:`numpy.random.Generator` for host draws of ``purpose`` under ``seed``."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(_purpose_id(purpose),))
+    return np.random.Generator(np.random.PCG64(ss))

@@ -1,0 +1,122 @@
+"""The command line ``python -m sim.phase``."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sim import phase as sp
+from theory import phase as th
+
+
+def run_json(capsys, *argv):
+    assert sp.main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_has_documented_keys(capsys):
+    out = run_json(capsys, "--rho", "0.3", "--trials", "4000", "--backend", "numba")
+    for key in ("alpha", "s", "regime", "gamma_c", "rho_c", "p_star", "mixing_depth",
+                "params", "levels"):
+        assert key in out
+    assert out["regime"] in ("amplifying", "washout", "critical")
+    assert out["params"]["rho"] == 0.3 and out["params"]["b"] == 3
+    assert out["params"]["gamma"] == 0.9 and out["params"]["depth"] == 8
+    levels = out["levels"]
+    assert [lv["level"] for lv in levels] == list(range(9))
+    assert levels[0]["p_theory"] == pytest.approx(0.6)
+    for lv in levels:
+        assert set(lv) == {"level", "p_theory", "p_sim", "ci_low", "ci_high"}
+        assert lv["ci_low"] <= lv["p_sim"] <= lv["ci_high"]
+    # the numbers are those of the theory module
+    assert out["alpha"] == pytest.approx(0.9 * (0.3 + 0.7 * 1.5))
+    assert out["gamma_c"] == pytest.approx(1 / (0.3 + 0.7 * 1.5))
+    assert out["p_star"] == pytest.approx((1 + th.fixed_point(3, 0.3, 0.9)) / 2)
+
+
+def test_washout_regime_reported(capsys):
+    out = run_json(capsys, "--rho", "0.5", "--gamma", "0.6", "--trials", "2000",
+                   "--depth", "4", "--backend", "numba")
+    assert out["regime"] == "washout"
+    assert out["mixing_depth"] is None
+    assert out["p_star"] == pytest.approx(0.5)
+
+
+def test_item_model_reports_rho_free_threshold(capsys):
+    out = run_json(capsys, "--rho", "0.5", "--gamma", "0.75", "--correlation", "item",
+                   "--trials", "2000", "--depth", "4", "--backend", "numba")
+    # herding would wash out here (alpha_rho = 0.9375) but the item model amplifies (alpha_0 = 1.125)
+    assert out["alpha"] == pytest.approx(0.9375)
+    assert out["regime"] == "amplifying"
+    assert out["gamma_c"] == pytest.approx(2 / 3)
+    assert out["params"]["correlation"] == "item"
+
+
+def test_budget_analysis(capsys):
+    out = run_json(capsys, "--rho", "0.1", "--gamma", "1.0", "--trials", "2000", "--depth", "3",
+                   "--beta", "0.2", "--budget", "1e6", "--msg-tokens", "100",
+                   "--context", "8000", "--backend", "numba")
+    bud = out["budget"]
+    s = out["s"]
+    assert bud["synergy"] is (s > 0.2)
+    c0 = 2 * 100 * 3 / 2
+    assert bud["c0"] == pytest.approx(c0)
+    assert bud["x_star"] == pytest.approx(0.2 / (s - 0.2) * c0)
+
+
+def test_human_report(capsys):
+    assert sp.main(["--rho", "0.3", "--trials", "2000", "--depth", "3", "--backend", "numba"]) == 0
+    out = capsys.readouterr().out
+    for word in ("alpha_rho", "regime", "gamma_c", "p*", "mixing depth", "accuracy by level"):
+        assert word in out
+
+
+def test_plot_writes_png(tmp_path, capsys):
+    path = tmp_path / "phase.png"
+    assert sp.main(["--depth", "3", "--trials", "500", "--plot", str(path), "--plot-grid", "4",
+                    "--plot-trials", "256", "--backend", "numba"]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+BAD = [
+    (["--rho", "1.0"], "rho must be in [0, 1)"),
+    (["--rho", "-0.1"], "rho must be in [0, 1)"),
+    (["--b", "4"], "b must be an odd integer >= 3"),
+    (["--b", "1"], "b must be an odd integer >= 3"),
+    (["--gamma", "0"], "gamma must be in (0, 1]"),
+    (["--gamma", "1.5"], "gamma must be in (0, 1]"),
+    (["--p0", "1.2"], "p0 must be in [0, 1]"),
+    (["--depth", "-1"], "depth must be an integer in"),
+    (["--trials", "0"], "trials must be an integer in"),
+    (["--beta", "0.3", "--budget", "-5"], "budget must be in (0, inf]"),
+    (["--beta", "-0.3", "--budget", "5"], "beta must be in (0, inf]"),
+    (["--beta", "0.3"], "needs both --beta and --budget"),
+    (["--backend", "gpu9"], "invalid choice"),
+    (["--b", "three"], "invalid int value"),
+]
+
+
+def exit_status(argv):
+    """main()'s return value, or the status of the SystemExit argparse raises."""
+    try:
+        return sp.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2_with_one_line(argv, message, capsys):
+    status = exit_status(argv)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1, err
+    assert message in err
+
+
+def test_module_entry_point_bad_input_has_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "sim.phase", "--rho", "1.5"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "python -m sim.phase: error: rho must be in [0, 1), got 1.5"
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,103 @@
+"""Parameter checks shared by every model.
+
+Each check raises :class:`ValueError` (or :class:`TypeError` for a value of the
+wrong kind) with one line that names the parameter, the value received and the
+allowed range, e.g. ``rho must be in [0, 1), got 1.5``. Command lines print that
+line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = [
+    "check_real",
+    "check_int",
+    "check_odd_int",
+    "check_choice",
+    "check_bool",
+]
+
+
+def _fmt_interval(lo, hi, lo_open, hi_open):
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    lo_s = "-inf" if lo is None else f"{lo:g}"
+    hi_s = "inf" if hi is None else f"{hi:g}"
+    return f"{left}{lo_s}, {hi_s}{right}"
+
+
+def check_real(name, value, lo=None, hi=None, *, lo_open=False, hi_open=False):
+    """Return ``value`` as a float after checking it lies in the given interval.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message.
+    value : object
+        The value to check. Booleans and non-numbers are rejected.
+    lo, hi : float or None
+        Interval ends; ``None`` means unbounded.
+    lo_open, hi_open : bool
+        Whether the ends are excluded.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is NaN or outside the interval.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    x = float(value)
+    interval = _fmt_interval(lo, hi, lo_open, hi_open)
+    if math.isnan(x):
+        raise ValueError(f"{name} must be in {interval}, got nan")
+    below = lo is not None and (x < lo or (lo_open and x == lo))
+    above = hi is not None and (x > hi or (hi_open and x == hi))
+    if below or above:
+        raise ValueError(f"{name} must be in {interval}, got {value:g}")
+    return x
+
+
+def check_int(name, value, lo=None, hi=None):
+    """Return ``value`` as an int after checking ``lo <= value <= hi``.
+
+    Integral floats (``3.0``) are rejected: a count must be given as an integer.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        lo_s = "-inf" if lo is None else str(lo)
+        hi_s = "inf" if hi is None else str(hi)
+        raise ValueError(f"{name} must be an integer in [{lo_s}, {hi_s}], got {v}")
+    return v
+
+
+def check_odd_int(name, value, lo=3, hi=None):
+    """Return ``value`` as an int after checking it is odd and ``>= lo``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an odd integer >= {lo}, got {value!r}")
+    v = int(value)
+    if v < lo or v % 2 == 0 or (hi is not None and v > hi):
+        upper = "" if hi is None else f" and <= {hi}"
+        raise ValueError(f"{name} must be an odd integer >= {lo}{upper}, got {v}")
+    return v
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` after checking it is one of ``choices``."""
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Return ``value`` after checking it is a bool."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Checks of the theories against recorded runs of real models."""
