@@ -60,7 +60,7 @@ except metadata.PackageNotFoundError:  # running from a source tree
 
 #: Words (of 64 trials) that the Numba kernel advances in lockstep; the
 #: compiler turns the per-word loops into SIMD instructions.
-LOCKSTEP_WORDS = 16
+LOCKSTEP_WORDS = 32
 
 # Counter layout of the kernel stream: word w, node n, purpose p, digit k
 #   ctr = ((w * n_nodes + n) * 4 + p) * 64 + k.

@@ -116,8 +116,11 @@ MIDPOINT_NODES = 20_000
 #: Largest Gauss-Jacobi rule built (cost grows as n^2; n = 4096 takes ~1 s).
 JACOBI_MAX_NODES = 4096
 #: Above this Beta parameter the algebraic weights of QUADPACK's QAWS
-#: under/overflow; the density is then evaluated in log space instead.
-_ALG_MAX_PARAM = 300.0
+#: under/overflow; the integral is then taken in the quantile domain.
+_ALG_MAX_PARAM = 100.0
+#: Latent correlations below this are treated as a point mass (independent
+#: agents); the neglected term is about rho (1 - mu0^2) |d^2 E/d mu0^2| / 2.
+RHO_POINT_MASS = 1e-10
 _QUAD_OPTS = {"epsabs": 1e-13, "epsrel": 1e-11, "limit": 200}
 
 
@@ -130,7 +133,7 @@ def _real(name, value, lo=None, hi=None, *, lo_open=False, hi_open=False):
     """Check a real scalar or every element of an array; return a float ndarray."""
     raw = np.asarray(value)
     if raw.dtype.kind not in "iuf":
-        if raw.dtype.kind == "b" or raw.dtype.kind in "SU" or raw.size == 0:
+        if raw.dtype.kind in "bcSU" or raw.size == 0:
             check_real(name, raw.flat[0].item() if raw.size else value)
         try:
             raw = raw.astype(float)
@@ -214,7 +217,10 @@ def _f(x, b):
         for cj in co[1:]:
             acc = acc * x2 + cj
         return x * acc
-    return np.sign(x) * special.betainc(0.5, 0.5 * (b + 1), x * x)
+    # Below |x| = 1e-100 the cubic term is under 1e-200 relative, and x*x would
+    # lose precision as a subnormal: use the linear term.
+    tiny = np.abs(x) < 1e-100
+    return np.where(tiny, _fprime0(b) * x, np.sign(x) * special.betainc(0.5, 0.5 * (b + 1), x * x))
 
 
 def _fprime(x, b):
@@ -255,10 +261,14 @@ def _scalar_map(b, rho, gamma):
 
         return g
     half = 0.5 * (b + 1)
+    slope = _fprime0(b)
 
     def g(mu):
         x = gamma * mu
-        fx = math.copysign(float(special.betainc(0.5, half, x * x)), x) if x else 0.0
+        if abs(x) < 1e-100:
+            fx = slope * x
+        else:
+            fx = math.copysign(float(special.betainc(0.5, half, x * x)), x)
         return rho * x + (1.0 - rho) * fx
 
     return g
@@ -304,18 +314,37 @@ def _fixed_point_scalar(b, rho, gamma):
         return 0.0
     if gamma == 1.0:
         return 1.0  # g(1) = 1 exactly when gamma = 1
-    g = _scalar_map(b, rho, gamma)
+    k = (b - 1) // 2
+    slope = _fprime0(b)
+    higher = _poly_coeffs(b)[:-1]  # c_k .. c_1 of f_b(x) = x sum_j c_j x^(2j)
+    excess = alpha - 1.0
+    scale = (1.0 - rho) * gamma
 
-    def h(m):
-        return g(m) - m
+    def phi(m):
+        # (g(m) - m) / m = (alpha - 1) + (1 - rho) gamma [f_b(x)/x - f_b'(0)], x = gamma m,
+        # with the bracket summed without its constant term, so that the root stays
+        # accurate to rounding even when alpha - 1 is tiny.
+        x = gamma * m
+        y = x * x
+        if b <= _POLY_MAX_B or k * y < 0.25:  # series terms decrease: no cancellation
+            acc = 0.0
+            for cj in higher:
+                acc = acc * y + cj
+            series = acc * y
+        else:
+            series = float(special.betainc(0.5, 0.5 * (b + 1), y)) / x - slope
+        return excess + scale * series
 
-    # (1 - u^2)^k >= 1 - k u^2 gives g(mu) >= alpha mu - K mu^3, so h > 0 on
-    # (0, sqrt((alpha - 1)/K)); h is concave with h(1) < 0 when gamma < 1.
-    estimate = math.sqrt((alpha - 1.0) / _cubic(b, rho, gamma))
+    if phi(1.0) >= 0.0:
+        # 1 - g(1) is below rounding: mu* equals g(1) to machine precision
+        return min(1.0, float(_scalar_map(b, rho, gamma)(1.0)))
+    # (1 - u^2)^k >= 1 - k u^2 gives g(mu) >= alpha mu - K mu^3, so phi > 0 on
+    # (0, sqrt((alpha - 1)/K)); phi is decreasing on (0, 1] and phi(1) < 0.
+    estimate = math.sqrt(excess / _cubic(b, rho, gamma))
     lo = 0.5 * min(1.0, estimate)
-    if not h(lo) > 0.0:  # alpha - 1 below rounding: the cubic estimate is exact to it
+    if not phi(lo) > 0.0:  # cannot happen in exact arithmetic; keep the cubic estimate
         return min(1.0, estimate)
-    return optimize.brentq(h, lo, 1.0, xtol=1e-16, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return optimize.brentq(phi, lo, 1.0, xtol=1e-16, rtol=4 * np.finfo(float).eps, maxiter=500)
 
 
 def _vectorize(func, *arrays):
@@ -450,8 +479,9 @@ def f_b_prime(mu, b):
 
 
 def f_b_prime0(b):
-    """Slope of the majority map at zero, ``b C(b-1, (b-1)/2) / 2^(b-1)`` (Thm 4).
+    """Slope of the majority map at zero, ``b C(b-1, (b-1)/2) / 2^(b-1)``.
 
+    The paper's closed form (spec 2.1); it enters the gain of Thm 4.
     Computed from the exact rational. ``f_b'(0) ~ sqrt(2 b / pi)`` for large
     ``b`` (derived for this project).
 
@@ -1366,7 +1396,8 @@ def clipped_predictor(mu0, b, rho, gamma, depth):
     depth = check_int("depth", depth, 0)
     alpha = _alpha(b, rho, gamma)
     levels = np.arange(depth + 1).reshape((-1,) + (1,) * mu0.ndim)
-    linear = alpha**levels * np.abs(mu0)
+    with np.errstate(over="ignore"):  # alpha^L may overflow; the clip then binds
+        linear = alpha**levels * np.abs(mu0)
     if alpha > 1.0:
         linear = np.minimum(linear, _fixed_point_scalar(b, rho, gamma))
     return np.sign(mu0) * linear
@@ -1856,9 +1887,10 @@ def _beta_quad(F, a, c):
 
     QUADPACK's algebraic weights (``weight='alg'``) carry the endpoint
     singularities p^(a-1) on [0, 1/2] and (1 - p)^(c-1) on [1/2, 1]. For very
-    concentrated laws (``max(a, c) > 300``) those weights under/overflow; the
-    density is then evaluated in log space with plain adaptive quadrature and
-    break points at the mean.
+    concentrated laws (``max(a, c) > 100``, e.g. ``rho < 0.005``) those weights
+    under/overflow, and the expectation is computed instead as
+    ``int_0^1 F(2 Q(u) - 1) du`` with the Beta quantile ``Q`` (adaptive
+    quadrature split at ``u = I_{1/2}(a, c)``).
     """
     if max(a, c) <= _ALG_MAX_PARAM:
         log_b = special.betaln(a, c)
@@ -1873,27 +1905,32 @@ def _beta_quad(F, a, c):
         return _quad_checked(left, 0.0, 0.5, weight="alg", wvar=(am1, 0.0)) + _quad_checked(
             right, 0.5, 1.0, weight="alg", wvar=(0.0, cm1)
         )
-    log_b = special.betaln(a, c)
-    am1, cm1 = a - 1.0, c - 1.0
-    mean = a / (a + c)
-    sd = math.sqrt(a * c / ((a + c) ** 2 * (a + c + 1.0)))
+    # Concentrated law: integrate in the quantile domain u = I_p(a, c), where
+    # the integrand F(2 Q(u) - 1) is bounded, splitting where p = 1/2.
+    u_half = float(special.betainc(a, c, 0.5))
 
-    def dens(p):
-        if p <= 0.0 or p >= 1.0:
-            return 0.0
-        return F(2.0 * p - 1.0) * math.exp(am1 * math.log(p) + cm1 * math.log1p(-p) - log_b)
+    def in_quantile(u):
+        return F(2.0 * float(special.betaincinv(a, c, u)) - 1.0)
 
     total = 0.0
-    for lo, hi in ((0.0, 0.5), (0.5, 1.0)):
-        pts = [q for q in (mean - 8 * sd, mean, mean + 8 * sd) if lo < q < hi]
-        total += _quad_checked(dens, lo, hi, points=pts or None)
+    for lo, hi in ((0.0, u_half), (u_half, 1.0)):
+        if hi > lo:
+            total += _quad_checked(in_quantile, lo, hi)
     return total
 
 
 @lru_cache(maxsize=64)
 def _jacobi_rule(n, a, c):
-    x, w = special.roots_jacobi(n, c - 1.0, a - 1.0)
-    return x, w / w.sum()
+    with np.errstate(all="ignore"):
+        x, w = special.roots_jacobi(n, c - 1.0, a - 1.0)
+        w = w / w.sum()
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
+        rho = 1.0 / (a + c + 1.0)
+        raise ValueError(
+            f"rho must be >= 1/1025 for method='jacobi' (the Gauss-Jacobi weights overflow), "
+            f"got {rho:g}; use method='quad'"
+        )
+    return x, w
 
 
 def _midpoint_nodes(a, c, n=MIDPOINT_NODES):
@@ -1903,7 +1940,7 @@ def _midpoint_nodes(a, c, n=MIDPOINT_NODES):
 
 def _item_levels_scalar(b, depth, rho, gamma, mu0, rho_node, method, levels):
     """E[g^l(2p - 1)] for l in ``levels`` (sorted), p ~ Beta(mu0, rho)."""
-    if rho == 0.0 or abs(mu0) == 1.0:  # point mass: the independent recursion
+    if rho < RHO_POINT_MASS or abs(mu0) == 1.0:  # point mass: the independent recursion
         path = _iterate(mu0, b, rho_node, gamma, depth)
         return [float(path[lvl]) for lvl in levels]
     a, c = _beta_ac(mu0, rho)
@@ -1959,7 +1996,9 @@ def level_biases(correlation, b, depth, rho, gamma, mu0, rho_node=0.0, root_chan
       ``p_item ~ Beta(a, c)`` per item shared by all leaves, with
       ``(a, c) = beta_params(mu0, rho)``;
       ``E[mu_l] = int g^l(2p - 1) Beta(p; a, c) dp``. ``rho = 0`` or
-      ``|mu0| = 1`` is a point mass and gives ``g^l(mu0)``.
+      ``|mu0| = 1`` is a point mass and gives ``g^l(mu0)``; so is
+      ``rho < RHO_POINT_MASS`` (1e-10), below which the Beta law is narrower
+      than the quadrature can resolve.
     * ``"shock"`` / ``"global_shock"`` (ablation A8, derived for this project,
       spec 5.3): ``E[mu_l] = rho mu0 g^l(1) + (1 - rho) g^l(mu0)``.
 
@@ -1991,7 +2030,8 @@ def level_biases(correlation, b, depth, rho, gamma, mu0, rho_node=0.0, root_chan
         Quadrature of the ``"item"`` integral (spec 5.2): ``"quad"`` splits at
         ``p = 1/2`` and uses QUADPACK's algebraic endpoint weights;
         ``"jacobi"`` is Gauss-Jacobi in ``x = 2p - 1``, exact with
-        ``(b^L + 1)/2`` nodes (small ``L`` only); ``"midpoint"`` is the
+        ``(b^L + 1)/2`` nodes (raises ValueError beyond ``JACOBI_MAX_NODES``
+        nodes or for ``rho < 1/1025``); ``"midpoint"`` is the
         inverse-CDF midpoint rule with ``MIDPOINT_NODES`` nodes (about 1e-4).
         Ignored by the other models.
 
@@ -2118,7 +2158,7 @@ def star_bias(correlation, N, rho, gamma, mu0):
         return _out(rho * mu0 * _f(gamma, N) + (1.0 - rho) * _f(gamma * mu0, N))
 
     def item(r, g, m):
-        if r == 0.0 or abs(m) == 1.0:
+        if r < RHO_POINT_MASS or abs(m) == 1.0:
             return float(_f(g * m, N))
         a, c = _beta_ac(m, r)
         return _beta_quad(_scalar_map(N, 0.0, g), a, c)
