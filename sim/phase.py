@@ -203,19 +203,22 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _mix = njit(inline="always")(_rng.splitmix64)
+_weyl = njit(inline="always")(_rng.weyl)
+_finalize = njit(inline="always")(_rng.finalize)
 _step = njit(inline="always")(_rng.bernoulli_step)
 
 
 @njit(inline="always")
-def _bern_planes(planes, key, ctr0, stride, res, und):
+def _bern_planes(planes, key, ctr0, stride, res, und, zb):
     for v in range(_V):
         res[v] = _ZERO
         und[v] = _ALL
+        zb[v] = _weyl(key, ctr0 + uint64(v) * stride)
     for k in range(64):
-        kk = uint64(k)
+        kg = uint64(k) * _rng.GOLDEN
         open_ = _ZERO
         for v in range(_V):
-            r = _mix(key, ctr0 + uint64(v) * stride + kk)
+            r = _finalize(zb[v] + kg)
             rv, uv = _step(res[v], und[v], planes[k, v], r)
             res[v] = rv
             und[v] = uv
@@ -225,16 +228,17 @@ def _bern_planes(planes, key, ctr0, stride, res, und):
 
 
 @njit(inline="always")
-def _bern_const(P, key, ctr0, stride, res, und):
+def _bern_const(P, key, ctr0, stride, res, und, zb):
     for v in range(_V):
         res[v] = _ZERO
         und[v] = _ALL
+        zb[v] = _weyl(key, ctr0 + uint64(v) * stride)
     for k in range(64):
-        kk = uint64(k)
+        kg = uint64(k) * _rng.GOLDEN
         plane = _ZERO - ((P >> uint64(63 - k)) & _ONE)
         open_ = _ZERO
         for v in range(_V):
-            r = _mix(key, ctr0 + uint64(v) * stride + kk)
+            r = _finalize(zb[v] + kg)
             rv, uv = _step(res[v], und[v], plane, r)
             res[v] = rv
             und[v] = uv
@@ -311,6 +315,7 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
         planes_recv = np.empty((64, _V), np.uint64)
         res = np.empty(_V, np.uint64)
         und = np.empty(_V, np.uint64)
+        zb = np.empty(_V, np.uint64)
         hw = np.empty(_V, np.uint64)
         fw = np.empty(_V, np.uint64)
         ow = np.empty(_V, np.uint64)
@@ -319,10 +324,10 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
         _fill_planes(P_recv, g, planes_recv)
         base = uint64(g) * uint64(_V) * stride
         # leaf 0: own vote, recorded as level 0, then its channel
-        _bern_planes(planes_out, key, base + uint64(128), stride, ow, und)
+        _bern_planes(planes_out, key, base + uint64(128), stride, ow, und, zb)
         if depth == 0:
             if root_channel and use_eps:
-                _bern_const(P_eps, key, base + uint64(192), stride, fw, und)
+                _bern_const(P_eps, key, base + uint64(192), stride, fw, und, zb)
                 for v in range(_V):
                     ow[v] ^= fw[v]
             for v in range(_V):
@@ -331,7 +336,7 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
         for v in range(_V):
             levels[g * _V + v, 0] = ow[v]
         if use_eps:
-            _bern_const(P_eps, key, base + uint64(192), stride, fw, und)
+            _bern_const(P_eps, key, base + uint64(192), stride, fw, und, zb)
             for v in range(_V):
                 buf[0, 0, v] = ow[v] ^ fw[v]
         else:
@@ -339,7 +344,7 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
                 buf[0, 0, v] = ow[v]
         for i in range(n_leaves):
             if i > 0:
-                _bern_planes(planes_recv, key, base + uint64(i) * uint64(256), stride, res, und)
+                _bern_planes(planes_recv, key, base + uint64(i) * uint64(256), stride, res, und, zb)
                 slot = i % b
                 for v in range(_V):
                     buf[0, slot, v] = res[v]
@@ -350,13 +355,13 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
                 ctr = base + uint64(off[lev + 1] + j) * uint64(256)
                 _majority(buf, lev, b, nbits, thr, ow, cnt)
                 if use_rho:
-                    _bern_const(P_rho, key, ctr, stride, hw, und)
+                    _bern_const(P_rho, key, ctr, stride, hw, und, zb)
                     for v in range(_V):
                         ow[v] = (hw[v] & buf[lev, 0, v]) | (~hw[v] & ow[v])
                 top = lev + 1 == depth
                 if top:
                     if root_channel and use_eps:
-                        _bern_const(P_eps, key, ctr + uint64(64), stride, fw, und)
+                        _bern_const(P_eps, key, ctr + uint64(64), stride, fw, und, zb)
                         for v in range(_V):
                             ow[v] ^= fw[v]
                     for v in range(_V):
@@ -366,7 +371,7 @@ def _tree_kernel(P_out, P_recv, b, depth, P_rho, P_eps, use_rho, use_eps, root_c
                         for v in range(_V):
                             levels[g * _V + v, lev + 1] = ow[v]
                     if use_eps:
-                        _bern_const(P_eps, key, ctr + uint64(64), stride, fw, und)
+                        _bern_const(P_eps, key, ctr + uint64(64), stride, fw, und, zb)
                         for v in range(_V):
                             ow[v] ^= fw[v]
                     slot = j % b

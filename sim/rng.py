@@ -26,6 +26,8 @@ import numpy as np
 
 __all__ = [
     "GOLDEN",
+    "weyl",
+    "finalize",
     "splitmix64",
     "bernoulli_step",
     "prob_to_fixed",
@@ -41,6 +43,22 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 
 
+def weyl(key, ctr):
+    """Position ``ctr`` of the Weyl sequence of stream ``key``: ``key + ctr * 0x9E3779B97F4A7C15``.
+
+    ``weyl(key, c + k) == weyl(key, c) + k * GOLDEN`` (mod 2**64), which lets a
+    kernel compute the base once and step it by ``GOLDEN``.
+    """
+    return key + ctr * GOLDEN
+
+
+def finalize(z):
+    """The SplitMix64 output function (a bijection of 64-bit words)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
 def splitmix64(key, ctr):
     """Random 64-bit word number ``ctr`` of the stream ``key``.
 
@@ -52,12 +70,9 @@ def splitmix64(key, ctr):
     Returns
     -------
     numpy.uint64 or uint64 array
-        ``mix(key + ctr * 0x9E3779B97F4A7C15)`` with the SplitMix64 finaliser.
+        ``finalize(weyl(key, ctr))``: SplitMix64 of the stream's Weyl sequence.
     """
-    z = key + ctr * GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    return finalize(weyl(key, ctr))
 
 
 def bernoulli_step(res, und, plane, r):
