@@ -443,7 +443,23 @@ def unpack_levels(words, trials):
     return bits[:, :trials].astype(bool)
 
 
-def tree_levels(params, trials, seed=0, backend="auto"):
+#: Largest simulation :func:`tree_levels` accepts by default, in leaf-votes
+#: (trees times leaves): about three minutes of the Numba kernel on 2 cores.
+MAX_LEAF_VOTES = 10**12
+
+
+def _check_size(params, trials, backend, max_leaf_votes):
+    n_leaves = params.b ** params.depth
+    votes = trials * n_leaves
+    if votes > max_leaf_votes:
+        raise ValueError(f"trials * b**depth must be <= {max_leaf_votes:.0e} leaf-votes, got "
+                         f"{votes:.2e}; lower trials or depth")
+    if backend == "numpy" and n_leaves > 1 << 26:
+        raise ValueError(f"b**depth must be <= {1 << 26} leaves for the numpy backend, got "
+                         f"{n_leaves}; use numba")
+
+
+def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_VOTES):
     """Correctness of the first node of every level, trial by trial.
 
     Parameters
@@ -455,6 +471,8 @@ def tree_levels(params, trials, seed=0, backend="auto"):
         Root seed; the same seed gives the same numbers on the same backend,
         and ``numba`` and ``cupy`` give identical numbers.
     backend : {"auto", "numpy", "numba", "cupy"}
+    max_leaf_votes : int
+        Refuse (ValueError) simulations larger than this many leaf-votes.
 
     Returns
     -------
@@ -466,6 +484,7 @@ def tree_levels(params, trials, seed=0, backend="auto"):
     trials = check_int("trials", trials, 1)
     seed = check_int("seed", seed, 0)
     name = resolve_backend(backend)
+    _check_size(params, trials, name, max_leaf_votes)
     if name == "numpy":
         return _tree_numpy(params, trials, seed)[0]
     if name == "numba":

@@ -94,6 +94,8 @@ BAD = [
     (["--beta", "0.3"], "needs both --beta and --budget"),
     (["--backend", "gpu9"], "invalid choice"),
     (["--b", "three"], "invalid int value"),
+    (["--depth", "30"], "trials * b**depth must be <= 1e+12 leaf-votes"),
+    (["--correlation", "copying"], "invalid choice"),
 ]
 
 
