@@ -11,12 +11,16 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 __all__ = [
     "check_real",
     "check_int",
     "check_odd_int",
     "check_choice",
     "check_bool",
+    "check_real_array",
+    "check_int_array",
 ]
 
 
@@ -101,3 +105,47 @@ def check_bool(name, value):
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return value
+
+
+def check_real_array(name, value, lo=None, hi=None, *, lo_open=False, hi_open=False):
+    """Like :func:`check_real` for a scalar or every element of an array; returns a float ndarray."""
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iuf":
+        if raw.dtype.kind in "bcSU" or raw.size == 0:
+            check_real(name, raw.flat[0].item() if raw.size else value)
+        try:
+            raw = raw.astype(float)
+        except (TypeError, ValueError):
+            check_real(name, value)  # raises the one-line TypeError
+            raise
+    arr = raw.astype(float)
+    if arr.ndim == 0:
+        check_real(name, float(arr), lo, hi, lo_open=lo_open, hi_open=hi_open)
+        return arr
+    bad = np.isnan(arr)
+    if lo is not None:
+        bad |= (arr <= lo) if lo_open else (arr < lo)
+    if hi is not None:
+        bad |= (arr >= hi) if hi_open else (arr > hi)
+    if bad.any():
+        check_real(name, float(arr[bad][0]), lo, hi, lo_open=lo_open, hi_open=hi_open)
+    return arr
+
+
+def check_int_array(name, value, lo=None, hi=None):
+    """Like :func:`check_int` for a scalar or every element of an array; returns an int ndarray."""
+    raw = np.asarray(value)
+    if raw.ndim == 0:
+        item = value if isinstance(value, numbers.Integral) else raw.item()
+        return np.asarray(check_int(name, item, lo, hi))
+    if raw.dtype.kind not in "iu":
+        check_int(name, raw.flat[0].item() if raw.size else value)
+    arr = raw.astype(np.int64)
+    bad = np.zeros(arr.shape, dtype=bool)
+    if lo is not None:
+        bad |= arr < lo
+    if hi is not None:
+        bad |= arr > hi
+    if bad.any():
+        check_int(name, int(arr[bad][0]), lo, hi)
+    return arr

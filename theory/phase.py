@@ -39,7 +39,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import integrate, optimize, special
 
-from ._params import check_bool, check_choice, check_int, check_odd_int, check_real
+from ._params import (check_bool, check_choice, check_int, check_int_array, check_odd_int,
+                      check_real, check_real_array)
 
 __all__ = [
     "PhaseParams",
@@ -127,50 +128,6 @@ _QUAD_OPTS = {"epsabs": 1e-13, "epsrel": 1e-11, "limit": 200}
 # ---------------------------------------------------------------------------
 # validation and array helpers
 # ---------------------------------------------------------------------------
-
-
-def _real(name, value, lo=None, hi=None, *, lo_open=False, hi_open=False):
-    """Check a real scalar or every element of an array; return a float ndarray."""
-    raw = np.asarray(value)
-    if raw.dtype.kind not in "iuf":
-        if raw.dtype.kind in "bcSU" or raw.size == 0:
-            check_real(name, raw.flat[0].item() if raw.size else value)
-        try:
-            raw = raw.astype(float)
-        except (TypeError, ValueError):
-            check_real(name, value)  # raises the one-line TypeError
-            raise
-    arr = raw.astype(float)
-    if arr.ndim == 0:
-        check_real(name, float(arr), lo, hi, lo_open=lo_open, hi_open=hi_open)
-        return arr
-    bad = np.isnan(arr)
-    if lo is not None:
-        bad |= (arr <= lo) if lo_open else (arr < lo)
-    if hi is not None:
-        bad |= (arr >= hi) if hi_open else (arr > hi)
-    if bad.any():
-        check_real(name, float(arr[bad][0]), lo, hi, lo_open=lo_open, hi_open=hi_open)
-    return arr
-
-
-def _int_array(name, value, lo=None, hi=None):
-    """Check an integer scalar or integer array; return an int ndarray."""
-    raw = np.asarray(value)
-    if raw.ndim == 0:
-        item = value if isinstance(value, numbers.Integral) else raw.item()
-        return np.asarray(check_int(name, item, lo, hi))
-    if raw.dtype.kind not in "iu":
-        check_int(name, raw.flat[0].item() if raw.size else value)
-    arr = raw.astype(np.int64)
-    bad = np.zeros(arr.shape, dtype=bool)
-    if lo is not None:
-        bad |= arr < lo
-    if hi is not None:
-        bad |= arr > hi
-    if bad.any():
-        check_int(name, int(arr[bad][0]), lo, hi)
-    return arr
 
 
 def _out(x):
@@ -453,7 +410,7 @@ def f_b(mu, b):
         Output bias; odd, increasing, concave on ``[0, 1]``, ``f_b(1) = 1``.
     """
     b = check_odd_int("b", b, lo=1)
-    mu = _real("mu", mu, -1.0, 1.0)
+    mu = check_real_array("mu", mu, -1.0, 1.0)
     return _out(_f(mu, b))
 
 
@@ -474,7 +431,7 @@ def f_b_prime(mu, b):
     float or ndarray
     """
     b = check_odd_int("b", b, lo=1)
-    mu = _real("mu", mu, -1.0, 1.0)
+    mu = check_real_array("mu", mu, -1.0, 1.0)
     return _out(_fprime(mu, b))
 
 
@@ -520,8 +477,8 @@ def f_b_rho(mu, b, rho):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    mu = _real("mu", mu, -1.0, 1.0)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
+    mu = check_real_array("mu", mu, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
     return _out(rho * mu + (1.0 - rho) * _f(mu, b))
 
 
@@ -549,9 +506,9 @@ def layer_map(mu, b, rho, gamma):
         Bias of the parent's output.
     """
     b = check_odd_int("b", b)
-    mu = _real("mu", mu, -1.0, 1.0)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu = check_real_array("mu", mu, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(_g(mu, b, rho, gamma))
 
 
@@ -571,9 +528,9 @@ def layer_map_prime(mu, b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    mu = _real("mu", mu, -1.0, 1.0)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu = check_real_array("mu", mu, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(gamma * (rho + (1.0 - rho) * _fprime(gamma * mu, b)))
 
 
@@ -596,8 +553,8 @@ def alpha_rho(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(_alpha(b, rho, gamma))
 
 
@@ -619,7 +576,7 @@ def alpha_0(b, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(gamma * _fprime0(b))
 
 
@@ -639,8 +596,8 @@ def organization_exponent(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(np.log(_alpha(b, rho, gamma)) / math.log(b))
 
 
@@ -661,7 +618,7 @@ def regime(alpha, tol=1e-12):
         ``"washout"`` (``alpha < 1``: bias tends to 0) or ``"critical"``
         (power-law decay, spec 2.4).
     """
-    alpha = _real("alpha", alpha, 0.0, None, lo_open=True)
+    alpha = check_real_array("alpha", alpha, 0.0, None, lo_open=True)
     tol = check_real("tol", tol, 0.0, None)
     names = np.where(
         np.abs(alpha - 1.0) <= tol, "critical", np.where(alpha > 1.0, "amplifying", "washout")
@@ -692,8 +649,8 @@ def fixed_point(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _vectorize(lambda r, g: _fixed_point_scalar(b, r, g), rho, gamma)
 
 
@@ -714,8 +671,8 @@ def contraction_rate(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
 
     def rate(r, g):
         if _alpha(b, r, g) <= 1.0:
@@ -750,9 +707,9 @@ def iterate(mu0, b, rho, gamma, depth):
     """
     b = check_odd_int("b", b)
     depth = check_int("depth", depth, 0)
-    mu0 = _real("mu0", mu0, -1.0, 1.0)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _iterate(mu0, b, rho, gamma, depth)
 
 
@@ -772,8 +729,8 @@ def cubic_coefficient(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     return _out(_cubic(b, rho, gamma))
 
 
@@ -794,8 +751,8 @@ def near_critical_fixed_point(b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     excess = np.maximum(_alpha(b, rho, gamma) - 1.0, 0.0)
     return _out(np.sqrt(excess / _cubic(b, rho, gamma)))
 
@@ -820,9 +777,9 @@ def critical_decay(depth, b, rho, gamma):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    depth = _int_array("depth", depth, 0).astype(float)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    depth = check_int_array("depth", depth, 0).astype(float)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     with np.errstate(divide="ignore"):
         return _out(1.0 / np.sqrt(2.0 * _cubic(b, rho, gamma) * depth))
 
@@ -845,7 +802,7 @@ def gamma_c(rho, b):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
     return _out(1.0 / (rho + (1.0 - rho) * _fprime0(b)))
 
 
@@ -868,7 +825,7 @@ def rho_c(gamma, b):
     float or ndarray
     """
     b = check_odd_int("b", b)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
     fp = _fprime0(b)
     return _out((fp - 1.0 / gamma) / (fp - 1.0))
 
@@ -907,8 +864,8 @@ def b_c(gamma, rho, b_max=10001):
     ValueError
         If no odd ``b <= b_max`` amplifies.
     """
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
     b_max = check_odd_int("b_max", b_max)
     bs, values = _fprime0_table(b_max)
     gamma, rho = np.broadcast_arrays(gamma, rho)
@@ -1015,7 +972,7 @@ def c0(m, b):
     -------
     float or ndarray
     """
-    m = _real("m", m, 0.0, None, lo_open=True)
+    m = check_real_array("m", m, 0.0, None, lo_open=True)
     b = check_int("b", b, 2)
     return _out(2.0 * m * b / (b - 1))
 
@@ -1069,9 +1026,9 @@ def tree_cost(n_leaves, x, m, b, exact=True):
     -------
     float or ndarray
     """
-    n = _real("n_leaves", n_leaves, 1.0, None)
-    x = _real("x", x, 0.0, None)
-    m = _real("m", m, 0.0, None, lo_open=True)
+    n = check_real_array("n_leaves", n_leaves, 1.0, None)
+    x = check_real_array("x", x, 0.0, None)
+    m = check_real_array("m", m, 0.0, None, lo_open=True)
     b = check_int("b", b, 2)
     exact = check_bool("exact", exact)
     cost = 2.0 * m * b / (b - 1)
@@ -1092,8 +1049,8 @@ def synergy(s, beta):
     -------
     bool or ndarray of bool
     """
-    s = _real("s", s)
-    beta = _real("beta", beta, 0.0, None, lo_open=True)
+    s = check_real_array("s", s)
+    beta = check_real_array("beta", beta, 0.0, None, lo_open=True)
     out = s > beta
     return bool(out) if out.ndim == 0 else out
 
@@ -1118,9 +1075,9 @@ def x_star(beta, t, c0):
     -------
     float or ndarray
     """
-    beta = _real("beta", beta, 0.0, None, lo_open=True)
-    t = _real("t", t)
-    cost = _real("c0", c0, 0.0, None)
+    beta = check_real_array("beta", beta, 0.0, None, lo_open=True)
+    t = check_real_array("t", t)
+    cost = check_real_array("c0", c0, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(t > beta, beta * cost / (t - beta), np.inf)
     return _out(out)
@@ -1145,10 +1102,10 @@ def n_star(budget, beta, t, c0):
     -------
     float or ndarray
     """
-    budget = _real("budget", budget, 0.0, None, lo_open=True)
-    beta = _real("beta", beta, 0.0, None, lo_open=True)
-    t = _real("t", t)
-    cost = _real("c0", c0, 0.0, None)
+    budget = check_real_array("budget", budget, 0.0, None, lo_open=True)
+    beta = check_real_array("beta", beta, 0.0, None, lo_open=True)
+    t = check_real_array("t", t)
+    cost = check_real_array("c0", c0, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(t > beta, budget * (t - beta) / (t * cost), 1.0)
     return _out(out)
@@ -1171,9 +1128,9 @@ def b_crit(beta, t, c0):
     -------
     float or ndarray
     """
-    beta = _real("beta", beta, 0.0, None, lo_open=True)
-    t = _real("t", t)
-    cost = _real("c0", c0, 0.0, None)
+    beta = check_real_array("beta", beta, 0.0, None, lo_open=True)
+    t = check_real_array("t", t)
+    cost = check_real_array("c0", c0, 0.0, None)
     beta, t, cost = np.broadcast_arrays(beta, t, cost)
     ok = t > beta
     r = np.where(ok, beta / np.where(ok, t, 1.0), 0.5)
@@ -1389,7 +1346,7 @@ def clipped_predictor(mu0, b, rho, gamma, depth):
     ndarray
         Shape ``(depth + 1,) + shape(mu0)``.
     """
-    mu0 = _real("mu0", mu0, -1.0, 1.0)
+    mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
     b = check_odd_int("b", b)
     rho = check_real("rho", rho, 0.0, 1.0, hi_open=True)
     gamma = check_real("gamma", gamma, 0.0, 1.0, lo_open=True)
@@ -1427,7 +1384,7 @@ def gamma_exp_saturation(m, gamma_inf, m0):
     -------
     float or ndarray
     """
-    m = _real("m", m, 0.0, None)
+    m = check_real_array("m", m, 0.0, None)
     gamma_inf = check_real("gamma_inf", gamma_inf, 0.0, 1.0, lo_open=True)
     m0 = check_real("m0", m0, 0.0, None, lo_open=True)
     return _out(gamma_inf * -np.expm1(-m / m0))
@@ -1454,7 +1411,7 @@ def gamma_logistic(m, gamma_inf, m_half, k):
     -------
     float or ndarray
     """
-    m = _real("m", m, 0.0, None)
+    m = check_real_array("m", m, 0.0, None)
     gamma_inf = check_real("gamma_inf", gamma_inf, 0.0, 1.0, lo_open=True)
     m_half = check_real("m_half", m_half, 0.0, None, lo_open=True)
     k = check_real("k", k, 0.0, None, lo_open=True)
@@ -1499,8 +1456,8 @@ def gamma_isotonic(m_obs, gamma_obs):
     callable
         ``gamma(m)`` accepting scalars or arrays.
     """
-    m_obs = np.atleast_1d(_real("m_obs", m_obs, 0.0, None, lo_open=True))
-    gamma_obs = np.atleast_1d(_real("gamma_obs", gamma_obs))
+    m_obs = np.atleast_1d(check_real_array("m_obs", m_obs, 0.0, None, lo_open=True))
+    gamma_obs = np.atleast_1d(check_real_array("gamma_obs", gamma_obs))
     if m_obs.ndim != 1 or m_obs.shape != gamma_obs.shape or m_obs.size == 0:
         raise ValueError(
             f"gamma_obs must have the shape of m_obs, got {gamma_obs.shape} and {m_obs.shape}"
@@ -1510,7 +1467,7 @@ def gamma_isotonic(m_obs, gamma_obs):
     fitted = np.clip(_pava(means, counts.astype(float)), 0.0, 1.0)
 
     def gamma_of_m(m):
-        m = _real("m", m, 0.0, None)
+        m = check_real_array("m", m, 0.0, None)
         return _out(np.interp(m, knots, fitted))
 
     return gamma_of_m
@@ -1537,7 +1494,7 @@ def sigma2_exp(m, s0, s_inf, m0):
     -------
     float or ndarray
     """
-    m = _real("m", m, 0.0, None)
+    m = check_real_array("m", m, 0.0, None)
     s0 = check_real("s0", s0, 0.0, None)
     s_inf = check_real("s_inf", s_inf, 0.0, None)
     m0 = check_real("m0", m0, 0.0, None, lo_open=True)
@@ -1562,7 +1519,7 @@ def sigma2_power(m, kappa, eta):
     -------
     float or ndarray
     """
-    m = _real("m", m, 0.0, None, lo_open=True)
+    m = check_real_array("m", m, 0.0, None, lo_open=True)
     kappa = check_real("kappa", kappa, 0.0, None)
     eta = check_real("eta", eta, 0.0, None)
     return _out(kappa * m ** (-eta))
@@ -1595,10 +1552,10 @@ def star_risk(N, v, rho, sigma2):
     -------
     float or ndarray
     """
-    N = _real("N", N, 1.0, None)
-    v = _real("v", v, 0.0, None)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    N = check_real_array("N", N, 1.0, None)
+    v = check_real_array("v", v, 0.0, None)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     return _out(v * (rho + (1.0 - rho) / N) + sigma2 / N)
 
 
@@ -1627,12 +1584,12 @@ def budgeted_star_risk(N, A, budget, beta, rho, sigma2):
     -------
     float or ndarray
     """
-    N = _real("N", N, 1.0, None)
-    A = _real("A", A, 0.0, None, lo_open=True)
-    budget = _real("budget", budget, 0.0, None, lo_open=True)
-    beta = _real("beta", beta, 0.0, None, lo_open=True)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    N = check_real_array("N", N, 1.0, None)
+    A = check_real_array("A", A, 0.0, None, lo_open=True)
+    budget = check_real_array("budget", budget, 0.0, None, lo_open=True)
+    beta = check_real_array("beta", beta, 0.0, None, lo_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     leaf = A * budget ** (-beta)
     return _out(leaf * (rho * N**beta + (1.0 - rho) * N ** (beta - 1.0)) + sigma2 / N)
 
@@ -1656,8 +1613,8 @@ def budgeted_star_optimum(rho, beta):
     -------
     float or ndarray
     """
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    beta = _real("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    beta = check_real_array("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
     with np.errstate(divide="ignore"):
         return _out((1.0 - rho) * (1.0 - beta) / (rho * beta))
 
@@ -1680,7 +1637,7 @@ def tree_lambda(b, rho):
     float or ndarray
     """
     b = check_int("b", b, 2)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
     return _out(rho + (1.0 - rho) / b)
 
 
@@ -1703,8 +1660,8 @@ def v_star(b, rho, sigma2):
     float or ndarray
     """
     b = check_int("b", b, 2)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     return _out(sigma2 / ((b - 1) * (1.0 - rho)))
 
 
@@ -1732,11 +1689,11 @@ def tree_risk(depth, v0, b, rho, sigma2):
     -------
     float or ndarray
     """
-    depth = _int_array("depth", depth, 0)
-    v0 = _real("v0", v0, 0.0, None)
+    depth = check_int_array("depth", depth, 0)
+    v0 = check_real_array("v0", v0, 0.0, None)
     b = check_int("b", b, 2)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     lam_l = (rho + (1.0 - rho) / b) ** depth
     floor = sigma2 / ((b - 1) * (1.0 - rho))
     return _out(lam_l * v0 + floor * (1.0 - lam_l))
@@ -1767,11 +1724,11 @@ def tree_risk_global_shock(depth, v0, b, rho, sigma2):
     -------
     float or ndarray
     """
-    depth = _int_array("depth", depth, 0)
-    v0 = _real("v0", v0, 0.0, None)
+    depth = check_int_array("depth", depth, 0)
+    v0 = check_real_array("v0", v0, 0.0, None)
     b = check_int("b", b, 2)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     shrink = float(b) ** (-depth.astype(float))
     return _out(rho * v0 + (1.0 - rho) * v0 * shrink + sigma2 * (1.0 - shrink) / (b - 1))
 
@@ -1795,9 +1752,9 @@ def chain_risk_relay(k, v, sigma2):
     -------
     float or ndarray
     """
-    k = _int_array("k", k, 0)
-    v = _real("v", v, 0.0, None)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    k = check_int_array("k", k, 0)
+    v = check_real_array("v", v, 0.0, None)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     return _out(v + k * sigma2)
 
 
@@ -1825,10 +1782,10 @@ def chain_risk_running(k, v, rho, sigma2):
     -------
     float or ndarray
     """
-    k = _int_array("k", k, 1).astype(float)
-    v = _real("v", v, 0.0, None)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    sigma2 = _real("sigma2", sigma2, 0.0, None)
+    k = check_int_array("k", k, 1).astype(float)
+    v = check_real_array("v", v, 0.0, None)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    sigma2 = check_real_array("sigma2", sigma2, 0.0, None)
     return _out(v * (rho + (1.0 - rho) / k) + sigma2 * (k - 1.0) * (2.0 * k - 1.0) / (6.0 * k))
 
 
@@ -1857,8 +1814,8 @@ def beta_params(mu_bar, rho):
     -------
     a, c : float or ndarray
     """
-    mu_bar = _real("mu_bar", mu_bar, -1.0, 1.0, lo_open=True, hi_open=True)
-    rho = _real("rho", rho, 0.0, 1.0, lo_open=True, hi_open=True)
+    mu_bar = check_real_array("mu_bar", mu_bar, -1.0, 1.0, lo_open=True, hi_open=True)
+    rho = check_real_array("rho", rho, 0.0, 1.0, lo_open=True, hi_open=True)
     p_bar = 0.5 * (1.0 + mu_bar)
     scale = (1.0 - rho) / rho
     return _out(p_bar * scale), _out((1.0 - p_bar) * scale)
@@ -1974,9 +1931,9 @@ def _item_levels_scalar(b, depth, rho, gamma, mu0, rho_node, method, levels):
 def _check_common(b, depth, rho, gamma, mu0, rho_node, method):
     b = check_odd_int("b", b)
     depth = check_int("depth", depth, 0)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    mu0 = _real("mu0", mu0, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
     rho_node = check_real("rho_node", rho_node, 0.0, 1.0, hi_open=True)
     method = check_choice("method", method, ITEM_METHODS)
     return b, depth, rho, gamma, mu0, rho_node, method
@@ -2088,7 +2045,7 @@ def root_bias(correlation, b, depth, rho, gamma, mu0, rho_node=0.0, root_channel
     if correlation == "item":
         out = item_root_bias(b, depth, rho, gamma, mu0, rho_node=rho_node, method=method)
         if check_bool("root_channel", root_channel):
-            out = out * _real("gamma", gamma, 0.0, 1.0, lo_open=True)
+            out = out * check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
         return _out(out)
     return _out(
         level_biases(correlation, b, depth, rho, gamma, mu0, rho_node, root_channel, method)[-1]
@@ -2149,9 +2106,9 @@ def star_bias(correlation, N, rho, gamma, mu0):
     """
     correlation = _correlation(correlation)
     N = check_odd_int("N", N, lo=1)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    mu0 = _real("mu0", mu0, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
     if correlation == "herding":
         return _out(rho * gamma * mu0 + (1.0 - rho) * _f(gamma * mu0, N))
     if correlation == "shock":
@@ -2198,9 +2155,9 @@ def limit_bias(correlation, b, rho, gamma, mu0):
     """
     correlation = _correlation(correlation)
     b = check_odd_int("b", b)
-    rho = _real("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = _real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    mu0 = _real("mu0", mu0, -1.0, 1.0)
+    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
+    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
     if correlation == "herding":
         return _out(np.sign(mu0) * fixed_point(b, rho, gamma))
     star0 = np.asarray(fixed_point(b, 0.0, gamma))
