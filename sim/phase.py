@@ -202,7 +202,6 @@ _V = LOCKSTEP_WORDS
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
-_mix = njit(inline="always")(_rng.splitmix64)
 _weyl = njit(inline="always")(_rng.weyl)
 _finalize = njit(inline="always")(_rng.finalize)
 _step = njit(inline="always")(_rng.bernoulli_step)
@@ -647,8 +646,8 @@ _TWO_PI = 2.0 * math.pi
 @njit(inline="always")
 def _normal(key, ctr):
     # Box-Muller on two 53-bit uniforms in (0, 1]
-    u1 = ((_mix(key, ctr) >> uint64(11)) + uint64(1)) * _INV53
-    u2 = (_mix(key, ctr + uint64(1)) >> uint64(11)) * _INV53
+    u1 = ((_finalize(_weyl(key, ctr)) >> uint64(11)) + uint64(1)) * _INV53
+    u2 = (_finalize(_weyl(key, ctr + uint64(1))) >> uint64(11)) * _INV53
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
 
 

@@ -13,7 +13,8 @@ Two kinds of randomness are used:
   which words are drawn, so the Numba kernel (scalar code, many threads) and the
   array kernel for CuPy (whole arrays at once) produce bit-identical results.
 
-:func:`splitmix64` and :func:`bernoulli_step` are written once, in operations
+:func:`weyl`, :func:`finalize` (their composition is :func:`splitmix64`) and
+:func:`bernoulli_step` are written once, in operations
 that mean the same on Python integers wrapped as ``numpy.uint64``, on NumPy and
 CuPy ``uint64`` arrays and inside Numba-compiled code.
 """
