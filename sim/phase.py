@@ -74,10 +74,6 @@ _LATENT_STREAM = "phase/tree-latent"
 _NUMPY_STREAM = "phase/tree-numpy"
 
 
-def _version():
-    return _VERSION
-
-
 # ----------------------------------------------------------------------------
 # Per-trial leaf probabilities (host draws, shared by the numba and cupy paths)
 # ----------------------------------------------------------------------------
@@ -577,7 +573,7 @@ def simulate(params, trials=100_000, seed=0, backend="auto"):
         df[col] = val
     df["seed"] = seed
     df["backend"] = name
-    df["version"] = _version()
+    df["version"] = _VERSION
     return df
 
 
@@ -596,12 +592,7 @@ ORGANIZATIONS = ("star", "tree", "tree_shock", "chain_relay", "chain_running")
 def _continuous_numpy(org, size, v0, rho, sigma2, b, trials, gen):
     sd, sc = math.sqrt(v0), math.sqrt(sigma2)
     out = np.empty(trials)
-    if org == "tree" or org == "tree_shock":
-        n = b ** size
-    elif org == "star":
-        n = size
-    else:
-        n = size
+    n = b ** size if org in ("tree", "tree_shock") else size
     chunk = max(1, (1 << 20) // max(n, 1))
     a_mean = math.sqrt(1.0 + (b - 1) * rho) if org == "tree" else 0.0
     a_dev = math.sqrt(1.0 - rho)
@@ -1074,7 +1065,7 @@ def main(argv=None):
     if args.json:
         payload = dict(head, params=dict(_param_columns(params), trials=args.trials,
                                          seed=args.seed, backend=backend),
-                       levels=levels, version=_version())
+                       levels=levels, version=_VERSION)
         if args.plot:
             payload["plot"] = args.plot
         print(json.dumps(_jsonable(payload)))
