@@ -1,5 +1,9 @@
 """``python -m gpu.check <model>``: GPU kernel against the Numba kernel, and its speed.
 
+For ``bbam`` it runs the outcome kernel on CuPy and on Numba for the same
+questions, allocations and counter stream, checks that they agree, and prints
+questions per second.
+
 For ``phase`` it runs the CuPy kernel and the Numba kernel on the same
 parameters and seeds, checks that they return bit-identical words (the two
 share one counter-based random stream), checks the GPU estimate against the
@@ -21,7 +25,7 @@ import numpy as np
 from sim import _cli
 from sim.backends import BackendUnavailable, array_module
 
-MODELS = ("phase",)
+MODELS = ("phase", "bbam")
 
 
 def _sync(xp):
@@ -88,6 +92,48 @@ def check_phase(xp, trials, bench_trials, out=print):
     return ok, records
 
 
+def check_bbam(xp, trials, bench_trials, out=print):
+    """Outcome kernel of sim.bbam on ``xp`` against Numba; returns (ok, records)."""
+    from gpu import bbam as gpu_bbam
+    from sim import bbam as sim_bbam
+    from sim import rng
+
+    params = sim_bbam.BbamParams(budget=300.0, synthesis="majority")
+    bench_trials = min(bench_trials, 1 << 22)  # host memory for the question arrays
+    ok = True
+    records = []
+    q = sim_bbam.sample_questions(params, trials, seed=1)
+    key = rng.stream_key(1, "bbam/outcomes")
+    for name, b in sim_bbam.allocations(params, q, ("exact", "paper", "global", "polynomial")).items():
+        s_dev, t_dev = gpu_bbam.outcomes(params, q, b, key, xp=xp)
+        s_cpu, t_cpu = sim_bbam.outcomes(params, q, b, seed=1, backend="numba")
+        same = float(np.mean(s_dev == s_cpu))
+        tok = float(np.max(np.abs(t_dev - t_cpu) / np.maximum(t_cpu, 1.0)))
+        good = same > 0.9999 and tok < 1e-9
+        ok &= good
+        records.append(dict(allocator=name, identical_fraction=same, max_rel_token_diff=tok,
+                            ok=good))
+        out(f"  {name:10s} identical outcomes {same:.6f}, max relative token difference "
+            f"{tok:.1e}  {'ok' if good else 'FAIL'}")
+    qb = sim_bbam.sample_questions(params, bench_trials, seed=2)
+    b = sim_bbam.allocations(params, qb, ("exact",))["exact"]
+    gpu_bbam.outcomes(params, qb, b, key, xp=xp)
+    _sync(xp)
+    t0 = time.perf_counter()
+    gpu_bbam.outcomes(params, qb, b, key, xp=xp)
+    _sync(xp)
+    dt_dev = time.perf_counter() - t0
+    sim_bbam.outcomes(params, qb, b, seed=2, backend="numba")
+    t0 = time.perf_counter()
+    sim_bbam.outcomes(params, qb, b, seed=2, backend="numba")
+    dt_cpu = time.perf_counter() - t0
+    out(f"  throughput: {xp.__name__} {bench_trials / dt_dev:.3e} questions/s, "
+        f"numba {bench_trials / dt_cpu:.3e} questions/s ({bench_trials} questions)")
+    records.append(dict(questions_per_s_device=bench_trials / dt_dev,
+                        questions_per_s_numba=bench_trials / dt_cpu))
+    return ok, records
+
+
 def main(argv=None):
     parser = _cli.ArgumentParser(prog="python -m gpu.check",
                                  description="Check a GPU kernel against the Numba kernel.")
@@ -110,7 +156,8 @@ def main(argv=None):
         return _cli.fail(parser.prog, exc)
     say = (lambda s: None) if args.json else print
     say(f"gpu.check {args.model} on {xp.__name__}")
-    ok, records = check_phase(xp, trials, bench, out=say)
+    check = check_phase if args.model == "phase" else check_bbam
+    ok, records = check(xp, trials, bench, out=say)
     if args.json:
         print(json.dumps(dict(model=args.model, device=args.device, ok=ok, records=records)))
     else:

@@ -21,6 +21,8 @@ __all__ = [
     "check_bool",
     "check_real_array",
     "check_int_array",
+    "check_bool_array",
+    "check_broadcast",
 ]
 
 
@@ -149,3 +151,33 @@ def check_int_array(name, value, lo=None, hi=None):
     if bad.any():
         check_int(name, int(arr[bad][0]), lo, hi)
     return arr
+
+
+def check_bool_array(name, value):
+    """Like :func:`check_bool` for a scalar or every element of an array; returns a bool ndarray.
+
+    Only arrays of dtype ``bool`` are accepted: ``0``/``1`` integers are rejected
+    so that a mask is never confused with a count or an index array.
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind != "b":
+        raise TypeError(f"{name} must be a boolean array, got dtype {arr.dtype}")
+    return arr
+
+
+def check_broadcast(name, shape, other_name, other_shape):
+    """Return ``np.broadcast_shapes(shape, other_shape)`` after checking they broadcast.
+
+    Raises
+    ------
+    ValueError
+        One line naming both parameters and their shapes, e.g.
+        ``beta must broadcast against c of shape (3,), got shape (2,)``.
+    """
+    shape, other_shape = tuple(shape), tuple(other_shape)
+    try:
+        return np.broadcast_shapes(shape, other_shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} must broadcast against {other_name} of shape {other_shape}, got shape {shape}"
+        ) from None
