@@ -459,7 +459,9 @@ def plot_frontier(df, path):
         ax.plot(tt, np.sqrt(level * tt), color="0.85", lw=0.8, zorder=0)
         ax.annotate(f"E3={level:.2f}", (tt[-1], math.sqrt(level * tt[-1])), fontsize=7,
                     color="0.6", ha="right", va="bottom")
-    styles = {"uniform": "k--", "global": "k:", "paper": "C3-o", "exact": "C0-o", "oracle": "C0:"}
+    styles = {"uniform": "k--", "global": "k:", "paper": "C3-o", "exact": "C0-o", "oracle": "C0:",
+              "constant": "C1-", "linear": "C2-", "polynomial": "C4-", "exponential": "C5-",
+              "cosine": "C6-"}
     for name, g in df.groupby("name", sort=False):
         g = g.sort_values("tokens")
         ax.plot(g["tokens"], g["accuracy"], styles.get(name, "-"), ms=3, lw=1.3, label=name)
@@ -586,7 +588,8 @@ def main(argv=None):
                 print(json.dumps(_jsonable(dict(res, objective=objective, c=list(c),
                                                 beta=list(beta), budget=B))))
             else:
-                print(f"one question: B={B:g}, c={list(c)}, beta={list(beta)}")
+                print(f"one question: B={B:g}, c={', '.join(f'{x:g}' for x in c)}, "
+                      f"beta={', '.join(f'{x:g}' for x in beta)}")
                 print(f"{'allocation':<28s} " + " ".join(f"b_{j + 1:<9d}" for j in range(c.size))
                       + " objective sum c b^-beta")
                 labels = {"exact": "exact KKT optimum (T1)", "paper": "paper closed form (Eq. 6)",

@@ -71,6 +71,7 @@ __all__ = [
     "paper_relative_changes",
     # D5-D8
     "SCHEDULES",
+    "ROUNDINGS",
     "schedule_weights",
     "plan_and_budget_shares",
     "allocate_plan_and_budget",
@@ -93,8 +94,10 @@ SYNTHESIS_RULES = ("all", "any", "majority")
 LEVEL_BUDGET = {1: 200, 2: 250, 3: 350, 4: 450, 5: 600}
 _LEVEL_TABLE = np.array([0, 200, 250, 350, 450, 600], dtype=np.int64)
 
-#: Iteration cap of the vectorised KKT solver; bisection alone needs ~60 steps
-#: for the widest bracket that float64 can represent, Newton typically 3-8.
+#: Newton steps of the vectorised KKT solver before a row falls back to
+#: bisection (Newton typically needs 3-8), and the cap on bisection steps
+#: (~60 suffice for the widest bracket that float64 can represent).
+_NEWTON_MAXITER = 50
 _KKT_MAXITER = 200
 
 _POS = {"lo": 0.0, "lo_open": True, "hi": math.inf, "hi_open": True}  # (0, inf)
@@ -179,15 +182,20 @@ def _checked(name, arr, mask, fill=1.0, **interval):
     """Validate ``arr`` where ``mask`` holds; return a float array with ``fill`` elsewhere.
 
     The values are checked by :func:`check_real_array`; a float64 array whose
-    minimum and maximum already lie in the interval is returned as it is (not
-    copied), which keeps large inputs cheap. Callers never modify the result.
+    minimum and maximum already lie in the interval is not copied (without a
+    mask), which keeps large inputs cheap. Callers never modify the result.
+    ``fill=None`` returns the masked-out entries unchanged (unvalidated).
     """
     if mask is None:
         if arr.dtype == np.float64 and _inside(arr, **interval):
             return arr
         return check_real_array(name, arr, **interval)
-    check_real_array(name, arr[mask], **interval)
-    return np.where(mask, arr, fill).astype(float)
+    values = arr[mask]
+    if not (values.dtype == np.float64 and _inside(values, **interval)):
+        check_real_array(name, values, **interval)
+    if fill is None:
+        return arr if arr.dtype == np.float64 else np.asarray(arr, dtype=float)
+    return np.where(mask, arr, fill).astype(float, copy=False)
 
 
 def _reshape_out(b, lead, m):
@@ -311,11 +319,11 @@ def objective(b, c, beta, mask=None):
 # ---------------------------------------------------------------------------
 
 
-def _kkt_prepare(c, beta, budget, mask):
+def _kkt_prepare(c, beta, budget, mask, fill=1.0):
     (c2, beta2), mask2, budget1, lead, m = _layout(
         "c", c, (("beta", beta),), mask, budget)
-    c2 = _checked("c", c2, mask2, **_POS)
-    beta2 = _checked("beta", beta2, mask2, **_POS)
+    c2 = _checked("c", c2, mask2, fill, **_POS)
+    beta2 = _checked("beta", beta2, mask2, fill, **_POS)
     budget1 = _checked("budget", budget1, None, **_POS)
     return c2, beta2, budget1, mask2, lead, m
 
@@ -353,28 +361,44 @@ def _kkt_solve(c, beta, budget, mask, tol):
 
 
 def _kkt_block(c, beta, budget, ln_b, mask, tol, out, bufs):
-    """Solve one block of questions into ``out`` (see :func:`_kkt_solve`)."""
+    """Solve one block of questions into ``out`` (see :func:`_kkt_solve`).
+
+    Masked-out entries get ``e_j = 0`` and weight 0 in every sum, so they stay
+    out of the problem with finite arithmetic only (NaN and infinite values
+    take slow paths through ``log`` and ``exp``).
+    """
     e, big_l, work = bufs
+    wt = None
+    if mask is not None:  # masked-out entries may hold any padding
+        wt = mask.astype(float)
+        if not _inside(c, **_POS):
+            c = np.where(mask, c, 1.0)
+        if not _inside(beta, **_POS):
+            beta = np.where(mask, beta, 1.0)
     np.add(beta, 1.0, out=e)
     np.reciprocal(e, out=e)
     np.log(beta, out=big_l)
     np.log(c, out=work)
     big_l += work  # ln(beta c) without under/overflow of the product
-    if mask is not None:
-        big_l[~mask] = -np.inf  # b_j = 0 for every t; e_j stays finite
     # Left end of the bracket: b_j(t) = B alone at v_j = L_j - ln(B)/e_j, so at
     # t_lo = max_j v_j one term equals B and g >= 0 (derived for this project).
     np.divide(ln_b[:, None], e, out=work)
     np.subtract(big_l, work, out=work)
+    if wt is not None:
+        work *= wt
+        work -= (1.0 - wt) * 1e300  # masked-out entries never attain the max
+        e *= wt
     t_lo = _col_max(work)
-    t = _kkt_newton(big_l, e, ln_b, t_lo, work, tol)
+    t = _kkt_newton(big_l, e, wt, ln_b, t_lo, work, tol)
     np.subtract(big_l, t[:, None], out=out)
     out *= e
     np.exp(out, out=out)
+    if wt is not None:
+        out *= wt
     out *= (budget / _row_sum(out))[:, None]  # sum exactly B (relative change <= tol)
 
 
-def _kkt_newton(big_l, e, ln_b, t_lo, work, tol):
+def _kkt_newton(big_l, e, wt, ln_b, t_lo, work, tol):
     """Newton iteration of :func:`_kkt_solve` with a bisection fallback; returns ``t = ln(lambda)``.
 
     Newton from the left of the root (``t_lo``) stays left of it and increases
@@ -382,8 +406,10 @@ def _kkt_newton(big_l, e, ln_b, t_lo, work, tol):
     of the e_j in (0, 1), g'' <= 1/4, so after a Newton step s,
     |g(t + s)| <= s**2/8: s**2 <= 8 tol certifies |g| <= tol at the new point
     without evaluating it. Rows whose iteration leaves this pattern in floating
-    point (a non-finite or backward step, or no convergence in 50 steps) are
-    solved by bisection (:func:`_kkt_bisect`).
+    point (a non-finite or backward step, or no convergence in
+    ``_NEWTON_MAXITER`` steps) are
+    solved by bisection (:func:`_kkt_bisect`). ``wt`` (0/1 floats or None)
+    weights the terms of the sum.
     """
     ones = np.ones(big_l.shape[1])
     t = t_lo.copy()
@@ -391,14 +417,14 @@ def _kkt_newton(big_l, e, ln_b, t_lo, work, tol):
     root_tol = math.sqrt(step_tol)
     idx = np.arange(t.size)  # rows in the working set
     live = np.ones(t.size, dtype=bool)  # not yet converged, over the working set
-    la, ea, lb, ta = big_l, e, ln_b, t
+    la, ea, wa, lb, ta = big_l, e, wt, ln_b, t
     failed = []
-    for _ in range(50):
+    for _ in range(_NEWTON_MAXITER):
         x = work[: idx.size]
         np.subtract(la, ta[:, None], out=x)
         x *= ea
         np.exp(x, out=x)
-        s_sum = x @ ones  # sum_j b_j
+        s_sum = x @ ones if wa is None else np.einsum("ij,ij->i", x, wa)  # sum_j b_j
         d_sum = np.einsum("ij,ij->i", x, ea)  # -g'(t) sum_j b_j
         step = np.log(s_sum)
         step -= lb  # g(t)
@@ -419,27 +445,32 @@ def _kkt_newton(big_l, e, ln_b, t_lo, work, tol):
             t[idx] = ta
             keep = np.flatnonzero(live)
             idx, la, ea, lb, ta, live = idx[keep], la[keep], ea[keep], lb[keep], ta[keep], live[keep]
+            wa = None if wa is None else wa[keep]
     else:
         t[idx] = ta
         failed.append(idx[live])
     if failed:
         rows = np.concatenate(failed)
-        t[rows] = _kkt_bisect(big_l[rows], e[rows], ln_b[rows], t_lo[rows], tol)
+        t[rows] = _kkt_bisect(big_l[rows], e[rows], None if wt is None else wt[rows],
+                              ln_b[rows], t_lo[rows], tol)
     return t
 
 
-def _kkt_bisect(big_l, e, ln_b, t_lo, tol):
-    """Bisection on ``g(t) = ln(sum_j exp(e_j (L_j - t))) - ln B`` over its bracket.
+def _kkt_bisect(big_l, e, wt, ln_b, t_lo, tol):
+    """Bisection on ``g(t) = ln(sum_j w_j exp(e_j (L_j - t))) - ln B`` over its bracket.
 
     The bracket is ``[t_lo, t_lo + (beta_max + 1) ln m]``: at the right end
-    every ``b_j <= B/m``, so ``g <= 0`` (derived for this project).
+    every ``b_j <= B/m``, so ``g <= 0`` (derived for this project). ``wt``
+    (0/1 weights of the existing entries, or None) is as in :func:`_kkt_newton`.
     """
+    if wt is None:
+        wt = np.ones_like(e)
     lo = t_lo.copy()
-    e_min = -_col_max(-e)
+    e_min = -_col_max(-(e + (1.0 - wt)))  # over the existing entries
     hi = lo + math.log(big_l.shape[1]) / e_min
     for _ in range(_KKT_MAXITER):
         mid = 0.5 * (lo + hi)
-        terms = np.exp(e * (big_l - mid[:, None]))
+        terms = np.exp(e * (big_l - mid[:, None])) * wt
         left = np.log(terms.sum(axis=-1)) > ln_b
         lo = np.where(left, mid, lo)
         hi = np.where(left, hi, mid)
@@ -464,11 +495,15 @@ def allocate_kkt(c, beta, budget, mask=None, tol=1e-12):
     Eq. (6) (:func:`allocate_paper`) unless all ``beta_j`` in a question are
     equal (A1).
 
-    The root is found for all questions at once on ``t = ln(lambda)``: Newton's
-    method on the convex decreasing ``ln(sum_j b_j / B)``, started at the lower
-    end of the bracket ``[max_j t_j, max_j t_j + (beta_max+1) ln m]`` (``t_j``
-    where ``b_j`` alone would be ``B``) and safeguarded by bisection whenever a
-    step leaves the bracket. Rows that have converged leave the working set.
+    The root is found for all questions at once on ``t = ln(lambda)``
+    (derived for this project): Newton's method on the convex decreasing
+    ``ln(sum_j b_j / B)``, started at the lower end of the bracket
+    ``[max_j t_j, max_j t_j + (beta_max+1) ln m]`` (``t_j`` where ``b_j``
+    alone would be ``B``), from where it increases monotonically to the root
+    (typically 3-5 steps); a row whose iteration fails in floating point falls
+    back to bisection on the bracket. Converged rows leave the working set, and
+    questions are processed in cache-sized blocks (10**6 questions x 8
+    sub-questions take about 0.3 s on one core).
 
     Parameters
     ----------
@@ -501,7 +536,7 @@ def allocate_kkt(c, beta, budget, mask=None, tol=1e-12):
     allocate_paper : the paper's closed form (T2).
     """
     tol = check_real("tol", tol, 0.0, 1.0, lo_open=True, hi_open=True)
-    c2, beta2, budget1, mask2, lead, m = _kkt_prepare(c, beta, budget, mask)
+    c2, beta2, budget1, mask2, lead, m = _kkt_prepare(c, beta, budget, mask, fill=None)
     b = _kkt_solve(c2, beta2, budget1, mask2, tol)
     return _reshape_out(b, lead, m)
 
@@ -1007,10 +1042,13 @@ def _pb_prepare(credits, schedule, mask, budget, p=2.0, gamma=0.9, offset=0.1):
     g = cr * f
     if mask2 is not None:
         g[~mask2] = 0.0
-    # Normalise each question over its own m entries, in the order of the code
-    # (numpy's pairwise summation depends on the length summed).
+    # Normalise each question over its own m entries with the code's float
+    # sum. numpy adds a[0] + (a[1] + a[2] + ...) in order when fewer than 9
+    # values are summed, so zeros of masked-out slots change nothing there;
+    # longer rows are summed pairwise, so they are packed and summed over
+    # exactly their own m entries.
     total = np.empty(n)
-    if mask2 is None:
+    if mask2 is None or m <= 8:
         total[:] = g.sum(axis=-1)
     else:
         order = np.argsort(~mask2, axis=-1, kind="stable")
