@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 
@@ -56,6 +58,7 @@ __all__ = [
     "BbamParams",
     "ALLOCATORS",
     "sample_questions",
+    "allocation",
     "allocations",
     "outcomes",
     "simulate",
@@ -172,6 +175,33 @@ class Questions:
     def n(self):
         return self.c.shape[0]
 
+    def rows(self, sl):
+        """The questions of the slice ``sl``."""
+        return Questions(c=self.c[sl], beta=self.beta[sl], u_ale=self.u_ale[sl],
+                         c_hat=self.c_hat[sl], mask=self.mask[sl], budget=self.budget)
+
+
+#: Questions per block when allocating and evaluating closed forms; blocks keep
+#: the temporaries of the vectorised formulas in cache.
+BLOCK = 1 << 15
+
+
+def _blocked(n, fn):
+    """Apply ``fn`` to consecutive slices of ``range(n)`` on all cores and stack the results.
+
+    NumPy releases the GIL inside its array operations, so threads run the
+    blocks in parallel; the result does not depend on the number of threads.
+    """
+    slices = [slice(i, min(n, i + BLOCK)) for i in range(0, n, BLOCK)]
+    if len(slices) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            parts = list(pool.map(fn, slices))
+    else:
+        parts = [fn(slices[0])]
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(p) for p in zip(*parts))
+    return np.concatenate(parts)
+
 
 def sample_questions(params, n, seed=0):
     """Draw ``n`` questions from the prior of ``params`` (host draws, seeded)."""
@@ -195,33 +225,35 @@ def sample_questions(params, n, seed=0):
     return Questions(c=c, beta=beta, u_ale=u_ale, c_hat=c_hat, mask=mask, budget=params.budget)
 
 
-def allocations(params, q, names=ALLOCATORS):
-    """Token budgets (n, M) of each static allocator for the questions ``q``.
+def allocation(params, q, name):
+    """Token budgets (n, M) of the allocator ``name`` (``None`` for ``global``)."""
+    check_choice("allocator", name, ALLOCATORS)
+    if name == "global":
+        return None
+    return _blocked(q.n, lambda sl: _allocate(params, q.rows(sl), name))
 
-    ``global`` has no static allocation and maps to ``None``.
-    """
-    out = {}
+
+def _allocate(params, q, name):
     B = q.budget
-    for name in names:
-        check_choice("allocator", name, ALLOCATORS)
-        if name == "uniform":
-            out[name] = th.allocate_uniform(np.full(q.n, B), q.mask)
-        elif name == "global":
-            out[name] = None
-        elif name == "paper":
-            out[name] = th.allocate_paper(q.c_hat, q.beta, B, mask=q.mask)
-        elif name == "exact":
-            out[name] = th.allocate_kkt(q.c_hat, q.beta, B, mask=q.mask)
-        elif name == "oracle":
-            out[name] = th.allocate_kkt(q.c, q.beta, B, mask=q.mask)
-        else:
-            # the planner's credit for a step: its estimated tokens to bring the
-            # epistemic uncertainty down to 1, c_hat**(1/beta) (project choice)
-            credits = q.c_hat ** (1.0 / q.beta)
-            out[name] = th.allocate_plan_and_budget(
-                credits, int(round(B)), schedule=name, rounding=params.rounding, mask=q.mask,
-                min_tokens=params.min_tokens).astype(float)
-    return out
+    if name == "uniform":
+        return th.allocate_uniform(np.full(q.n, B), q.mask)
+    if name == "paper":
+        return th.allocate_paper(q.c_hat, q.beta, B, mask=q.mask)
+    if name == "exact":
+        return th.allocate_kkt(q.c_hat, q.beta, B, mask=q.mask)
+    if name == "oracle":
+        return th.allocate_kkt(q.c, q.beta, B, mask=q.mask)
+    # the planner's credit for a step: its estimated tokens to bring the
+    # epistemic uncertainty down to 1, c_hat**(1/beta) (project choice)
+    credits = q.c_hat ** (1.0 / q.beta)
+    return th.allocate_plan_and_budget(credits, int(round(B)), schedule=name,
+                                       rounding=params.rounding, mask=q.mask,
+                                       min_tokens=params.min_tokens).astype(float)
+
+
+def allocations(params, q, names=ALLOCATORS):
+    """Token budgets (n, M) of each allocator in ``names`` (``global`` maps to ``None``)."""
+    return {name: allocation(params, q, name) for name in names}
 
 
 # ----------------------------------------------------------------------------
@@ -351,11 +383,18 @@ def outcomes(params, q, b, seed, backend="numba"):
 
 def expected_outcome(params, q, b):
     """Closed-form expected accuracy (fraction) and tokens per question of a static allocation."""
-    p = th.solve_probability(b, q.c, q.beta, q.u_ale)
-    p = np.where(q.mask, p, 0.0)
-    acc = th.synthesis_probability(p, rule=params.synthesis, mask=q.mask) * params.synthesis_accuracy
-    tok = np.where(q.mask, th.expected_tokens(b, q.c, q.beta, q.u_ale), 0.0).sum(axis=1)
-    return acc, tok
+    return _blocked(q.n, lambda sl: _expected_block(params, q.rows(sl), b[sl]))
+
+
+def _expected_block(params, q, b):
+    m = q.mask
+    args = (b[m], q.c[m], q.beta[m], q.u_ale[m])  # present sub-questions only
+    p = np.zeros(m.shape)
+    p[m] = th.solve_probability(*args)
+    tok = np.zeros(m.shape)
+    tok[m] = th.expected_tokens(*args)
+    acc = th.synthesis_probability(p, rule=params.synthesis, mask=m) * params.synthesis_accuracy
+    return acc, tok.sum(axis=1)
 
 
 def _summary_row(name, solved, tokens, theory=None):
@@ -414,9 +453,11 @@ def simulate(params=None, questions=200_000, seed=0, backend="auto", names=ALLOC
     seed = check_int("seed", seed, 0)
     name = resolve_backend(backend)
     q = sample_questions(params, questions, seed)
-    allocs = allocations(params, q, names)
+    for alloc_name in names:
+        check_choice("allocator", alloc_name, ALLOCATORS)
     rows = []
-    for alloc_name, b in allocs.items():
+    for alloc_name in names:
+        b = allocation(params, q, alloc_name)
         solved, tokens = outcomes(params, q, b, seed, name)
         solved, tokens = np.asarray(solved), np.asarray(tokens)
         static = b is not None and not params.carry_over
