@@ -63,6 +63,10 @@ __all__ = [
     "outcomes",
     "simulate",
     "frontier",
+    "posterior_contraction",
+    "fit_power_law",
+    "e3_estimator",
+    "rounding_loss",
     "main",
 ]
 
@@ -516,6 +520,123 @@ def plot_frontier(df, path):
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------
+# Spec 7.4: where the power law comes from, the E3 estimator, rounding loss
+# ----------------------------------------------------------------------------
+
+def posterior_contraction(model, budgets, draws=100_000, seed=0, *, tau2=1.0, sigma2=1.0,
+                          x_m=1.0, k=3.0):
+    """Monte Carlo of the epistemic uncertainty left after ``b`` observations (spec 7.4, 1-2).
+
+    ``model="normal"``: ``theta ~ N(0, tau2)``, ``y_i ~ N(theta, sigma2)``; the
+    estimate is the mean squared error of the posterior mean, to compare with
+    :func:`theory.bbam.normal_bayes_risk` (power law with beta = 1).
+    ``model="pareto"``: ``theta ~ Pareto(x_m, k)``, ``y_i ~ Uniform(0, theta)``;
+    the estimate is the mean posterior variance
+    (:func:`theory.bbam.pareto_posterior_variance` averaged over data; beta = 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``b``, ``mc``, ``se`` and ``theory`` (closed form for ``normal``; NaN for
+        ``pareto``, whose mean over data has no closed form here).
+    """
+    check_choice("model", model, ("normal", "pareto"))
+    draws = check_int("draws", draws, 2)
+    budgets = [check_real("budgets", float(b), 1.0) for b in budgets]
+    if not budgets:
+        raise ValueError("budgets must be a non-empty list of numbers >= 1")
+    gen = _rng.generator(seed, f"bbam/contraction-{model}")
+    rows = []
+    for b in budgets:
+        if model == "normal":
+            theta = math.sqrt(tau2) * gen.standard_normal(draws)
+            ybar = theta + math.sqrt(sigma2 / b) * gen.standard_normal(draws)  # sufficient statistic
+            post_mean = (b * ybar / sigma2) / (1.0 / tau2 + b / sigma2)
+            x = (theta - post_mean) ** 2
+            theory = float(th.normal_bayes_risk(b, tau2, sigma2))
+        else:
+            theta = x_m * gen.random(draws) ** (-1.0 / k)
+            y_max = theta * gen.random(draws) ** (1.0 / b)
+            x = th.pareto_posterior_variance(np.maximum(x_m, y_max), k, b)
+            theory = math.nan
+        rows.append(dict(model=model, b=b, mc=float(x.mean()),
+                         se=float(x.std(ddof=1) / math.sqrt(draws)), theory=theory))
+    return pd.DataFrame(rows)
+
+
+def fit_power_law(b, u):
+    """Least-squares slope and intercept of ``log u`` against ``log b`` (so ``u ~ e^a b^slope``)."""
+    slope, intercept = np.polyfit(np.log(np.asarray(b, float)), np.log(np.asarray(u, float)), 1)
+    return float(slope), float(intercept)
+
+
+def e3_estimator(p, n, mean_tokens, token_sigma=0.5, runs=10_000, seed=0):
+    """Distribution of the E3 estimate of one run of ``n`` questions (spec 7.4 item 4).
+
+    Scores are Bernoulli(p); tokens are log-normal with mean ``mean_tokens`` and
+    log-scale ``token_sigma``. Returns a dict with the true ``e3``, the Monte
+    Carlo mean of the estimate and its standard error, the first-order
+    ``bias_theory`` (:func:`theory.bbam.e3_estimator_bias`, which ignores the
+    variance of the token mean) and the per-run estimates.
+    """
+    p = check_real("p", p, 0.0, 1.0)
+    n = check_int("n", n, 1)
+    runs = check_int("runs", runs, 2)
+    mean_tokens = check_real("mean_tokens", mean_tokens, 0.0, lo_open=True)
+    token_sigma = check_real("token_sigma", token_sigma, 0.0)
+    gen = _rng.generator(seed, "bbam/e3-estimator")
+    correct = gen.binomial(n, p, size=runs) / n
+    mu = math.log(mean_tokens) - token_sigma ** 2 / 2
+    tokens = np.exp(mu + token_sigma * gen.standard_normal((runs, n))).mean(axis=1)
+    est = th.e3(100.0 * correct, tokens)
+    return dict(e3=float(th.e3(100.0 * p, mean_tokens)), mean=float(est.mean()),
+                se=float(est.std(ddof=1) / math.sqrt(runs)),
+                bias_theory=th.e3_estimator_bias(p, n, mean_tokens), estimates=est)
+
+
+def rounding_loss(cases=20_000, seed=0, schedule="polynomial", beta=1.0, m_max=7,
+                  budgets=(200, 600), min_tokens=0):
+    """Relative loss of the BBAM objective from the integer rounding of D7 (spec 7.4 item 5).
+
+    For random integer credits (``m`` uniform in 2..``m_max``, credits >= 1
+    summing to 100) and budgets uniform in ``budgets``, the prior
+    ``c = (w f)**(beta+1)`` makes the real-valued schedule the exact optimum
+    (bridge identity); the loss is ``objective(integer) / objective(real) - 1``,
+    ``inf`` where rounding leaves a sub-question 0 tokens.
+
+    Returns
+    -------
+    ndarray of float, shape (cases,)
+    """
+    cases = check_int("cases", cases, 1)
+    m_max = check_int("m_max", m_max, 2, 100)
+    check_choice("schedule", schedule, th.SCHEDULES)
+    beta = check_real("beta", beta, 0.0, lo_open=True)
+    lo, hi = (check_int("budgets", int(x), 1) for x in budgets)
+    gen = _rng.generator(seed, "bbam/rounding")
+    m = gen.integers(2, m_max + 1, size=cases)
+    mask = np.arange(m_max)[None, :] < m[:, None]
+    weights = np.where(mask, gen.dirichlet(np.ones(m_max), size=cases), 0.0)
+    weights /= weights.sum(axis=1, keepdims=True)
+    credits = np.ones((cases, m_max), dtype=np.int64)
+    for i in range(cases):  # credits >= 1 summing to 100
+        credits[i, : m[i]] += gen.multinomial(100 - m[i], weights[i, : m[i]])
+    B = gen.integers(lo, hi + 1, size=cases)
+    shares = th.plan_and_budget_shares(credits, schedule, mask=mask)
+    f = np.stack([np.concatenate([th.schedule_weights(schedule, int(k)), np.ones(m_max - k)])
+                  for k in m])
+    w = credits / np.where(mask, credits, 0).sum(axis=1, keepdims=True)
+    c = np.where(mask, (w * f) ** (beta + 1.0), 1.0)
+    real = shares * B[:, None]
+    integer = th.allocate_plan_and_budget(credits, B, schedule=schedule, mask=mask,
+                                          min_tokens=min_tokens).astype(float)
+    with np.errstate(divide="ignore"):
+        obj_int = np.where(mask, c * np.where(integer > 0, integer, 0.0) ** -beta, 0.0).sum(axis=1)
+    obj_real = np.where(mask, c * np.where(mask, real, 1.0) ** -beta, 0.0).sum(axis=1)
+    return obj_int / obj_real - 1.0
 
 
 # ----------------------------------------------------------------------------

@@ -82,6 +82,10 @@ __all__ = [
     "solve_probability",
     "expected_tokens",
     "synthesis_probability",
+    # section 7.4 conjugate models and estimator bias
+    "normal_bayes_risk",
+    "pareto_posterior_variance",
+    "e3_estimator_bias",
 ]
 
 #: The five decay schedules of D5, by their ``--decay`` flag in the official code.
@@ -1305,3 +1309,78 @@ def synthesis_probability(p, rule="all", mask=None):
         need = counts // 2 + 1
         prob = np.where(np.arange(m + 1) >= need[:, None], dist, 0.0).sum(axis=-1)
     return _lead_out(prob, lead)
+
+
+# ---------------------------------------------------------------------------
+# spec 7.4: conjugate models behind the power law, and the E3 estimator
+# ---------------------------------------------------------------------------
+
+
+def normal_bayes_risk(b, tau2, sigma2):
+    """Bayes risk of the posterior mean after ``b`` normal observations (spec 7.4 item 1).
+
+    With ``theta ~ N(mu0, tau2)`` and ``y_1..y_b | theta ~ N(theta, sigma2)`` the
+    posterior variance, and so the Bayes risk of ``E[theta | y]``, is
+    ``1 / (1/tau2 + b/sigma2)``, which tends to ``sigma2 / b``: the D2 power law
+    with ``c = sigma2`` and ``beta = 1`` (derived for this project).
+
+    Parameters
+    ----------
+    b : array_like
+        Number of observations (tokens), ``>= 0``.
+    tau2, sigma2 : float
+        Prior and noise variances, ``> 0``.
+    """
+    b = check_real_array("b", b, **_NONNEG)
+    tau2 = check_real("tau2", tau2, **_POS)
+    sigma2 = check_real("sigma2", sigma2, **_POS)
+    return _out(1.0 / (1.0 / tau2 + b / sigma2))
+
+
+def pareto_posterior_variance(M, k, b):
+    """Posterior variance of ``theta`` for uniform data under a Pareto prior (spec 7.4 item 2).
+
+    With ``y_1..y_b ~ Uniform(0, theta)`` and ``theta ~ Pareto(x_m, k)`` the
+    posterior is ``Pareto(M, k + b)`` with ``M = max(x_m, max y)``, whose
+    variance is ``M**2 (k+b) / ((k+b-1)**2 (k+b-2))`` (finite for ``k+b > 2``),
+    about ``M**2 / b**2``: the D2 power law with ``beta = 2``.
+
+    Parameters
+    ----------
+    M : array_like
+        Posterior scale ``max(x_m, max y)``, ``> 0``.
+    k : float
+        Prior shape, ``> 0``.
+    b : array_like
+        Number of observations; ``k + b > 2`` is required.
+    """
+    M = check_real_array("M", M, **_POS)
+    k = check_real("k", k, **_POS)
+    b = check_real_array("b", b, **_NONNEG)
+    a = k + b
+    if np.any(a <= 2.0):
+        raise ValueError(f"k + b must be > 2 for a finite posterior variance, got {float(np.min(a)):g}")
+    return _out(M * M * a / ((a - 1.0) ** 2 * (a - 2.0)))
+
+
+def e3_estimator_bias(p, n, mean_tokens):
+    """First-order bias of the E3 estimate from ``n`` questions (spec 7.4 item 4).
+
+    ``E[(100 A_hat)**2] = (100 p)**2 + 1e4 p (1 - p) / n`` (Jensen on the
+    square of the accuracy estimate), so, ignoring the variance of the mean
+    token count, ``E[E3_hat] - E3 = 1e4 p (1 - p) / (n E[T])`` (derived for
+    this project by the delta method).
+
+    Parameters
+    ----------
+    p : float
+        Accuracy as a fraction, in [0, 1].
+    n : int
+        Questions per run, ``>= 1``.
+    mean_tokens : float
+        ``E[T]``, ``> 0``.
+    """
+    p = check_real("p", p, 0.0, 1.0)
+    n = check_int("n", n, 1)
+    mean_tokens = check_real("mean_tokens", mean_tokens, **_POS)
+    return 1e4 * p * (1.0 - p) / (n * mean_tokens)

@@ -920,3 +920,19 @@ class TestOutcomes:
         assert M.synthesis_probability([0.5, 0.5], "any") == pytest.approx(0.75)
         one_line_error(ValueError, "p must be in", M.synthesis_probability, [1.2])
         one_line_error(ValueError, "rule must be one of", M.synthesis_probability, [0.2], "vote")
+
+
+def test_conjugate_closed_forms_against_scipy_distributions():
+    from scipy import stats
+
+    # Pareto(M, k + b) posterior variance
+    for M, k, b in [(1.0, 3.0, 10), (2.5, 0.5, 100), (1.2, 4.0, 1)]:
+        want = stats.pareto(k + b, scale=M).var()
+        assert th.pareto_posterior_variance(M, k, b) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="k \\+ b must be > 2"):
+        th.pareto_posterior_variance(1.0, 1.0, 0.5)
+    # normal-normal posterior variance by direct precision addition
+    assert th.normal_bayes_risk(0, 2.0, 1.0) == pytest.approx(2.0)
+    assert th.normal_bayes_risk(4, 1.0, 2.0) == pytest.approx(1.0 / (1.0 + 2.0))
+    # E3 bias: Var(A_hat) * 1e4 / T exactly when T is fixed
+    assert th.e3_estimator_bias(0.3, 10, 100.0) == pytest.approx(1e4 * 0.21 / 1000.0)
