@@ -926,13 +926,13 @@ def test_conjugate_closed_forms_against_scipy_distributions():
     from scipy import stats
 
     # Pareto(M, k + b) posterior variance
-    for M, k, b in [(1.0, 3.0, 10), (2.5, 0.5, 100), (1.2, 4.0, 1)]:
-        want = stats.pareto(k + b, scale=M).var()
-        assert th.pareto_posterior_variance(M, k, b) == pytest.approx(want, rel=1e-12)
+    for scale, k, b in [(1.0, 3.0, 10), (2.5, 0.5, 100), (1.2, 4.0, 1)]:
+        want = stats.pareto(k + b, scale=scale).var()
+        assert M.pareto_posterior_variance(scale, k, b) == pytest.approx(want, rel=1e-12)
     with pytest.raises(ValueError, match="k \\+ b must be > 2"):
-        th.pareto_posterior_variance(1.0, 1.0, 0.5)
+        M.pareto_posterior_variance(1.0, 1.0, 0.5)
     # normal-normal posterior variance by direct precision addition
-    assert th.normal_bayes_risk(0, 2.0, 1.0) == pytest.approx(2.0)
-    assert th.normal_bayes_risk(4, 1.0, 2.0) == pytest.approx(1.0 / (1.0 + 2.0))
+    assert M.normal_bayes_risk(0, 2.0, 1.0) == pytest.approx(2.0)
+    assert M.normal_bayes_risk(4, 1.0, 2.0) == pytest.approx(1.0 / (1.0 + 2.0))
     # E3 bias: Var(A_hat) * 1e4 / T exactly when T is fixed
-    assert th.e3_estimator_bias(0.3, 10, 100.0) == pytest.approx(1e4 * 0.21 / 1000.0)
+    assert M.e3_estimator_bias(0.3, 10, 100.0) == pytest.approx(1e4 * 0.21 / 1000.0)
