@@ -42,13 +42,13 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
 from numba import njit, prange, uint64
 
 from sim import _cli
+from sim import __version__ as _VERSION
 from sim import rng as _rng
 from sim.backends import BackendUnavailable, resolve_backend
 from theory import bbam as th
@@ -70,10 +70,6 @@ __all__ = [
     "main",
 ]
 
-try:
-    _VERSION = metadata.version("budgetlab")
-except metadata.PackageNotFoundError:  # running from a source tree
-    _VERSION = "0+unknown"
 
 #: Sub-question counts of the paper's released MATH-500 plans, m = 1..7 (spec 5).
 MATH500_M_COUNTS = (1, 69, 156, 133, 132, 7, 2)

@@ -30,12 +30,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
 from numba import njit, prange, uint64
 
+from sim import __version__ as _VERSION
 from sim import rng as _rng
 from sim.backends import BackendUnavailable, resolve_backend
 from theory import phase as th
@@ -53,10 +53,6 @@ __all__ = [
     "main",
 ]
 
-try:
-    _VERSION = metadata.version("budgetlab")
-except metadata.PackageNotFoundError:  # running from a source tree
-    _VERSION = "0+unknown"
 
 #: Words (of 64 trials) that the Numba kernel advances in lockstep; the
 #: compiler turns the per-word loops into SIMD instructions.

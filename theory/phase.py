@@ -130,6 +130,13 @@ _QUAD_OPTS = {"epsabs": 1e-13, "epsrel": 1e-11, "limit": 200}
 # ---------------------------------------------------------------------------
 
 
+def _core_args(b, rho, gamma):
+    """Validated fan-in, correlation array and fidelity array of the binary core."""
+    return (check_odd_int("b", b),
+            check_real_array("rho", rho, 0.0, 1.0, hi_open=True),
+            check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True))
+
+
 def _out(x):
     """Return a Python float for 0-d input, else the array."""
     x = np.asarray(x)
@@ -552,9 +559,7 @@ def alpha_rho(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     return _out(_alpha(b, rho, gamma))
 
 
@@ -595,9 +600,7 @@ def organization_exponent(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     return _out(np.log(_alpha(b, rho, gamma)) / math.log(b))
 
 
@@ -648,9 +651,7 @@ def fixed_point(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     return _vectorize(lambda r, g: _fixed_point_scalar(b, r, g), rho, gamma)
 
 
@@ -670,9 +671,7 @@ def contraction_rate(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
 
     def rate(r, g):
         if _alpha(b, r, g) <= 1.0:
@@ -728,9 +727,7 @@ def cubic_coefficient(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     return _out(_cubic(b, rho, gamma))
 
 
@@ -750,9 +747,7 @@ def near_critical_fixed_point(b, rho, gamma):
     -------
     float or ndarray
     """
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     excess = np.maximum(_alpha(b, rho, gamma) - 1.0, 0.0)
     return _out(np.sqrt(excess / _cubic(b, rho, gamma)))
 
@@ -2154,9 +2149,7 @@ def limit_bias(correlation, b, rho, gamma, mu0):
     float or ndarray
     """
     correlation = _correlation(correlation)
-    b = check_odd_int("b", b)
-    rho = check_real_array("rho", rho, 0.0, 1.0, hi_open=True)
-    gamma = check_real_array("gamma", gamma, 0.0, 1.0, lo_open=True)
+    b, rho, gamma = _core_args(b, rho, gamma)
     mu0 = check_real_array("mu0", mu0, -1.0, 1.0)
     if correlation == "herding":
         return _out(np.sign(mu0) * fixed_point(b, rho, gamma))
