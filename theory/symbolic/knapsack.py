@@ -1,0 +1,214 @@
+"""Sympy derivations for Knapsack RL (spec ``specs/knapsack.md``).
+
+Every function derives its result from a definition rather than quoting the
+closed form, and returns a sympy expression (or a tuple of them):
+
+* ``f(N, p) = P[0 < K < N]`` as one minus the two extreme binomial terms, and
+  as the explicit binomial sum for a concrete ``N`` (D1);
+* the marginal gain ``f(N+1) - f(N)`` and the second difference (D1);
+* the InfoGain derivative, its stationary point and maximum (D2);
+* ``E[T] = sum_{n >= 0} P[T > n]`` by summing the geometric series of the
+  survival function, and from the probability mass function (T1);
+* the high-probability bound ``N_alpha`` from ``max(p, 1-p)^N = 1 - alpha`` (T1);
+* the GRPO advantages from the group mean and unbiased std (D7);
+* the expected effective-gradient and effective-prompt ratios by linearity (D6).
+
+Numbers may be passed as ints, ``Rational``, sympy expressions or Python
+floats (converted through their shortest ``repr``, see
+:func:`theory.symbolic.phase.exact`). The tests in
+``tests/theory/test_symbolic_knapsack.py`` check these results against
+:mod:`theory.knapsack`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import sympy as sp
+
+from .phase import exact
+
+__all__ = [
+    "N",
+    "P",
+    "K",
+    "ALPHA",
+    "exact",
+    "prob_nonzero_gradient",
+    "prob_nonzero_gradient_sum",
+    "marginal_gain",
+    "second_difference",
+    "info_gain",
+    "info_gain_derivative",
+    "info_gain_argmax",
+    "value",
+    "first_mixed_survival",
+    "expected_rollouts",
+    "expected_rollouts_from_pmf",
+    "coverage_budget",
+    "grpo_advantages",
+    "effective_gradient_ratio",
+    "effective_prompt_ratio",
+]
+
+N = sp.Symbol("N", integer=True, positive=True)  # group size
+P = sp.Symbol("p", positive=True)  # success rate, 0 < p < 1 where it matters
+K = sp.Symbol("k", integer=True, positive=True)  # successes in a group
+ALPHA = sp.Symbol("alpha", positive=True)  # target probability in (0, 1)
+
+
+def _count(name, value, lo):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < lo:
+        raise ValueError(f"{name} must be an integer in [{lo}, inf], got {value}")
+    return value
+
+
+def prob_nonzero_gradient(n=N, p=P):
+    """``f(N, p) = 1 - P[K = 0] - P[K = N]`` for ``K ~ Bin(N, p)`` (D1).
+
+    Derived from the binomial pmf: the group is mixed unless all rollouts
+    fail (``(1-p)^N``) or all succeed (``p^N``).
+    """
+    n, p = exact(n), exact(p)
+    pmf = lambda k: sp.binomial(n, k) * p**k * (1 - p) ** (n - k)  # noqa: E731
+    return sp.expand_func(1 - pmf(0) - pmf(n))
+
+
+def prob_nonzero_gradient_sum(n, p=P):
+    """``f(n, p)`` as the explicit sum ``sum_{k=1}^{n-1} C(n, k) p^k (1-p)^(n-k)`` (D1)."""
+    n = _count("n", n, 1)
+    p = exact(p)
+    return sp.Add(*[sp.binomial(n, k) * p**k * (1 - p) ** (n - k) for k in range(1, n)])
+
+
+def marginal_gain(n=N, p=P):
+    """``Delta(N, p) = f(N+1, p) - f(N, p)``, simplified to ``p^N (1-p) + p (1-p)^N`` (D1)."""
+    n, p = exact(n), exact(p)
+    d = prob_nonzero_gradient(n + 1, p) - prob_nonzero_gradient(n, p)
+    return sp.factor_terms(sp.expand(sp.powsimp(sp.expand_power_exp(d))))
+
+
+def second_difference(n=N, p=P):
+    """``Delta(N+1, p) - Delta(N, p) = -[p^N (1-p)^2 + (1-p)^N p^2]`` (D1, strict concavity)."""
+    n, p = exact(n), exact(p)
+    d = (prob_nonzero_gradient(n + 2, p) - 2 * prob_nonzero_gradient(n + 1, p)
+         + prob_nonzero_gradient(n, p))
+    return sp.expand(sp.powsimp(sp.expand_power_exp(d)))
+
+
+def info_gain(p=P):
+    """InfoGain ``p (1-p)^2`` (D2) [paper]: the only form the spec marks certain."""
+    p = exact(p)
+    return p * (1 - p) ** 2
+
+
+def info_gain_derivative(p=P):
+    """``d/dp [p (1-p)^2]``, factored: ``(1-p)(1-3p)`` up to sign convention (D2)."""
+    return sp.factor(sp.diff(info_gain(P), P)).subs(P, exact(p))
+
+
+def info_gain_argmax():
+    """The maximiser and maximum of InfoGain on ``(0, 1)``: ``(1/3, 4/27)`` (D2).
+
+    Solved from the first-order condition; the root in ``(0, 1)`` with a
+    negative second derivative.
+    """
+    crit = [r for r in sp.solve(sp.diff(info_gain(P), P), P) if 0 < r < 1]
+    best = [r for r in crit if sp.diff(info_gain(P), P, 2).subs(P, r) < 0]
+    (r,) = best
+    return r, sp.nsimplify(info_gain(r))
+
+
+def value(n=N, p=P):
+    """``Value(N, p) = f(N, p) * InfoGain(p)`` (D3) [paper]."""
+    return prob_nonzero_gradient(n, p) * info_gain(p)
+
+
+def first_mixed_survival(n=N, p=P):
+    """``P[T > n]`` for ``n >= 1``: the first ``n`` rollouts are all successes or all failures (T1)."""
+    n, p = exact(n), exact(p)
+    return p**n + (1 - p) ** n
+
+
+def _geometric_tail(r):
+    """``sum_{n >= 1} r^n`` for ``0 < r < 1``, the convergent branch of sympy's sum."""
+    j = sp.Symbol("j", integer=True, positive=True)
+    s = sp.summation(r**j, (j, 1, sp.oo))
+    if isinstance(s, sp.Piecewise):
+        s = s.args[0].expr  # the branch |r| < 1, which holds for a rate in (0, 1)
+    return s
+
+
+def expected_rollouts(p=P):
+    """``E[T] = sum_{n >= 0} P[T > n] = 1 + sum_{n >= 1} (p^n + (1-p)^n)`` (T1).
+
+    Summing both geometric series gives ``1/(p(1-p)) - 1``; returned
+    simplified (rational function of ``p``).
+    """
+    q = sp.Symbol("q", positive=True)
+    total = 1 + _geometric_tail(P) + _geometric_tail(q).subs(q, 1 - P)
+    return sp.simplify(sp.together(total)).subs(P, exact(p))
+
+
+def expected_rollouts_from_pmf(p, terms):
+    """Partial sum ``sum_{n=2}^{terms} n P[T = n]`` from the pmf ``P[T>n-1] - P[T>n]`` (T1).
+
+    For a concrete rate ``p``; a check of :func:`expected_rollouts` that does
+    not use the tail-sum identity. ``T >= 2`` always.
+    """
+    terms = _count("terms", terms, 2)
+    p = exact(p)
+    surv = lambda n: 1 if n == 0 else first_mixed_survival(n, p)  # noqa: E731
+    return sp.Add(*[n * (surv(n - 1) - surv(n)) for n in range(2, terms + 1)])
+
+
+def coverage_budget(p=P, alpha=ALPHA):
+    """``N_alpha = ln(1-alpha) / ln max(p, 1-p)`` (T1): the root of ``max^N = 1 - alpha``.
+
+    Returned for the branch ``p <= 1/2`` (``max = 1 - p``); the other branch
+    is its mirror ``p -> 1-p``. Solved with :func:`sympy.solve`.
+    """
+    n = sp.Symbol("n", positive=True)
+    big = 1 - P
+    (root,) = sp.solve(sp.Eq(big**n, 1 - ALPHA), n)
+    return root.subs({P: exact(p), ALPHA: exact(alpha)})
+
+
+def grpo_advantages(k=K, n=N):
+    """GRPO advantages ``(A+, A-)`` of a group of ``n`` with ``k`` successes, ``eps = 0`` (D7).
+
+    From the definition: mean ``k/n`` and unbiased std
+    ``sqrt(sum_j (r_j - mean)^2 / (n - 1))`` of ``k`` ones and ``n-k`` zeros;
+    returned as ``(1 - mean)/s`` and ``(0 - mean)/s`` (``0 < k < n``).
+    """
+    k, n = exact(k), exact(n)
+    mean = k / n
+    var = (k * (1 - mean) ** 2 + (n - k) * mean**2) / (n - 1)
+    s = sp.sqrt(sp.factor(var))
+    return sp.simplify((1 - mean) / s), sp.simplify(-mean / s)
+
+
+def effective_gradient_ratio(ns, ps):
+    """``E[EGR] = sum_i N_i f(N_i, p_i) / sum_i N_i`` by linearity (D6).
+
+    EGR is ``sum_i N_i 1{group i mixed} / sum_i N_i`` with fixed ``N_i``; the
+    expectation of each indicator is ``f(N_i, p_i)``.
+    """
+    ns = [exact(v) for v in ns]
+    ps = [exact(v) for v in ps]
+    if len(ns) != len(ps) or not ns:
+        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), got {len(ns)}")
+    num = sp.Add(*[n * prob_nonzero_gradient(n, p) for n, p in zip(ns, ps)])
+    return num / sp.Add(*ns)
+
+
+def effective_prompt_ratio(ns, ps):
+    """``E[EPR] = (1/M) sum_i f(N_i, p_i)`` by linearity (D6)."""
+    ns = [exact(v) for v in ns]
+    ps = [exact(v) for v in ps]
+    if len(ns) != len(ps) or not ns:
+        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), got {len(ns)}")
+    return sp.Add(*[prob_nonzero_gradient(n, p) for n, p in zip(ns, ps)]) / len(ns)
