@@ -4,6 +4,10 @@ For ``bbam`` it runs the outcome kernel on CuPy and on Numba for the same
 questions, allocations and counter stream, checks that they agree, and prints
 questions per second.
 
+For ``knapsack`` it runs the rollout kernel on CuPy and on Numba for the same
+allocation and stream, checks identical outcomes and the effective-gradient
+ratio against its expectation, and prints rollouts per second.
+
 For ``phase`` it runs the CuPy kernel and the Numba kernel on the same
 parameters and seeds, checks that they return bit-identical words (the two
 share one counter-based random stream), checks the GPU estimate against the
@@ -25,7 +29,7 @@ import numpy as np
 from sim import _cli
 from sim.backends import BackendUnavailable, array_module
 
-MODELS = ("phase", "bbam")
+MODELS = ("phase", "bbam", "knapsack")
 
 
 def _sync(xp):
@@ -134,6 +138,46 @@ def check_bbam(xp, trials, bench_trials, out=print):
     return ok, records
 
 
+def check_knapsack(xp, trials, bench_trials, out=print):
+    """Rollout kernel of sim.knapsack on ``xp`` against Numba; returns (ok, records)."""
+    from gpu import knapsack as gpu_knapsack
+    from sim import knapsack as sim_knapsack
+    from sim import rng
+    from theory import knapsack as th
+
+    gen = np.random.default_rng(0)
+    p = gen.uniform(0.0, 1.0, 256)
+    N = sim_knapsack.allocate_greedy_numba(p, 2048, 2, 128)
+    key = rng.stream_key(1, "knapsack/rollouts")
+    reps = max(2, trials // 256)
+    k_dev = gpu_knapsack.successes(N, p, reps, key, xp=xp)
+    k_cpu = sim_knapsack.mixed_groups(N, p, reps, seed=1, backend="numba")
+    same = bool(np.array_equal(k_dev, k_cpu))
+    mixed = ((k_dev > 0) & (k_dev < N)).astype(float)
+    egr = (mixed * N).sum(axis=1) / N.sum()
+    expected = float(th.effective_gradient_ratio(N, p))
+    z = (egr.mean() - expected) / (egr.std(ddof=1) / np.sqrt(reps))
+    ok = same and abs(z) <= 4
+    out(f"  identical successes={same}; EGR {egr.mean():.5f} vs expected {expected:.5f} "
+        f"(z={z:+.2f})  {'ok' if ok else 'FAIL'}")
+    breps = max(2, bench_trials // 256)
+    gpu_knapsack.successes(N, p, 2, key, xp=xp)
+    _sync(xp)
+    t0 = time.perf_counter()
+    gpu_knapsack.successes(N, p, breps, key, xp=xp)
+    _sync(xp)
+    dt_dev = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sim_knapsack.mixed_groups(N, p, breps, seed=1, backend="numba")
+    dt_cpu = time.perf_counter() - t0
+    rollouts = breps * int(N.sum())
+    out(f"  throughput: {xp.__name__} {rollouts / dt_dev:.3e} rollouts/s, "
+        f"numba {rollouts / dt_cpu:.3e} rollouts/s ({breps} batches of 256 prompts)")
+    return ok, [dict(identical=same, egr=float(egr.mean()), expected=expected, z=float(z),
+                     rollouts_per_s_device=rollouts / dt_dev,
+                     rollouts_per_s_numba=rollouts / dt_cpu)]
+
+
 def main(argv=None):
     parser = _cli.ArgumentParser(prog="python -m gpu.check",
                                  description="Check a GPU kernel against the Numba kernel.")
@@ -156,7 +200,7 @@ def main(argv=None):
         return _cli.fail(parser.prog, exc)
     say = (lambda s: None) if args.json else print
     say(f"gpu.check {args.model} on {xp.__name__}")
-    check = check_phase if args.model == "phase" else check_bbam
+    check = {"phase": check_phase, "bbam": check_bbam, "knapsack": check_knapsack}[args.model]
     ok, records = check(xp, trials, bench, out=say)
     if args.json:
         print(json.dumps(dict(model=args.model, device=args.device, ok=ok, records=records)))
