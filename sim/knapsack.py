@@ -234,72 +234,85 @@ def mixed_groups(N, p, replicates, seed, backend="numba"):
     return gpu_knapsack.successes(N, p, int(replicates), key)
 
 
+@njit(inline="always")
+def _sift_down(heap, size, i, gain, cnt):
+    """Restore the heap below ``i``: larger gain first, ties to the smaller count, then position."""
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            return
+        if c + 1 < size:
+            a, b = heap[c + 1], heap[c]
+            if gain[a] > gain[b] or (gain[a] == gain[b] and (
+                    cnt[a] < cnt[b] or (cnt[a] == cnt[b] and a < b))):
+                c += 1
+        a, b = heap[c], heap[i]
+        if gain[a] > gain[b] or (gain[a] == gain[b] and (
+                cnt[a] < cnt[b] or (cnt[a] == cnt[b] and a < b))):
+            heap[i], heap[c] = a, b
+            i = c
+        else:
+            return
+
+
 @njit(cache=True)
 def allocate_greedy_numba(p, budget, n_low, n_up):
     """Exact greedy marginal-gain allocation (spec P2) compiled with Numba.
 
-    Same optimum and tie rule as :func:`theory.knapsack.allocate_greedy`
-    (``method="heap"``, InfoGain weight): start at ``n_low``; repeatedly give
-    one rollout to the prompt of largest ``w_i Delta(N_i, p_i)``, ties to the
-    smaller current ``N`` and then the lower index; stop when the budget is
-    spent or no gain is positive.
+    The same algorithm, arithmetic and tie rule as
+    :func:`theory.knapsack.allocate_greedy` with ``method="heap"`` and the
+    InfoGain weight: uninformative prompts (``p`` in {0, 1}) stay at ``n_low``;
+    each further rollout goes to the informative prompt with the largest
+    ``w_i Delta(N_i, p_i)`` (gains kept as running products ``p**N``,
+    ``(1-p)**N``), ties to the smaller current ``N`` and then the lower index,
+    until the budget is spent or every informative prompt is at ``n_up``.
     """
     M = p.shape[0]
     N = np.full(M, n_low, np.int64)
-    free = budget - M * n_low
-    gain = np.empty(M)
+    left = budget - M * n_low
+    idx = np.empty(M, np.int64)
+    E = 0
     for i in range(M):
-        q = p[i]
-        w = q * (1.0 - q) ** 2
-        gain[i] = w * (q ** n_low * (1.0 - q) + q * (1.0 - q) ** n_low) if n_low < n_up else -1.0
-    # binary max-heap of prompt indices keyed by (gain desc, N asc, index asc)
-    heap = np.arange(M)
-    size = M
-
-    def better(a, b):
-        if gain[a] != gain[b]:
-            return gain[a] > gain[b]
-        if N[a] != N[b]:
-            return N[a] < N[b]
-        return a < b
-
-    for start in range(size // 2 - 1, -1, -1):
-        i = start
-        while True:
-            left = 2 * i + 1
-            best = i
-            if left < size and better(heap[left], heap[best]):
-                best = left
-            if left + 1 < size and better(heap[left + 1], heap[best]):
-                best = left + 1
-            if best == i:
-                break
-            heap[i], heap[best] = heap[best], heap[i]
-            i = best
-    while free > 0 and size > 0:
+        if 0.0 < p[i] < 1.0:
+            idx[E] = i
+            E += 1
+    if left <= 0 or n_up <= n_low or E == 0:
+        return N
+    pl = np.empty(E)
+    ql = np.empty(E)
+    wl = np.empty(E)
+    pw = np.empty(E)
+    qw = np.empty(E)
+    gain = np.empty(E)
+    cnt = np.full(E, n_low, np.int64)
+    for j in range(E):
+        pj = p[idx[j]]
+        qj = 1.0 - pj
+        pl[j] = pj
+        ql[j] = qj
+        wl[j] = pj * qj * qj
+        pw[j] = pj ** float(n_low)
+        qw[j] = qj ** float(n_low)
+        gain[j] = wl[j] * (pw[j] * qj + pj * qw[j])
+    # binary max-heap of positions, ordered by (gain desc, count asc, position asc);
+    # a prompt at n_up gets gain -1 and is never popped again
+    heap = np.arange(E)
+    for root in range(E // 2 - 1, -1, -1):
+        _sift_down(heap, E, root, gain, cnt)
+    while left > 0:
         top = heap[0]
-        if gain[top] <= 0.0:
+        if gain[top] < 0.0:
             break
-        N[top] += 1
-        free -= 1
-        if N[top] >= n_up:
-            gain[top] = -1.0
+        N[idx[top]] += 1
+        left -= 1
+        cnt[top] += 1
+        if cnt[top] < n_up:
+            pw[top] *= pl[top]
+            qw[top] *= ql[top]
+            gain[top] = wl[top] * (pw[top] * ql[top] + pl[top] * qw[top])
         else:
-            q = p[top]
-            w = q * (1.0 - q) ** 2
-            gain[top] = w * (q ** N[top] * (1.0 - q) + q * (1.0 - q) ** N[top])
-        i = 0
-        while True:
-            left = 2 * i + 1
-            best = i
-            if left < size and better(heap[left], heap[best]):
-                best = left
-            if left + 1 < size and better(heap[left + 1], heap[best]):
-                best = left + 1
-            if best == i:
-                break
-            heap[i], heap[best] = heap[best], heap[i]
-            i = best
+            gain[top] = -1.0
+        _sift_down(heap, E, 0, gain, cnt)
     return N
 
 

@@ -1,7 +1,6 @@
 """Monte Carlo of budget allocation against the closed forms (spec bbam 7.4) and the CLI."""
 
 import json
-import math
 import subprocess
 import sys
 from dataclasses import replace
