@@ -64,6 +64,7 @@ __all__ = [
     "effective_prompt_ratio",
     "grpo_advantages",
     "grpo_group_advantages",
+    "expected_clipped_fraction",
     # allocators
     "allocate_greedy",
     "allocate_lagrangian",
@@ -661,6 +662,43 @@ def grpo_advantages(k, N, eps=1e-6, clip=5.0):
     a_pos, a_neg = _adv(k, N, eps, clip)
     return _out(a_pos), _out(a_neg)
 
+
+
+def expected_clipped_fraction(N, p, clip=5.0, eps=1e-6):
+    """Expected fraction of a group's rollouts whose GRPO advantage is clipped (spec 7.3).
+
+    With ``K ~ Bin(N, p)`` successes, the ``K`` successes have advantage
+    ``A+(K, N)`` and the ``N - K`` failures ``A-(K, N)`` (D7, before clipping);
+    the fraction is ``E[K 1{A+ > clip} + (N-K) 1{-A- > clip}] / N`` (derived
+    for this project from D7 and the binomial law). A success is clipped when
+    it is rare: ``A+ > 5`` needs roughly ``K/N < 1/26``.
+
+    Parameters
+    ----------
+    N : int
+        Group size, ``>= 1``.
+    p : array_like
+        Success rate in ``[0, 1]``.
+    clip : float
+        Clipping level, ``> 0``.
+    eps : float
+        The std offset of D7, ``>= 0``.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    from scipy import stats
+
+    N = check_int("N", N, 1)
+    p = _p_array(p)
+    clip = check_real("clip", clip, 0.0, None, lo_open=True)
+    eps = check_real("eps", eps, 0.0, None)
+    k = np.arange(N + 1)
+    a_pos, a_neg = _adv(k, np.full_like(k, N), eps, None)
+    clipped = k * (a_pos > clip) + (N - k) * (-a_neg > clip)
+    pmf = stats.binom.pmf(k, N, np.asarray(p)[..., None])
+    return _out((pmf * clipped).sum(axis=-1) / N)
 
 def grpo_group_advantages(rewards, group_sizes, eps=1e-6, clip=5.0):
     """Per-rollout GRPO advantages for groups of variable size (D7) [code].

@@ -168,3 +168,14 @@ def test_module_entry_point_no_traceback():
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_clipped_advantage_fraction_matches_binomial_expectation():
+    N, p, groups = 93, 0.02, 40_000
+    K = sk.mixed_groups(np.full(groups, N), np.full(groups, p), 1, seed=5, backend="numba")[0]
+    a_pos, a_neg = th.grpo_advantages(K, N, clip=None)
+    clipped = (K * (a_pos > 5.0) + (N - K) * (-a_neg > 5.0)) / N
+    expected = th.expected_clipped_fraction(N, p)
+    se = clipped.std(ddof=1) / np.sqrt(groups)
+    assert expected > 0.005
+    assert abs(clipped.mean() - expected) <= 4 * se

@@ -687,3 +687,25 @@ def test_clean_fallback_cap_and_unspent():
     # no fallback: the surplus stays unspent
     N, info = ks.allocate([1.0, 0.0, 0.5], params=ks.KnapsackParams(fallback="none", n_up=10))
     assert N.tolist() == [2, 2, 10] and info["unspent"] == 10
+
+
+@pytest.mark.parametrize("N,p,clip", [(8, 0.1, 2.0), (10, 0.05, 2.5), (12, 0.3, 1.5), (6, 0.9, 1.2)])
+def test_expected_clipped_fraction_by_enumerating_outcomes(N, p, clip):
+    # every one of the 2^N reward vectors, weighted by its probability
+    total = 0.0
+    for rewards in itertools.product((0, 1), repeat=N):
+        r = np.array(rewards, dtype=float)
+        k = int(r.sum())
+        prob = p ** k * (1 - p) ** (N - k)
+        if 0 < k < N:
+            mean, std = r.mean(), r.std(ddof=1)
+            adv = (r - mean) / (std + 1e-6)
+            total += prob * np.mean(np.abs(adv) > clip)
+    assert ks.expected_clipped_fraction(N, p, clip=clip) == pytest.approx(total, rel=1e-12,
+                                                                          abs=1e-15)
+
+
+def test_expected_clipped_fraction_spec_example():
+    # k = 1 of 93 has A+ = 9.54 > 5 (D7 table), so some rollouts are clipped at p = 0.01
+    assert ks.expected_clipped_fraction(93, 0.01) > 0
+    assert ks.expected_clipped_fraction(8, 0.1) == 0.0  # A+ <= sqrt(7) < 5 for N = 8
