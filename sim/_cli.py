@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
+
+import numpy as np
 
 from sim.backends import BACKENDS
 
-__all__ = ["ArgumentParser", "add_common_arguments", "fail", "progress_spinner", "progress_bar"]
+__all__ = ["ArgumentParser", "add_common_arguments", "fail", "jsonable", "progress_spinner",
+           "progress_bar"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -41,6 +45,23 @@ def fail(prog, exc):
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     print(f"{prog}: error: {msg}", file=sys.stderr)
     return 2
+
+
+def jsonable(x):
+    """``x`` with NumPy scalars and arrays made plain, and NaN or infinity as None (JSON null)."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    return x
 
 
 def _interactive(enabled):

@@ -721,18 +721,6 @@ def _allocate_one(args):
     return c, beta, B, {k: [float(x) for x in v] for k, v in res.items()}, objective
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
 
 
 def main(argv=None):
@@ -743,7 +731,7 @@ def main(argv=None):
         if args.allocate:
             c, beta, B, res, objective = _allocate_one(args)
             if args.json:
-                print(json.dumps(_jsonable(dict(res, objective=objective, c=list(c),
+                print(json.dumps(_cli.jsonable(dict(res, objective=objective, c=list(c),
                                                 beta=list(beta), budget=B))))
             else:
                 print(f"one question: B={B:g}, c={', '.join(f'{x:g}' for x in c)}, "
@@ -787,7 +775,7 @@ def main(argv=None):
         payload = dict(params=pdict, allocators=allocs, version=_VERSION)
         if args.plot:
             payload["plot"] = args.plot
-        print(json.dumps(_jsonable(payload)))
+        print(json.dumps(_cli.jsonable(payload)))
         return 0
     _report(params, df, args, backend)
     if args.plot:

@@ -603,20 +603,6 @@ def _build_parser():
     return p
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, (np.floating, float)):
-        return None if not math.isfinite(float(x)) else float(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
 
 
 def main(argv=None):
@@ -660,7 +646,7 @@ def main(argv=None):
             payload["allocation"] = {k: v for k, v in allocation.items()}
         if train is not None:
             payload["training"] = train.drop(columns=["version"]).to_dict(orient="records")
-        print(json.dumps(_jsonable(payload)))
+        print(json.dumps(_cli.jsonable(payload)))
         return 0
     _report(params, df, allocation, train, args, backend)
     return 0

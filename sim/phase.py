@@ -36,6 +36,7 @@ import pandas as pd
 from numba import njit, prange, uint64
 
 from sim import __version__ as _VERSION
+from sim import _cli
 from sim import rng as _rng
 from sim.backends import BackendUnavailable, resolve_backend
 from theory import phase as th
@@ -903,8 +904,6 @@ def summary(params):
 
 
 def _build_parser():
-    from sim import _cli
-
     p = _cli.ArgumentParser(
         prog="python -m sim.phase",
         description="Majority trees of correlated agents with lossy messages: gain, "
@@ -972,19 +971,6 @@ def _validate_args(args):
     return params, budget
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return None if math.isnan(x) or math.isinf(x) else x
-    return obj
 
 
 def _report(params, head, df, budget, args, backend, out):
@@ -1031,8 +1017,6 @@ def _report(params, head, df, budget, args, backend, out):
 
 def main(argv=None):
     """Run ``python -m sim.phase``; returns the exit status."""
-    from sim import _cli
-
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
@@ -1064,7 +1048,7 @@ def main(argv=None):
                        levels=levels, version=_VERSION)
         if args.plot:
             payload["plot"] = args.plot
-        print(json.dumps(_jsonable(payload)))
+        print(json.dumps(_cli.jsonable(payload)))
     else:
         _report(params, head, df, budget, args, backend, sys.stdout)
         if args.plot:
