@@ -148,12 +148,8 @@ BAD = [
 
 
 @pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_cli_bad_input_exits_2_with_one_line(argv, message, capsys):
-    try:
-        status = sb.main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    err = capsys.readouterr().err
+def test_cli_bad_input_exits_2_with_one_line(argv, message, cli_exit):
+    status, err = cli_exit(sb.main, argv)
     assert status == 2
     assert err.count("\n") == 1, err
     assert message in err

@@ -99,18 +99,9 @@ BAD = [
 ]
 
 
-def exit_status(argv):
-    """main()'s return value, or the status of the SystemExit argparse raises."""
-    try:
-        return sp.main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
 @pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_bad_input_exits_2_with_one_line(argv, message, capsys):
-    status = exit_status(argv)
-    err = capsys.readouterr().err
+def test_bad_input_exits_2_with_one_line(argv, message, cli_exit):
+    status, err = cli_exit(sp.main, argv)
     assert status == 2
     assert err.count("\n") == 1, err
     assert message in err

@@ -150,14 +150,9 @@ BAD = [
 
 
 @pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys):
+def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, cli_exit):
     d = bad_files(tmp_path)
-    argv = [a.format(d=d) for a in argv]
-    try:
-        status = sk.main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    err = capsys.readouterr().err
+    status, err = cli_exit(sk.main, [a.format(d=d) for a in argv])
     assert status == 2
     assert err.count("\n") == 1, err
     assert message in err
