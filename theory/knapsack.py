@@ -398,11 +398,7 @@ def total_value(N, p, weight="info_gain"):
     float or ndarray
         Shape ``N.shape[:-1]`` after broadcasting.
     """
-    N = check_int_array("N", N, 1)
-    p = _p_array(p)
-    N, p = np.broadcast_arrays(N, p)
-    if N.ndim == 0:
-        raise ValueError("N must have at least one axis of prompts, got a scalar")
+    N, p = _allocation_args(N, p)
     return _out((_f(N, p) * _weight_values(p, weight)).sum(axis=-1))
 
 
@@ -553,6 +549,16 @@ def _cost(p, alpha, cost):
     return 1.0 / (p * (1.0 - p)) - 1.0
 
 
+def _allocation_args(N, p):
+    """Checked allocation and rates, broadcast, with at least one axis of prompts."""
+    N = check_int_array("N", N, 1)
+    p = _p_array(p)
+    N, p = np.broadcast_arrays(N, p)
+    if N.ndim == 0:
+        raise ValueError("N must have at least one axis of prompts, got a scalar")
+    return N, p
+
+
 def effective_gradient_ratio(N, p):
     """Expected effective-gradient ratio ``sum_i N_i f(N_i, p_i) / sum_i N_i`` (D6) [code].
 
@@ -572,11 +578,7 @@ def effective_gradient_ratio(N, p):
     -------
     float or ndarray
     """
-    N = check_int_array("N", N, 1)
-    p = _p_array(p)
-    N, p = np.broadcast_arrays(N, p)
-    if N.ndim == 0:
-        raise ValueError("N must have at least one axis of prompts, got a scalar")
+    N, p = _allocation_args(N, p)
     return _out((N * _f(N, p)).sum(axis=-1) / N.sum(axis=-1))
 
 
@@ -598,11 +600,7 @@ def effective_prompt_ratio(N, p):
     -------
     float or ndarray
     """
-    N = check_int_array("N", N, 1)
-    p = _p_array(p)
-    N, p = np.broadcast_arrays(N, p)
-    if N.ndim == 0:
-        raise ValueError("N must have at least one axis of prompts, got a scalar")
+    N, p = _allocation_args(N, p)
     return _out(_f(N, p).mean(axis=-1))
 
 
