@@ -1,0 +1,849 @@
+"""Closed forms and exact equilibria of the TR-3 collective-action and loyalty model.
+
+Pant and Yu, "Computational Foundations for Strategic Coopetition: Formalizing
+Collective Action and Loyalty", arXiv 2601.16237 (v1 21 Jan 2026), and the
+authors' validation suite ``TR_validation/TR3_loyalty/TR3_validation_suite.py``
+of https://github.com/vikpant/strategic-coopetition. Section numbers (1.2,
+2.3, ...) refer to the project spec ``shared/specs/coopetition.md``; equation
+numbers (Eq. 1-5), "Proposition 1/2" and "Algorithm 1" are those of the code's
+docstrings.
+
+Provenance is stated in every docstring:
+
+* "(Eq. 1)", "(code)": the formula is the paper's or the reference code's.
+* "Derived for this project": a consequence of the stated facts, derived and
+  checked numerically for budgetlab; the paper does not state it in this form.
+* Choices the paper leaves open ([open] in the spec) are parameters with a
+  documented default and are never described as the paper's choice.
+
+Two model versions
+------------------
+The teammates' welfare term ``W_{-i}`` of the loyalty modifier (Eq. 3) exists
+in two versions (spec 0), selected by ``welfare_mode``:
+
+* ``"sum"`` (alias ``"paper"``): ``W_{-i} = sum_{j != i} pi_j``, the version
+  of commit ``a9f5e2a`` that reproduces every number of the paper's abstract;
+  the default.
+* ``"mean"`` (alias ``"repo"``): ``W_{-i} = mean_{j != i} pi_j``, the version
+  the maintainers switched to in ``22571a9`` (repository HEAD).
+
+Conventions
+-----------
+* Members lie on the **last** axis of effort profiles ``a``, loyalties
+  ``theta``, targets and dependency weights; every function broadcasts over
+  the leading (configuration) axes, so whole parameter grids are solved in one
+  call. Scalar model parameters (``omega``, ``beta``, ``c``, ``n``, ``phi_B``,
+  ``phi_C``, ``a_min``, ``a_max``) broadcast against those leading axes where
+  the docstring says so.
+* Functions that return one value per configuration return a ``float`` for
+  scalar input and an ``ndarray`` otherwise.
+* Invalid input raises :class:`ValueError` (or :class:`TypeError`) with one
+  line naming the parameter, the value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, Union
+
+import numpy as np
+
+from ._params import (check_choice, check_int, check_int_array, check_real,
+                      check_real_array)
+
+__all__ = [
+    "WELFARE_MODES",
+    "ZERO_WEIGHT_RULES",
+    "CoopParams",
+    "Equilibrium",
+    # Eq. 1-5
+    "team_production",
+    "base_payoff",
+    "teammates_welfare",
+    "loyalty_modifier",
+    "utility",
+    "marginal_utility",
+    "team_welfare",
+    "team_cohesion",
+    # 2.1-2.3
+    "benefit_multiplier",
+    "effective_cost",
+    "target_aggregate",
+    "best_response",
+    "free_riding_aggregate",
+    "free_riding_effort",
+    "social_optimum_aggregate",
+    "social_optimum_effort",
+    "underprovision_ratio",
+    "symmetric_equilibrium_aggregate",
+    "symmetric_equilibrium_effort",
+    # 3.2-3.3
+    "equilibrium_aggregate",
+    "equilibrium_direct",
+    "equilibrium_gauss_seidel",
+    "solve",
+    # 2.5, 3.4
+    "effort_differentiation",
+    "mechanism_synergy",
+    "synergy_identity",
+]
+
+#: Teammates' welfare versions: ``"sum"`` (paper, P) and ``"mean"`` (repository, R).
+WELFARE_MODES = ("sum", "mean")
+_MODE_ALIASES = {"paper": "sum", "P": "sum", "repo": "mean", "R": "mean"}
+#: What :func:`team_cohesion` does when every dependency weight is 0 ([open], spec 6.6).
+ZERO_WEIGHT_RULES = ("raise", "nan")
+
+_POS = {"lo": 0.0, "lo_open": True}  # (0, inf]
+_NONNEG = {"lo": 0.0}  # [0, inf]
+
+
+# ---------------------------------------------------------------------------
+# argument handling
+# ---------------------------------------------------------------------------
+
+
+def _out(x):
+    """Return a Python float for 0-d input, else the array."""
+    x = np.asarray(x)
+    return float(x) if x.ndim == 0 else x
+
+
+def _mode(welfare_mode):
+    """Canonical welfare mode (``"paper"``/``"repo"`` map to ``"sum"``/``"mean"``)."""
+    if isinstance(welfare_mode, str) and welfare_mode in _MODE_ALIASES:
+        return _MODE_ALIASES[welfare_mode]
+    return check_choice("welfare_mode", welfare_mode, WELFARE_MODES + tuple(_MODE_ALIASES))
+
+
+def _members(name, value):
+    """``value`` as a float array with at least one member on its last axis."""
+    arr = np.asarray(value)
+    if arr.ndim == 0 or arr.shape[-1] == 0:
+        raise ValueError(f"{name} must be an array with at least one member on its last axis, "
+                         f"got shape {arr.shape}")
+    return arr
+
+
+def _production(omega, beta):
+    omega = check_real_array("omega", omega, **_POS)
+    beta = check_real_array("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    return omega, beta
+
+
+def _loyalty(theta, phi_B, phi_C):
+    theta = check_real_array("theta", theta, 0.0, 1.0)
+    phi_B = check_real_array("phi_B", phi_B, **_NONNEG)
+    phi_C = check_real_array("phi_C", phi_C, **_NONNEG)
+    prod = theta * phi_C
+    if prod.size and not (prod < 1.0).all():
+        bad = float(np.asarray(prod)[~(prod < 1.0)].flat[0])
+        raise ValueError(f"theta*phi_C must be < 1, got {bad:g}")
+    return theta, phi_B, phi_C
+
+
+def _bounds(a_min, a_max):
+    a_min = check_real_array("a_min", a_min, 0.0, math.inf, hi_open=True)
+    a_max = check_real_array("a_max", a_max, **_POS)
+    ok = np.asarray(a_max > a_min)
+    if not ok.all():
+        bad = np.broadcast_to(a_max, ok.shape)[~ok].flat[0]
+        raise ValueError(f"a_max must be > a_min, got {bad:g}")
+    return a_min, a_max
+
+
+# ---------------------------------------------------------------------------
+# parameters
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoopParams:
+    """Validated parameters of one TR-3 team (spec 1).
+
+    Parameters
+    ----------
+    omega : float, default 25.0
+        Productivity ``omega > 0`` of ``Q = omega S^beta`` (Eq. 1; code default).
+    beta : float, default 0.7
+        Returns to scale, in ``(0, 1)`` (Eq. 1; code default).
+    c : float, default 1.0
+        Marginal effort cost ``c > 0`` (Eq. 2; code default).
+    n : int, default 5
+        Team size, ``n >= 2`` (code default).
+    theta : sequence of float or None, default None
+        Member loyalties ``theta_i`` in ``[0, 1]``, one per member; ``None``
+        means ``0.5`` for every member (the code's ``MemberState`` default).
+        Stored as a tuple of floats.
+    D : sequence of float or None, default None
+        Dependency weights ``D_{T,i} >= 0`` of the team on each member (Eq. 5),
+        one per member; ``None`` means equal weights ``1/n``. Only used by
+        :meth:`cohesion`.
+    phi_B : float, default 0.8
+        Loyalty-benefit strength ``phi_B >= 0`` (Eq. 3; code default).
+    phi_C : float, default 0.3
+        Cost-tolerance strength ``phi_C >= 0`` with ``theta_i phi_C < 1`` for
+        every member (Eq. 3; the bound is derived: well-posedness).
+    a_min : float, default 0.0
+        Effort floor, in ``[0, a_max)`` ([open], spec 6.3). The theory uses 0;
+        the reference code's optimiser floor is 0.01 (:meth:`paper_compat`).
+    a_max : float, default 50.0
+        Effort cap ``> a_min`` (code).
+    welfare_mode : {"sum", "mean"}, default "sum"
+        Teammates' welfare in the loyalty modifier ([open], spec 6.1):
+        ``"sum"`` is the paper version P, ``"mean"`` the repository version R.
+        ``"paper"`` and ``"repo"`` are accepted and stored as ``"sum"`` and
+        ``"mean"``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        One line naming the parameter, its value and the allowed range.
+    """
+
+    omega: float = 25.0
+    beta: float = 0.7
+    c: float = 1.0
+    n: int = 5
+    theta: Union[tuple, None] = None
+    D: Union[tuple, None] = None
+    phi_B: float = 0.8
+    phi_C: float = 0.3
+    a_min: float = 0.0
+    a_max: float = 50.0
+    welfare_mode: str = "sum"
+
+    def __post_init__(self):
+        put = object.__setattr__
+        put(self, "omega", check_real("omega", self.omega, 0.0, math.inf, lo_open=True,
+                                      hi_open=True))
+        put(self, "beta", check_real("beta", self.beta, 0.0, 1.0, lo_open=True, hi_open=True))
+        put(self, "c", check_real("c", self.c, 0.0, math.inf, lo_open=True, hi_open=True))
+        put(self, "n", check_int("n", self.n, 2))
+        put(self, "phi_B", check_real("phi_B", self.phi_B, 0.0, math.inf, hi_open=True))
+        put(self, "phi_C", check_real("phi_C", self.phi_C, 0.0, math.inf, hi_open=True))
+        put(self, "a_min", check_real("a_min", self.a_min, 0.0, math.inf, hi_open=True))
+        put(self, "a_max", check_real("a_max", self.a_max, self.a_min, math.inf, lo_open=True))
+        put(self, "welfare_mode", _mode(self.welfare_mode))
+        theta = (0.5,) * self.n if self.theta is None else self.theta
+        put(self, "theta", self._member_list("theta", theta, 0.0, 1.0))
+        for t in self.theta:
+            if not t * self.phi_C < 1.0:
+                raise ValueError(f"theta*phi_C must be < 1, got {t * self.phi_C:g}")
+        if self.D is not None:
+            put(self, "D", self._member_list("D", self.D, 0.0, math.inf))
+
+    def _member_list(self, name, value, lo, hi):
+        arr = np.asarray(value)
+        if arr.ndim != 1 or arr.shape[0] != self.n:
+            raise ValueError(f"{name} must be a list of n={self.n} values, got shape {arr.shape}")
+        hi_open = math.isinf(hi)
+        return tuple(float(x) for x in check_real_array(name, arr, lo, hi, hi_open=hi_open))
+
+    @classmethod
+    def paper_compat(cls, **kwargs):
+        """The reference suite's settings: ``welfare_mode="sum"``, ``a_min=0.01``, ``a_max=50``.
+
+        Any field can still be overridden by keyword (spec 6.3, 7).
+        """
+        kwargs.setdefault("welfare_mode", "sum")
+        kwargs.setdefault("a_min", 0.01)
+        kwargs.setdefault("a_max", 50.0)
+        return cls(**kwargs)
+
+    @property
+    def theta_array(self) -> np.ndarray:
+        """Loyalties as a float array of shape ``(n,)``."""
+        return np.array(self.theta, dtype=float)
+
+    def targets(self) -> np.ndarray:
+        """Best-response targets ``S_i*`` of the members (:func:`target_aggregate`)."""
+        return target_aggregate(self.theta_array, self.omega, self.beta, self.c, self.n,
+                                self.phi_B, self.phi_C, self.welfare_mode)
+
+    def cohesion(self, zero_weights="raise") -> float:
+        """Team cohesion ``C`` (Eq. 5) with ``D`` (equal weights when ``D`` is ``None``)."""
+        D = np.full(self.n, 1.0 / self.n) if self.D is None else np.array(self.D)
+        return team_cohesion(self.theta_array, D, zero_weights=zero_weights)
+
+
+# ---------------------------------------------------------------------------
+# payoffs (Eq. 1-4)
+# ---------------------------------------------------------------------------
+
+
+def team_production(S, omega, beta):
+    """Team output ``Q = omega S^beta`` (Eq. 1), with ``Q = 0`` for ``S <= 0`` (code).
+
+    Parameters
+    ----------
+    S : array_like
+        Aggregate effort ``S = sum_i a_i``.
+    omega : array_like
+        Productivity ``> 0``.
+    beta : array_like
+        Returns to scale in ``(0, 1)``.
+
+    Returns
+    -------
+    float or ndarray
+        ``Q``, broadcast over the inputs.
+    """
+    omega, beta = _production(omega, beta)
+    S = np.asarray(S, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = omega * np.where(S > 0, np.abs(S), 1.0) ** beta
+    return _out(np.where(S > 0, q, 0.0))
+
+
+def base_payoff(a, omega, beta, c):
+    """Base team payoffs ``pi_i = Q(a)/n - c a_i`` (Eq. 2; equal sharing, linear cost).
+
+    Parameters
+    ----------
+    a : array_like, shape (..., n)
+        Effort profiles, members on the last axis.
+    omega, beta, c : array_like
+        Model parameters, broadcast against the leading axes of ``a``.
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+    """
+    a = _members("a", np.asarray(a, dtype=float))
+    n = a.shape[-1]
+    c = check_real_array("c", c, **_POS)
+    Q = np.asarray(team_production(a.sum(axis=-1), omega, beta))
+    return Q[..., None] / n - np.asarray(c)[..., None] * a
+
+
+def teammates_welfare(a, omega, beta, c, welfare_mode="sum"):
+    """Teammates' welfare ``W_{-i}`` of each member (Eq. 3 term; spec 1.5, code).
+
+    ``"sum"`` (paper version P): ``W_{-i} = sum_{j != i} pi_j = (n-1)/n Q - c S_{-i}``;
+    ``"mean"`` (repository version R): ``W_{-i} = (1/(n-1)) sum_{j != i} pi_j``.
+
+    Parameters
+    ----------
+    a : array_like, shape (..., n)
+        Effort profiles, ``n >= 2``.
+    omega, beta, c : array_like
+        Model parameters, broadcast against the leading axes of ``a``.
+    welfare_mode : {"sum", "mean"}, default "sum"
+        Model version ([open], spec 6.1); ``"paper"``/``"repo"`` are aliases.
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+    """
+    mode = _mode(welfare_mode)
+    pi = base_payoff(a, omega, beta, c)
+    n = pi.shape[-1]
+    check_int("n", n, 2)
+    others = pi.sum(axis=-1, keepdims=True) - pi
+    return others if mode == "sum" else others / (n - 1)
+
+
+def loyalty_modifier(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
+    """Loyalty modifier ``L_i = theta_i [phi_B W_{-i} + phi_C c a_i]`` (Eq. 3, code).
+
+    The first term is the loyalty benefit (welfare internalisation), the second
+    the cost tolerance, which equals scaling own cost by ``1 - theta_i phi_C``.
+
+    Parameters
+    ----------
+    a : array_like, shape (..., n)
+        Effort profiles.
+    theta : array_like
+        Loyalties in ``[0, 1]``, broadcast against ``a``.
+    omega, beta, c, phi_B, phi_C : array_like
+        Model parameters, scalars or broadcast against the leading axes of ``a``.
+    welfare_mode : {"sum", "mean"}, default "sum"
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+    """
+    theta, phi_B, phi_C = _loyalty(theta, phi_B, phi_C)
+    a = np.asarray(a, dtype=float)
+    W = teammates_welfare(a, omega, beta, c, welfare_mode)
+    c = np.asarray(c, dtype=float)[..., None]
+    return theta * (_col(phi_B, a) * W + _col(phi_C, a) * c * a)
+
+
+def _col(x, a):
+    """A scalar or per-configuration parameter as a column against the member axis."""
+    return np.asarray(x, dtype=float)[..., None]
+
+
+def utility(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
+    """Loyalty-augmented utilities ``U_i = pi_i + L_i`` (Eq. 4, code).
+
+    Expanded (derived for this project), with ``S_{-i} = S - a_i``:
+    ``U_i = k_i/n omega S^beta - c (1 - theta_i phi_C) a_i - theta_i phi_B c S_{-i} w``
+    where ``k_i = 1 + (n-1) theta_i phi_B`` and ``w = 1`` in ``"sum"`` mode and
+    ``k_i = 1 + theta_i phi_B``, ``w = 1/(n-1)`` in ``"mean"`` mode.
+
+    Parameters and returns as in :func:`loyalty_modifier`.
+    """
+    pi = base_payoff(a, omega, beta, c)
+    return pi + loyalty_modifier(a, theta, omega, beta, c, phi_B, phi_C, welfare_mode)
+
+
+def marginal_utility(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
+    """``g_i = dU_i/da_i = k_i omega beta S^(beta-1)/n - c (1 - theta_i phi_C)`` (spec 2.1; derived).
+
+    Used for the KKT conditions of an equilibrium (spec 7, item 2). Requires
+    ``S > 0``.
+
+    Parameters and returns as in :func:`loyalty_modifier`.
+    """
+    a = _members("a", np.asarray(a, dtype=float))
+    n = a.shape[-1]
+    theta, phi_B, phi_C = _loyalty(theta, phi_B, phi_C)
+    omega, beta = _production(omega, beta)
+    c = check_real_array("c", c, **_POS)
+    S = a.sum(axis=-1, keepdims=True)
+    k = benefit_multiplier(theta, n, _col(phi_B, a), welfare_mode)
+    omega, beta, c = (np.asarray(x)[..., None] for x in (omega, beta, c))
+    return k * omega * beta * S ** (beta - 1.0) / n - c * (1.0 - theta * _col(phi_C, a))
+
+
+def team_welfare(S, omega, beta, c):
+    """Team welfare ``Q - c S`` (spec 2.6, code)."""
+    c = check_real_array("c", c, **_POS)
+    return _out(np.asarray(team_production(S, omega, beta)) - c * np.asarray(S, dtype=float))
+
+
+def team_cohesion(theta, D, zero_weights="raise"):
+    """Team cohesion ``C = sum_i D_{T,i} theta_i / sum_i D_{T,i}`` (Eq. 5, code).
+
+    A report-only statistic: it does not enter utilities or equilibria (code).
+
+    Parameters
+    ----------
+    theta : array_like, shape (..., n)
+        Member loyalties in ``[0, 1]``.
+    D : array_like, shape (..., n)
+        Dependency weights ``D_{T,i} >= 0`` of the team on its members.
+    zero_weights : {"raise", "nan"}, default "raise"
+        Rule when every weight of a team is 0 ([open], spec 6.6; the suite
+        returns 0.0 and the gym 0.5, neither is followed here).
+
+    Returns
+    -------
+    float or ndarray
+        Cohesion in ``[min theta, max theta]``, one per team.
+    """
+    check_choice("zero_weights", zero_weights, ZERO_WEIGHT_RULES)
+    theta = check_real_array("theta", _members("theta", theta), 0.0, 1.0)
+    D = check_real_array("D", _members("D", D), **_NONNEG)
+    theta, D = np.broadcast_arrays(theta, D)
+    total = D.sum(axis=-1)
+    if zero_weights == "raise" and (total == 0).any():
+        raise ValueError("D must have a positive sum, got all weights 0")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        C = (D * theta).sum(axis=-1) / total
+    return _out(np.where(total > 0, np.clip(C, theta.min(axis=-1), theta.max(axis=-1)), np.nan))
+
+
+# ---------------------------------------------------------------------------
+# best responses and closed-form equilibria (2.1-2.3)
+# ---------------------------------------------------------------------------
+
+
+def benefit_multiplier(theta, n, phi_B=0.8, welfare_mode="sum"):
+    """Marginal-benefit multiplier ``k_i`` (spec 2; derived from Eq. 3-4).
+
+    ``k_i = 1 + (n-1) theta_i phi_B`` in ``"sum"`` mode (version P) and
+    ``k_i = 1 + theta_i phi_B`` in ``"mean"`` mode (version R).
+    """
+    mode = _mode(welfare_mode)
+    theta = check_real_array("theta", theta, 0.0, 1.0)
+    phi_B = check_real_array("phi_B", phi_B, **_NONNEG)
+    n = check_int_array("n", n, 2)
+    return _out(1.0 + (n - 1.0) * theta * phi_B if mode == "sum" else 1.0 + theta * phi_B)
+
+
+def effective_cost(theta, c, phi_C=0.3):
+    """Effective marginal cost ``c_i = c (1 - theta_i phi_C)`` (spec 1.5; derived)."""
+    theta, _, phi_C = _loyalty(theta, 0.0, phi_C)
+    c = check_real_array("c", c, **_POS)
+    return _out(c * (1.0 - theta * phi_C))
+
+
+def target_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
+    """Best-response target ``S_i* = (k_i omega beta / (n c_i))^(1/(1-beta))`` (spec 2.1; derived).
+
+    The aggregate effort member ``i`` wants, from the first-order condition of
+    the strictly concave ``U_i``. Everything broadcasts; ``n`` may be an array.
+    Computed in logs, so huge targets overflow to ``inf`` cleanly.
+    """
+    omega, beta = _production(omega, beta)
+    k = np.asarray(benefit_multiplier(theta, n, phi_B, welfare_mode))
+    ci = np.asarray(effective_cost(theta, c, phi_C))
+    n = np.asarray(n, dtype=float)
+    with np.errstate(over="ignore"):
+        return _out(np.exp((np.log(k * omega * beta) - np.log(n * ci)) / (1.0 - beta)))
+
+
+def best_response(S_minus, target, a_min=0.0, a_max=math.inf):
+    """Clipped best response ``BR_i(S_{-i}) = clip(S_i* - S_{-i}, a_min, a_max)`` (spec 2.1; derived).
+
+    Exact (no numerical optimiser; spec 6.12).
+    """
+    a_min, a_max = _bounds(a_min, a_max)
+    target = check_real_array("target", target, **_NONNEG)
+    S_minus = check_real_array("S_minus", S_minus, **_NONNEG)
+    return _out(np.clip(target - S_minus, a_min, a_max))
+
+
+def free_riding_aggregate(omega, beta, c, n):
+    """Free-riding aggregate ``S_0* = (omega beta / (n c))^(1/(1-beta))`` ("Proposition 1"; code).
+
+    The aggregate effort at ``theta = 0``. The READMEs print this expression as
+    a per-member effort; it is not one (spec 2.2).
+    """
+    return target_aggregate(0.0, omega, beta, c, n, 0.0, 0.0)
+
+
+def free_riding_effort(omega, beta, c, n):
+    """Holmstrom free-riding effort ``a_0* = (omega beta / (c n^(2-beta)))^(1/(1-beta))`` (code).
+
+    The per-member Nash effort at ``theta = 0`` ("Proposition 1"; the suite's
+    "Correct formula"), equal to ``S_0*/n``.
+    """
+    omega, beta = _production(omega, beta)
+    c = check_real_array("c", c, **_POS)
+    n = check_int_array("n", n, 2).astype(float)
+    return _out(np.exp((np.log(omega * beta) - np.log(c) - (2.0 - beta) * np.log(n))
+                       / (1.0 - beta)))
+
+
+def social_optimum_aggregate(omega, beta, c):
+    """Efficient aggregate ``S^opt = (omega beta / c)^(1/(1-beta))``, the maximiser of ``Q - c S`` (code)."""
+    omega, beta = _production(omega, beta)
+    c = check_real_array("c", c, **_POS)
+    return _out(np.exp((np.log(omega * beta) - np.log(c)) / (1.0 - beta)))
+
+
+def social_optimum_effort(omega, beta, c, n):
+    """Per-member efficient effort ``a^opt = S^opt / n`` (code: gym ``social_optimum_effort``)."""
+    n = check_int_array("n", n, 2)
+    return _out(np.asarray(social_optimum_aggregate(omega, beta, c)) / n)
+
+
+def underprovision_ratio(beta, n):
+    """``a^opt / a_0* = S^opt / S_0* = n^(1/(1-beta)) > 1`` (spec 2.2; derived)."""
+    beta = check_real_array("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    n = check_int_array("n", n, 2)
+    return _out(np.asarray(n, dtype=float) ** (1.0 / (1.0 - beta)))
+
+
+def symmetric_equilibrium_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3,
+                                    welfare_mode="sum", a_min=0.0, a_max=math.inf):
+    """Equilibrium aggregate with common loyalty ``theta`` (spec 2.3; derived).
+
+    ``S*(theta) = clip(S*_theta, n a_min, n a_max)`` with
+    ``S*_theta = (k(theta) omega beta / (n c (1 - theta phi_C)))^(1/(1-beta))``.
+    Every Nash equilibrium has this aggregate; individual efforts are not unique
+    (any split within the bounds is an equilibrium), so only aggregates and the
+    mean effort are meaningful (spec 2.4).
+    """
+    a_min, a_max = _bounds(a_min, a_max)
+    S = np.asarray(target_aggregate(theta, omega, beta, c, n, phi_B, phi_C, welfare_mode))
+    n = np.asarray(n, dtype=float)
+    return _out(np.clip(S, n * a_min, n * a_max))
+
+
+def symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3,
+                                 welfare_mode="sum", a_min=0.0, a_max=math.inf):
+    """Mean equilibrium effort ``a*(theta) = S*(theta)/n`` with common loyalty (spec 2.3; derived).
+
+    Interior case: ``a*(theta) = a_0* [k(theta)/(1 - theta phi_C)]^(1/(1-beta))``,
+    ``k = 1 + (n-1) theta phi_B`` ("sum") or ``1 + theta phi_B`` ("mean").
+    This is the canonical symmetric selection and the mean effort that every
+    metric of the paper uses.
+    """
+    S = symmetric_equilibrium_aggregate(theta, omega, beta, c, n, phi_B, phi_C, welfare_mode,
+                                        a_min, a_max)
+    return _out(np.asarray(S) / np.asarray(n, dtype=float))
+
+
+# ---------------------------------------------------------------------------
+# exact equilibrium solvers (3.2, 3.3)
+# ---------------------------------------------------------------------------
+
+
+class Equilibrium(NamedTuple):
+    """Result of :func:`equilibrium_direct`, :func:`equilibrium_gauss_seidel` and :func:`solve`.
+
+    Attributes
+    ----------
+    efforts : ndarray, shape (..., n)
+        An equilibrium allocation (a selection when ``unique`` is False).
+    aggregate : float or ndarray
+        The equilibrium aggregate ``S*`` (always unique).
+    mean_effort : float or ndarray
+        ``S*/n``, allocation-invariant (the paper's metric).
+    unique : bool or ndarray
+        Whether the individual efforts are unique: False when two or more
+        members share the target ``S_i* = S*`` with room to trade effort.
+    converged : bool or ndarray
+        Always True for the direct solver.
+    iterations : int
+        Gauss-Seidel sweeps (0 for the direct solver).
+    """
+
+    efforts: np.ndarray
+    aggregate: Union[float, np.ndarray]
+    mean_effort: Union[float, np.ndarray]
+    unique: Union[bool, np.ndarray]
+    converged: Union[bool, np.ndarray]
+    iterations: int
+
+
+def _solver_args(targets, a_min, a_max):
+    T = check_real_array("targets", _members("targets", targets), 0.0, math.inf)
+    a_min, a_max = _bounds(a_min, a_max)
+    lead = T.shape[:-1]
+    lead = np.broadcast_shapes(lead, a_min.shape, a_max.shape)
+    T = np.broadcast_to(T, lead + T.shape[-1:])
+    return T, np.broadcast_to(a_min, lead), np.broadcast_to(a_max, lead)
+
+
+def equilibrium_aggregate(targets, a_min=0.0, a_max=math.inf):
+    """The unique equilibrium aggregate ``S*`` from the members' targets (spec 2.4, 3.3; derived).
+
+    Direct, iteration-free and vectorised: with targets sorted descending
+    ``T_(1) >= ... >= T_(n)`` and pinned sums ``S_m = m a_max + (n-m) a_min``
+    (``m`` members at the cap), let ``m*`` be the number of ``m >= 1`` with
+    ``S_m <= T_(m)`` (a monotone predicate); then
+    ``S* = clip(T_(m*+1), S_{m*}, S_{m*+1})`` (``S* = S_n`` when ``m* = n``).
+    The comparisons use the same floating-point numbers, so a solution always
+    exists and is exact up to one rounding of ``S_m``.
+
+    Parameters
+    ----------
+    targets : array_like, shape (..., n)
+        Best-response targets ``S_i* >= 0`` (``inf`` allowed), members last.
+    a_min, a_max : array_like
+        Effort bounds, ``0 <= a_min < a_max <= inf``, broadcast against the
+        leading axes.
+
+    Returns
+    -------
+    float or ndarray
+        ``S*`` per configuration.
+    """
+    T, lo, hi = _solver_args(targets, a_min, a_max)
+    return _out(_aggregate(T, lo, hi))
+
+
+def _pinned(m, n, lo, hi):
+    """``S_m = m a_max + (n-m) a_min`` without ``0 * inf``."""
+    with np.errstate(invalid="ignore"):
+        cap = np.where(m > 0, m * hi[..., None], 0.0)
+    return cap + (n - m) * lo[..., None]
+
+
+def _aggregate(T, lo, hi):
+    n = T.shape[-1]
+    Td = -np.sort(-T, axis=-1)  # descending
+    m = np.arange(1, n + 1)
+    Sm = _pinned(m, n, lo, hi)  # S_1..S_n
+    mstar = (Sm <= Td).sum(axis=-1)
+    S_lo = np.take_along_axis(_pinned(np.arange(n + 1), n, lo, hi), mstar[..., None], -1)[..., 0]
+    nxt = np.minimum(mstar, n - 1)
+    T_next = np.take_along_axis(Td, nxt[..., None], -1)[..., 0]
+    S_hi = np.take_along_axis(Sm, nxt[..., None], -1)[..., 0]
+    return np.where(mstar == n, S_lo, np.clip(T_next, S_lo, S_hi))
+
+
+def equilibrium_direct(targets, a_min=0.0, a_max=math.inf):
+    """Exact equilibrium by the direct aggregate method (spec 3.3; derived).
+
+    Members with target above ``S*`` sit at ``a_max``, those below at
+    ``a_min``; members whose target equals ``S*`` share the remainder equally
+    (the canonical symmetric selection, [open] spec 6.4). Individual efforts
+    are unique only when at most one member ties (``Equilibrium.unique``).
+
+    Parameters
+    ----------
+    targets : array_like, shape (..., n)
+        Best-response targets (:func:`target_aggregate`), members last.
+    a_min, a_max : array_like
+        Effort bounds, broadcast against the leading axes.
+
+    Returns
+    -------
+    Equilibrium
+    """
+    T, lo, hi = _solver_args(targets, a_min, a_max)
+    n = T.shape[-1]
+    S = _aggregate(T, lo, hi)
+    above, below = T > S[..., None], T < S[..., None]
+    tied = ~above & ~below
+    n_above, n_below, n_tied = above.sum(-1), below.sum(-1), tied.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        capped = np.where(n_above > 0, n_above * hi, 0.0)
+        rest = S - capped - n_below * lo
+        share = np.clip(rest / np.maximum(n_tied, 1), lo, hi)
+    a = np.where(above, hi[..., None], np.where(below, lo[..., None], share[..., None]))
+    at_bound = (share <= lo) | (share >= hi)
+    unique = (n_tied <= 1) | at_bound
+    return Equilibrium(a, _out(S), _out(S / n), _bool_out(unique),
+                       _bool_out(np.ones(S.shape, bool)), 0)
+
+
+def _bool_out(x):
+    x = np.asarray(x)
+    return bool(x) if x.ndim == 0 else x
+
+
+def equilibrium_gauss_seidel(targets, a_min=0.0, a_max=math.inf, a_init=None, tol=1e-12,
+                             max_iter=1000):
+    """Exact Gauss-Seidel best-response iteration ("Algorithm 1" with closed-form BR; spec 3.2).
+
+    Each sweep updates members ``i = 1..n`` in turn, each using the freshly
+    updated efforts: ``a_i <- clip(S_i* - (S - a_i), a_min, a_max)``. Stops
+    when no effort moves by ``tol`` or more in a sweep (per configuration).
+    Never use simultaneous (Jacobi) updates: they diverge for ``n >= 3``.
+
+    The aggregate is the unique ``S*``; with tied targets the allocation is the
+    iteration's selection (typically a corner), so ``unique`` reports whether
+    individual efforts are determined, as in :func:`equilibrium_direct`.
+
+    Parameters
+    ----------
+    targets : array_like, shape (..., n)
+        Best-response targets, members last.
+    a_min, a_max : array_like
+        Effort bounds, broadcast against the leading axes.
+    a_init : array_like or None, default None
+        Start, broadcast to ``targets``; ``None`` means ``a_max/2`` (the
+        suite's start, 25 for ``a_max = 50``), or ``a_min`` when ``a_max`` is
+        infinite.
+    tol : float, default 1e-12
+        Convergence threshold on the largest change in a sweep, ``> 0``.
+    max_iter : int, default 1000
+        Maximum number of sweeps, ``>= 1``.
+
+    Returns
+    -------
+    Equilibrium
+    """
+    T, lo, hi = _solver_args(targets, a_min, a_max)
+    tol = check_real("tol", tol, 0.0, None, lo_open=True)
+    max_iter = check_int("max_iter", max_iter, 1)
+    n = T.shape[-1]
+    if a_init is None:
+        start = np.where(np.isfinite(hi), hi / 2.0, lo)
+        a = np.repeat(start[..., None], n, axis=-1).astype(float)
+    else:
+        a = np.array(np.broadcast_to(check_real_array("a_init", a_init, 0.0), T.shape),
+                     dtype=float)
+    a = np.clip(a, lo[..., None], hi[..., None])
+    active = np.ones(T.shape[:-1], bool)
+    sweeps = 0
+    for sweeps in range(1, max_iter + 1):
+        old = a.copy()
+        for i in range(n):
+            others = a.sum(axis=-1) - a[..., i]
+            new = np.clip(T[..., i] - others, lo, hi)
+            a[..., i] = np.where(active, new, a[..., i])
+        with np.errstate(invalid="ignore"):
+            moved = np.abs(a - old).max(axis=-1)
+        active &= ~(moved < tol)
+        if not active.any():
+            break
+    S = a.sum(axis=-1)
+    S_star = _aggregate(T, lo, hi)
+    tied = (T == S_star[..., None]).sum(-1)
+    interior = ((a > lo[..., None]) & (a < hi[..., None]) & (T == S_star[..., None])).sum(-1)
+    unique = (tied <= 1) | (interior == 0)
+    return Equilibrium(a, _out(S), _out(S / n), _bool_out(unique), _bool_out(~active), sweeps)
+
+
+def solve(params: CoopParams, method="direct", **kwargs):
+    """Equilibrium of the team described by ``params`` (spec 1.7, 3).
+
+    Parameters
+    ----------
+    params : CoopParams
+    method : {"direct", "gauss_seidel"}, default "direct"
+        :func:`equilibrium_direct` or :func:`equilibrium_gauss_seidel`.
+    **kwargs
+        Passed to the Gauss-Seidel solver (``a_init``, ``tol``, ``max_iter``).
+
+    Returns
+    -------
+    Equilibrium
+    """
+    check_choice("method", method, ("direct", "gauss_seidel"))
+    if not isinstance(params, CoopParams):
+        raise TypeError(f"params must be a CoopParams, got {type(params).__name__}")
+    T = params.targets()
+    if method == "direct":
+        return equilibrium_direct(T, params.a_min, params.a_max)
+    return equilibrium_gauss_seidel(T, params.a_min, params.a_max, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# comparative statics (2.5, 3.4)
+# ---------------------------------------------------------------------------
+
+
+def effort_differentiation(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum",
+                           a_min=0.0, a_max=math.inf, theta_high=0.9, theta_low=0.1):
+    """Effort differentiation ``a*(theta_high) / a*(theta_low)``, symmetric teams (spec 2.5, 3.4).
+
+    The ratio of mean equilibrium efforts (code's definition, with the bounds).
+    Interior, it is independent of ``omega`` and ``c`` (derived):
+    ``[k(0.9)(1 - 0.1 phi_C) / (k(0.1)(1 - 0.9 phi_C))]^(1/(1-beta))``.
+    """
+    theta_high = check_real("theta_high", theta_high, 0.0, 1.0)
+    theta_low = check_real("theta_low", theta_low, 0.0, 1.0)
+    args = (omega, beta, c, n, phi_B, phi_C, welfare_mode, a_min, a_max)
+    hi = np.asarray(symmetric_equilibrium_effort(theta_high, *args))
+    lo = np.asarray(symmetric_equilibrium_effort(theta_low, *args))
+    return _out(hi / lo)
+
+
+def mechanism_synergy(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum",
+                      a_min=0.0, a_max=math.inf, theta=0.7):
+    """Mechanism synergy ``E_c / (E_B + E_C)`` at common loyalty ``theta`` (spec 3.4, code).
+
+    With ``E_0`` the mean equilibrium effort at ``theta = 0``: ``E_c`` is the
+    gain at ``theta`` with both mechanisms, ``E_B`` with ``phi_C = 0`` (benefit
+    only), ``E_C`` with ``phi_B = 0`` (cost tolerance only). Returns 1.0 where
+    ``E_B + E_C <= 0`` (code). Interior, it equals :func:`synergy_identity`.
+    """
+    theta = check_real("theta", theta, 0.0, 1.0)
+    bounds = (welfare_mode, a_min, a_max)
+    E0 = np.asarray(symmetric_equilibrium_effort(0.0, omega, beta, c, n, phi_B, phi_C, *bounds))
+    Ec = np.asarray(symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B, phi_C,
+                                                 *bounds)) - E0
+    EB = np.asarray(symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B, 0.0,
+                                                 *bounds)) - E0
+    EC = np.asarray(symmetric_equilibrium_effort(theta, omega, beta, c, n, 0.0, phi_C,
+                                                 *bounds)) - E0
+    den = EB + EC
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _out(np.where(den > 0, Ec / np.where(den > 0, den, 1.0), 1.0))
+
+
+def synergy_identity(X, Y):
+    """Interior synergy ``(XY - 1)/((X-1) + (Y-1)) = 1 + (X-1)(Y-1)/((X-1)+(Y-1))`` (spec 2.5; derived).
+
+    ``X = k(theta)^(1/(1-beta))`` (benefit only) and
+    ``Y = (1 - theta phi_C)^(-1/(1-beta))`` (cost tolerance only), both ``>= 1``
+    and not both 1.
+    """
+    X = check_real_array("X", X, 1.0)
+    Y = check_real_array("Y", Y, 1.0)
+    if ((X == 1.0) & (Y == 1.0)).any():
+        raise ValueError("X and Y must not both be 1, got X = Y = 1")
+    return _out(1.0 + (X - 1.0) * (Y - 1.0) / ((X - 1.0) + (Y - 1.0)))
+
