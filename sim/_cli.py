@@ -27,12 +27,12 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def add_common_arguments(parser, trials):
-    """Add the shared flags to ``parser``; ``trials`` is the model's default."""
+def add_common_arguments(parser, trials, seed=0):
+    """Add the shared flags to ``parser``; ``trials`` and ``seed`` are the model's defaults."""
     g = parser.add_argument_group("common")
     g.add_argument("--trials", type=int, default=trials,
                    help=f"Monte Carlo trials (default {trials})")
-    g.add_argument("--seed", type=int, default=0, help="root seed, >= 0 (default 0)")
+    g.add_argument("--seed", type=int, default=seed, help=f"root seed, >= 0 (default {seed})")
     g.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="numpy (reference), numba (fast CPU), cupy (GPU) or auto (default)")
     g.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
