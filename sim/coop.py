@@ -28,13 +28,17 @@ import json
 import sys
 
 import numpy as np
+import pandas as pd
+from numba import njit, prange, uint64
 from scipy import stats
 
 from sim import _cli
+from sim import rng as _rng
 from theory import coop as th
-from theory._params import check_choice, check_int
+from theory._params import check_choice, check_int, check_real
 
 __all__ = [
+    "repeated_play",
     "VERSIONS",
     "GRID",
     "TARGET_NAMES",
@@ -467,6 +471,97 @@ def plot_effort_vs_loyalty(params, path, sizes=(3, 4, 5, 6, 8)):
 
 
 # ---------------------------------------------------------------------------
+# repeated play: noisy best-response dynamics of many teams (Numba)
+# ---------------------------------------------------------------------------
+
+_INV53 = 1.0 / 9007199254740992.0
+_weyl = njit(inline="always")(_rng.weyl)
+_finalize = njit(inline="always")(_rng.finalize)
+
+
+@njit(parallel=True, cache=True)
+def _play_round(a, targets, a_min, a_max, noise, key, round_index):
+    """One Gauss-Seidel round of noisy clipped best responses in every team (in place)."""
+    teams, n = a.shape
+    for t in prange(teams):
+        S = 0.0
+        for i in range(n):
+            S += a[t, i]
+        for i in range(n):
+            base = (uint64(round_index) * uint64(teams) + uint64(t)) * uint64(2 * n) + uint64(2 * i)
+            u1 = ((_finalize(_weyl(key, base)) >> uint64(11)) + 1.0) * _INV53
+            u2 = (_finalize(_weyl(key, base + uint64(1))) >> uint64(11)) * _INV53
+            z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+            x = targets[t, i] - (S - a[t, i]) + noise * z
+            x = min(max(x, a_min), a_max)
+            S += x - a[t, i]
+            a[t, i] = x
+
+
+def repeated_play(params, teams=10_000, rounds=50, noise=1.0, trust=False, kappa=1.0,
+                  seed=0):
+    """Many teams repeatedly playing noisy best responses (Gauss-Seidel order), in parallel.
+
+    Each round every member in turn moves to its clipped best response
+    ``clip(S_i* - S_{-i} + noise Z, a_min, a_max)`` (spec 2.1; the noise ``Z`` is
+    standard normal, a project choice). With ``trust=True`` each member's
+    loyalty follows its mean trust in its teammates, updated every round by
+    the TR-2 dynamics (:func:`theory.coop.trust_update`) from the signal of
+    each teammate's effort against the free-riding effort (project choice:
+    ``theta_i = mean_j T_ij``, baseline ``a_0*``); targets are recomputed from
+    the new loyalties. Without trust the teams converge to (and fluctuate
+    around) the equilibrium of ``params``.
+
+    Parameters
+    ----------
+    params : theory.coop.CoopParams
+    teams, rounds : int
+    noise : float
+        Standard deviation of the effort noise, ``>= 0``.
+    trust : bool
+    kappa : float
+        Signal sensitivity of TR-2.
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per round: ``round``, ``mean_effort`` (over teams and members),
+        ``aggregate_gap`` (mean |S - S*| over teams, S* of the round's loyalties),
+        ``mean_theta``.
+    """
+    teams = check_int("teams", teams, 1)
+    rounds = check_int("rounds", rounds, 1)
+    noise = check_real("noise", noise, 0.0)
+    seed = check_int("seed", seed, 0)
+    n = params.n
+    theta = np.tile(params.theta_array, (teams, 1))
+    a = np.full((teams, n), params.a_max / 2 if np.isfinite(params.a_max) else 1.0)
+    key = _rng.stream_key(seed, "coop/repeated-play")
+    a_base = float(th.free_riding_effort(params.omega, params.beta, params.c, n))
+    T = np.repeat(theta[:, :, None], n, axis=2)  # T[t, i, j]: trust of i in j
+    R = np.zeros((teams, n))  # reputation damage of each member
+    rows = []
+    for r in range(rounds):
+        targets = np.asarray(th.target_aggregate(theta, params.omega, params.beta, params.c, n,
+                                                 params.phi_B, params.phi_C,
+                                                 params.welfare_mode), dtype=float)
+        _play_round(a, targets, float(params.a_min), float(params.a_max), noise, key, r)
+        S_star = np.asarray(th.equilibrium_direct(targets, params.a_min, params.a_max).aggregate)
+        rows.append(dict(round=r + 1, mean_effort=float(a.mean()),
+                         aggregate_gap=float(np.abs(a.sum(axis=1) - S_star).mean()),
+                         mean_theta=float(theta.mean())))
+        if trust:
+            sig = th.trust_signal(a, a_base, kappa)  # signal of member j's effort
+            s_ij = np.repeat(sig[:, None, :], n, axis=1)
+            T, R_j = th.trust_update(T, np.repeat(R[:, None, :], n, axis=1), s_ij)
+            R = R_j.mean(axis=1)
+            off = ~np.eye(n, dtype=bool)
+            theta = (T * off).sum(axis=2) / (n - 1)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
 # command line (spec 5)
 # ---------------------------------------------------------------------------
 
@@ -489,9 +584,16 @@ def _build_parser():
                     "2601.16237): one team's equilibrium, the 3,125-configuration sweep with "
                     "the six behavioural targets, the Apache case and the Monte Carlo run.")
     p.add_argument("--experiment", default="team", choices=("team", "paper", "apache",
-                                                             "montecarlo"),
+                                                             "montecarlo", "repeated"),
                    help="team (default): solve one team; paper: the sweep and its targets; "
-                        "apache: the 60-point case study; montecarlo: robustness run")
+                        "apache: the 60-point case study; montecarlo: robustness run; "
+                        "repeated: many copies of the team playing noisy best responses")
+    rep = p.add_argument_group("repeated play (--experiment repeated)")
+    rep.add_argument("--teams", type=int, default=10_000, help="teams in parallel (default 10000)")
+    rep.add_argument("--rounds", type=int, default=30, help="rounds (default 30)")
+    rep.add_argument("--noise", type=float, default=0.5, help="effort noise sd (default 0.5)")
+    rep.add_argument("--trust", action="store_true",
+                     help="loyalty follows TR-2 trust dynamics (documented extension)")
     p.add_argument("--version", default="paper", choices=VERSIONS,
                    help="paper (teammates' payoffs summed; default) or repo (averaged)")
     team = p.add_argument_group("one team (--experiment team; code defaults)")
@@ -547,6 +649,12 @@ def main(argv=None):
             res = run_apache(args.version)
         elif args.experiment == "montecarlo":
             res = monte_carlo(args.version, args.trials, args.seed)
+        elif args.experiment == "repeated":
+            eq = th.solve(params)
+            df = repeated_play(params, args.teams, args.rounds, args.noise, args.trust,
+                               seed=args.seed)
+            res = dict(equilibrium_mean_effort=float(eq.mean_effort),
+                       rounds=df.to_dict(orient="records"))
         else:
             res = solve_team(params)
         if args.plot:
@@ -564,10 +672,23 @@ def main(argv=None):
         print(json.dumps(_cli.jsonable(res)))
         return 0
     {"paper": _report_paper, "apache": _report_apache, "montecarlo": _report_mc,
-     "team": _report_team}[args.experiment](res, params, args)
+     "team": _report_team, "repeated": _report_repeated}[args.experiment](res, params, args)
     if args.plot:
         print(f"effort-loyalty figure written to {args.plot}")
     return 0
+
+
+def _report_repeated(res, params, args):
+    print(f"budgetlab coop  repeated play: {args.teams} teams x {args.rounds} rounds, noise "
+          f"{args.noise:g}, trust dynamics {'on' if args.trust else 'off'}; equilibrium mean "
+          f"effort {res['equilibrium_mean_effort']:.6g}")
+    print(f"{'round':>5s} {'mean effort':>12s} {'|S - S*|':>10s} {'mean theta':>11s}")
+    rows = res["rounds"]
+    show = sorted(set([0, 1, 2, 4, 9, len(rows) - 1]) & set(range(len(rows))))
+    for k in show:
+        r = rows[k]
+        print(f"{r['round']:5d} {r['mean_effort']:12.5g} {r['aggregate_gap']:10.4g} "
+              f"{r['mean_theta']:11.4f}")
 
 
 def _report_team(res, params, args):

@@ -57,6 +57,8 @@ __all__ = [
     "ZERO_WEIGHT_RULES",
     "CoopParams",
     "equilibrium_reference",
+    "trust_signal",
+    "trust_update",
     "Equilibrium",
     # Eq. 1-5
     "team_production",
@@ -910,3 +912,59 @@ def synergy_identity(X, Y):
         raise ValueError("X and Y must not both be 1, got X = Y = 1")
     return _out(1.0 + (X - 1.0) * (Y - 1.0) / ((X - 1.0) + (Y - 1.0)))
 
+
+# ---------------------------------------------------------------------------
+# companion model TR-2: trust and reputation dynamics (documented extension)
+# ---------------------------------------------------------------------------
+
+
+def trust_signal(a, a_base, kappa=1.0):
+    """Cooperation signal ``s = tanh(kappa (a - a_base))`` of an observed effort (TR-2) [paper].
+
+    Parameters
+    ----------
+    a, a_base : array_like
+        Observed and baseline efforts.
+    kappa : float
+        Signal sensitivity, ``> 0`` (TR-2 suite default 1.0).
+    """
+    kappa = check_real("kappa", kappa, **_POS)
+    return np.tanh(kappa * (np.asarray(a, dtype=float) - np.asarray(a_base, dtype=float)))
+
+
+def trust_update(T, R, s, D=0.0, lam_pos=0.10, lam_neg=0.30, xi=0.50, mu_R=0.60, delta_R=0.03):
+    """One step of the TR-2 trust and reputation dynamics (companion report TR-2) [paper].
+
+    Trust rises towards the ceiling ``1 - R`` on positive signals,
+    ``dT = lam_pos s max(0, 1 - R - T)``, and falls on negative ones,
+    ``dT = lam_neg s T (1 + xi D)`` (negative since ``s <= 0``); reputation damage
+    grows on negative signals, ``R += mu_R |s| (1 - R)``, and otherwise decays,
+    ``R -= delta_R R`` (the regime-separated form of the TR-2 suite). Both are
+    clipped to [0, 1]. Defaults are the TR-2 suite's (3:1 negativity).
+
+    Parameters
+    ----------
+    T, R : array_like
+        Trust and reputation damage in [0, 1].
+    s : array_like
+        Signals in [-1, 1] (:func:`trust_signal`).
+    D : array_like
+        Dependency weights in [0, 1].
+    lam_pos, lam_neg, xi, mu_R, delta_R : float
+        Rates, ``>= 0``.
+
+    Returns
+    -------
+    T, R : ndarray
+    """
+    T = check_real_array("T", T, 0.0, 1.0)
+    R = check_real_array("R", R, 0.0, 1.0)
+    s = check_real_array("s", s, -1.0, 1.0)
+    D = check_real_array("D", D, 0.0, 1.0)
+    for name, v in (("lam_pos", lam_pos), ("lam_neg", lam_neg), ("xi", xi), ("mu_R", mu_R),
+                    ("delta_R", delta_R)):
+        check_real(name, v, 0.0)
+    pos = s > 0
+    dT = np.where(pos, lam_pos * s * np.maximum(0.0, 1.0 - R - T), lam_neg * s * T * (1.0 + xi * D))
+    R_new = np.where(s < 0, R + mu_R * np.abs(s) * (1.0 - R), R - delta_R * R)
+    return np.clip(T + dT, 0.0, 1.0), np.clip(R_new, 0.0, 1.0)

@@ -271,3 +271,71 @@ def test_module_entry_point_no_traceback():
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("python -m sim.coop: error:")
     assert "Traceback" not in proc.stderr
+
+
+def _interior_team():
+    from theory import coop as C
+
+    return C.CoopParams(omega=10, beta=0.6, c=1.0, n=4, theta=[0.6, 0.4, 0.2, 0.1], a_min=0.01,
+                        a_max=50, welfare_mode="mean")
+
+
+def test_repeated_play_without_noise_converges_to_the_equilibrium():
+    from sim import coop as sc
+    from theory import coop as C
+
+    p = _interior_team()
+    df = sc.repeated_play(p, teams=500, rounds=12, noise=0.0, seed=1)
+    assert df.aggregate_gap.iloc[0] > 1.0  # starts away from it
+    assert df.aggregate_gap.iloc[-1] < 1e-9
+    assert df.mean_effort.iloc[-1] == pytest.approx(C.solve(p).mean_effort, rel=1e-12)
+
+
+def test_repeated_play_with_noise_stays_near_and_is_reproducible():
+    from sim import coop as sc
+    from theory import coop as C
+
+    p = _interior_team()
+    a = sc.repeated_play(p, teams=4000, rounds=20, noise=0.3, seed=2)
+    b = sc.repeated_play(p, teams=4000, rounds=20, noise=0.3, seed=2)
+    assert a.equals(b)
+    late = a[a["round"] > 10]
+    # with noise sd 0.3 per move the aggregate stays within a few noise units of S*
+    assert late.aggregate_gap.max() < 4 * 0.3 * 2
+    assert late.mean_effort.mean() == pytest.approx(C.solve(p).mean_effort, abs=0.05)
+
+
+def test_trust_dynamics_erode_loyalty_when_efforts_sit_at_the_floor():
+    from sim import coop as sc
+
+    df = sc.repeated_play(_interior_team(), teams=1000, rounds=30, noise=0.3, trust=True, seed=3)
+    assert df.mean_theta.iloc[-1] < 0.5 * df.mean_theta.iloc[0]
+    assert df.mean_effort.iloc[-1] < df.mean_effort.iloc[5]
+
+
+def test_trust_update_rules():
+    import numpy as np
+
+    from theory import coop as C
+
+    T, R = C.trust_update([0.5, 0.5, 0.95], [0.1, 0.1, 0.1], [0.5, -0.5, 1.0])
+    assert T[0] == pytest.approx(0.5 + 0.10 * 0.5 * (1 - 0.1 - 0.5))  # up towards 1 - R
+    assert T[1] == pytest.approx(0.5 - 0.30 * 0.5 * 0.5)  # 3:1 negativity
+    assert T[2] == pytest.approx(0.95)  # above the ceiling 1 - R: no further gain
+    assert R[0] == pytest.approx(0.1 * 0.97) and R[1] == pytest.approx(0.1 + 0.6 * 0.5 * 0.9)
+    assert np.all((T >= 0) & (T <= 1)) and np.all((R >= 0) & (R <= 1))
+    with pytest.raises(ValueError, match="s must be in"):
+        C.trust_update(0.5, 0.1, 2.0)
+
+
+def test_cli_repeated_play_json(capsys):
+    import json
+
+    from sim import coop as sc
+
+    assert sc.main(["--experiment", "repeated", "--version", "repo", "--omega", "10", "--beta",
+                    "0.6", "--theta", "0.6,0.4,0.2,0.1", "--a-min", "0.01", "--teams", "300",
+                    "--rounds", "8", "--noise", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["rounds"]) == 8
+    assert out["rounds"][-1]["mean_effort"] == pytest.approx(out["equilibrium_mean_effort"])
