@@ -58,6 +58,9 @@ __all__ = [
     "CoopParams",
     "equilibrium_reference",
     "trust_signal",
+    "interdependence_payoffs",
+    "integrated_utility",
+    "interdependence_equilibrium",
     "trust_update",
     "Equilibrium",
     # Eq. 1-5
@@ -968,3 +971,101 @@ def trust_update(T, R, s, D=0.0, lam_pos=0.10, lam_neg=0.30, xi=0.50, mu_R=0.60,
     dT = np.where(pos, lam_pos * s * np.maximum(0.0, 1.0 - R - T), lam_neg * s * T * (1.0 + xi * D))
     R_new = np.where(s < 0, R + mu_R * np.abs(s) * (1.0 - R), R - delta_R * R)
     return np.clip(T + dT, 0.0, 1.0), np.clip(R_new, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------
+# companion model TR-1: interdependence and complementarity (documented extension)
+# ---------------------------------------------------------------------------
+
+
+def _tr1_f(a, form, beta, theta_log):
+    a = np.maximum(np.asarray(a, dtype=float), 0.0)
+    return a ** beta if form == "power" else theta_log * np.log1p(a)
+
+
+def interdependence_payoffs(a, e, alpha, gamma=0.65, form="power", beta=0.75, theta_log=20.0):
+    """Private payoffs of TR-1: ``pi_i = e_i - a_i + f(a_i) + alpha_i [V - sum_j f(a_j)]`` [paper].
+
+    Value creation ``V = sum_i f(a_i) + gamma g(a)`` with ``g`` the geometric
+    mean of the efforts (0 if any effort is <= 0) and ``f(a) = a**beta``
+    (``form="power"``) or ``theta_log ln(1 + a)`` (``"log"``); so the shared part
+    is ``alpha_i gamma g(a)``. Defaults are TR-1's validated values.
+
+    Parameters
+    ----------
+    a, e, alpha : array_like, shape (N,)
+        Efforts, endowments and value shares (``sum alpha = 1``).
+    gamma : float
+        Complementarity strength, ``>= 0``.
+    form : {"power", "log"}
+    beta, theta_log : float
+        Parameters of ``f``.
+    """
+    check_choice("form", form, ("power", "log"))
+    gamma = check_real("gamma", gamma, 0.0)
+    a = np.asarray(a, dtype=float)
+    alpha = check_real_array("alpha", alpha, 0.0, 1.0)
+    if abs(float(np.sum(alpha)) - 1.0) > 1e-9:
+        raise ValueError(f"alpha must sum to 1, got {float(np.sum(alpha)):g}")
+    g = 0.0 if np.any(a <= 0) else float(np.exp(np.mean(np.log(a))))
+    return np.asarray(e, dtype=float) - a + _tr1_f(a, form, beta, theta_log) + alpha * gamma * g
+
+
+def integrated_utility(a, D, e, alpha, **kw):
+    """TR-1 integrated utility ``U_i = pi_i + sum_{j != i} D_ij pi_j`` [paper].
+
+    TR-3's paper-version utility is this form with uniform weights
+    ``D_ij = theta_i phi_B`` plus a cost-tolerance term (spec, derived).
+
+    Parameters
+    ----------
+    a : array_like, shape (N,)
+    D : array_like, shape (N, N)
+        Interdependence coefficients in [0, 1]; the diagonal is ignored.
+    e, alpha, **kw
+        As in :func:`interdependence_payoffs`.
+    """
+    D = np.array(check_real_array("D", D, 0.0, 1.0), dtype=float)
+    if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] != np.size(a):
+        raise ValueError(f"D must be an N x N matrix for N = {np.size(a)} members, "
+                         f"got shape {D.shape}")
+    np.fill_diagonal(D, 0.0)
+    pi = interdependence_payoffs(a, e, alpha, **kw)
+    return pi + D @ pi
+
+
+def interdependence_equilibrium(D, e, alpha, a_lo=0.01, a_hi=100.0, a_init=10.0, tol=1e-6,
+                                max_iter=1000, **kw):
+    """Coopetitive equilibrium of TR-1: Gauss-Seidel with a bounded scalar optimiser [paper].
+
+    Each member in turn maximises its :func:`integrated_utility` over
+    ``[a_lo, a_hi]`` (TR-1's 0.01 and 100, start 10) given the others' current
+    efforts, until no effort moves by ``tol``.
+
+    Returns
+    -------
+    Equilibrium
+    """
+    from scipy import optimize
+
+    D = np.asarray(D, dtype=float)
+    n = D.shape[0]
+    a = np.full(n, float(a_init))
+
+    def neg_u(x, i):
+        trial = a.copy()
+        trial[i] = x
+        return -float(integrated_utility(trial, D, e, alpha, **kw)[i])
+
+    converged = False
+    sweeps = 0
+    for sweeps in range(1, check_int("max_iter", max_iter, 1) + 1):
+        old = a.copy()
+        for i in range(n):
+            a[i] = optimize.minimize_scalar(neg_u, bounds=(a_lo, a_hi), args=(i,),
+                                            method="bounded", options={"xatol": 1e-8}).x
+        if np.max(np.abs(a - old)) < tol:
+            converged = True
+            break
+    return Equilibrium(efforts=a, aggregate=float(a.sum()), mean_effort=float(a.mean()),
+                       unique=True, converged=converged, iterations=sweeps)

@@ -566,3 +566,30 @@ def test_reference_numeric_iteration_agrees_with_direct_solver():
         direct = C.solve(p)
         assert ref.converged
         assert ref.mean_effort == pytest.approx(direct.mean_effort, rel=1e-4)
+
+
+def test_tr1_equilibrium_is_a_best_response_and_reduces_to_the_private_optimum():
+    import numpy as np
+
+    from theory import coop as C
+
+    # no interdependence, no complementarity: each maximises a^0.75 - a, so a = 0.75^4
+    eq0 = C.interdependence_equilibrium(np.zeros((2, 2)), [100, 100], [0.5, 0.5], gamma=0.0)
+    assert eq0.efforts == pytest.approx([0.75 ** 4] * 2, rel=1e-6)
+    # the S-LCD case of TR-1: no member gains by deviating on a fine grid
+    D = np.array([[0.0, 0.64], [0.86, 0.0]])
+    e, alpha = [100.0, 100.0], [0.55, 0.45]
+    eq = C.interdependence_equilibrium(D, e, alpha)
+    assert eq.converged
+    grid = np.linspace(0.01, 100.0, 20001)
+    for i in range(2):
+        best = eq.efforts.copy()
+        u_star = C.integrated_utility(best, D, e, alpha)[i]
+        trial = np.repeat(best[None, :], grid.size, axis=0)
+        trial[:, i] = grid
+        u = np.array([C.integrated_utility(t, D, e, alpha)[i] for t in trial[::50]])
+        assert u.max() <= u_star + 1e-9
+    # complementarity raises efforts above the private optimum
+    assert np.all(eq.efforts > 0.75 ** 4)
+    with pytest.raises(ValueError, match="alpha must sum to 1"):
+        C.interdependence_payoffs([1.0, 1.0], [0, 0], [0.5, 0.6])
