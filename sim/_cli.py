@@ -16,8 +16,8 @@ import numpy as np
 
 from sim.backends import BACKENDS
 
-__all__ = ["ArgumentParser", "add_common_arguments", "fail", "jsonable", "progress_spinner",
-           "progress_bar"]
+__all__ = ["ArgumentParser", "add_common_arguments", "fail", "float_list", "jsonable",
+           "progress_spinner", "progress_bar"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -45,6 +45,18 @@ def fail(prog, exc):
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     print(f"{prog}: error: {msg}", file=sys.stderr)
     return 2
+
+
+def float_list(name, text):
+    """Parse a comma-separated list of numbers given for flag ``name``; one-line ValueError if not."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if not parts or any(p == "" for p in parts):
+        raise ValueError(f"{name} must be a non-empty comma-separated list of numbers, "
+                         f"got {text!r}")
+    try:
+        return [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"{name} must be a comma-separated list of numbers, got {text!r}")
 
 
 def jsonable(x):

@@ -639,19 +639,6 @@ def rounding_loss(cases=20_000, seed=0, schedule="polynomial", beta=1.0, m_max=7
 # Command line
 # ----------------------------------------------------------------------------
 
-def _floats(name):
-    def parse(text):
-        parts = [p.strip() for p in str(text).split(",")]
-        if not parts or any(p == "" for p in parts):
-            raise ValueError(f"{name} must be a non-empty comma-separated list of numbers, "
-                             f"got {text!r}")
-        try:
-            return [float(p) for p in parts]
-        except ValueError:
-            raise ValueError(f"{name} must be a comma-separated list of numbers, got {text!r}")
-    return parse
-
-
 def _build_parser():
     p = _cli.ArgumentParser(
         prog="python -m sim.bbam",
@@ -701,7 +688,7 @@ def _params_from_args(args):
 
 
 def _pair(name, text):
-    vals = _floats(name)(text)
+    vals = _cli.float_list(name, text)
     if len(vals) != 2:
         raise ValueError(f"{name} must be two numbers lo,hi, got {text!r}")
     return vals
@@ -710,8 +697,8 @@ def _pair(name, text):
 def _allocate_one(args):
     if args.c is None or args.beta is None:
         raise ValueError("--allocate needs --c and --beta")
-    c = np.array(_floats("c")(args.c))
-    beta = np.array(_floats("beta")(args.beta))
+    c = np.array(_cli.float_list("c", args.c))
+    beta = np.array(_cli.float_list("beta", args.beta))
     if c.size != beta.size:
         raise ValueError(f"c and beta must have the same length, got {c.size} and {beta.size}")
     B = check_real("budget", args.budget, 0.0, lo_open=True)
@@ -757,7 +744,7 @@ def main(argv=None):
         with _cli.progress_spinner(not args.json, "simulating questions"):
             df = simulate(params, args.trials, args.seed, backend, names)
         if args.plot:
-            budgets = _floats("plot-budgets")(args.plot_budgets)
+            budgets = _cli.float_list("plot-budgets", args.plot_budgets)
             for B in budgets:
                 check_real("plot-budgets", B, 0.0, lo_open=True)
             with _cli.progress_bar(not args.json, "frontier", len(budgets)) as advance:

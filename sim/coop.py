@@ -566,17 +566,6 @@ def repeated_play(params, teams=10_000, rounds=50, noise=1.0, trust=False, kappa
 # ---------------------------------------------------------------------------
 
 
-def _floats(name, text):
-    parts = [p.strip() for p in str(text).split(",")]
-    if not parts or any(p == "" for p in parts):
-        raise ValueError(f"{name} must be a non-empty comma-separated list of numbers, "
-                         f"got {text!r}")
-    try:
-        return [float(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"{name} must be a comma-separated list of numbers, got {text!r}")
-
-
 def _build_parser():
     p = _cli.ArgumentParser(
         prog="python -m sim.coop",
@@ -619,8 +608,8 @@ def _build_parser():
 
 
 def _params_from_args(args):
-    theta = None if args.theta is None else _floats("theta", args.theta)
-    D = None if args.D is None else _floats("D", args.D)
+    theta = None if args.theta is None else _cli.float_list("theta", args.theta)
+    D = None if args.D is None else _cli.float_list("D", args.D)
     n = args.n
     if n is None:
         n = len(theta) if theta is not None and len(theta) > 1 else (
