@@ -16,8 +16,8 @@ import numpy as np
 
 from sim.backends import BACKENDS
 
-__all__ = ["ArgumentParser", "add_common_arguments", "fail", "float_list", "jsonable",
-           "progress_spinner", "progress_bar"]
+__all__ = ["ArgumentParser", "add_common_arguments", "add_provenance", "fail", "float_list",
+           "jsonable", "progress_spinner", "progress_bar"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -38,6 +38,16 @@ def add_common_arguments(parser, trials, seed=0):
     g.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     g.add_argument("--plot", metavar="FILE.png", help="write the model's figure to FILE.png")
     return parser
+
+
+def add_provenance(df, seed, backend):
+    """Add the provenance columns ``seed``, ``backend`` and ``version`` to a result frame."""
+    from sim import __version__
+
+    df["seed"] = seed
+    df["backend"] = backend
+    df["version"] = __version__
+    return df
 
 
 def fail(prog, exc):
@@ -93,15 +103,25 @@ def progress_spinner(enabled, text):
 
 
 @contextlib.contextmanager
-def progress_bar(enabled, text, total):
-    """A progress bar on stderr; yields a function to call once per finished item."""
+def progress_bar(enabled, text, total, unit=None):
+    """A progress bar on stderr; yields a function to call once per finished item.
+
+    With ``unit`` (e.g. ``"points"``) the bar also shows the rate, ``12.3 points/s``.
+    """
     if not _interactive(enabled):
         yield lambda: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TimeRemainingColumn)
+    from rich.text import Text
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(),
+    class RateColumn(ProgressColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:.3g} {unit}/s")
+
+    columns = [MofNCompleteColumn()] + ([RateColumn()] if unit else []) + [TimeRemainingColumn()]
+    with Progress("[progress.description]{task.description}", BarColumn(), *columns,
                   console=None, transient=True) as prog:
         task = prog.add_task(text, total=total)
         yield lambda: prog.advance(task)
