@@ -34,11 +34,14 @@ Conventions
 from __future__ import annotations
 
 import math
+import numbers
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+import pandas as pd
+from scipy import optimize, special, stats
 
-from ._params import (check_broadcast, check_choice, check_int_array, check_real,
+from ._params import (check_broadcast, check_choice, check_int, check_int_array, check_real,
                       check_real_array)
 
 __all__ = [
@@ -76,6 +79,23 @@ __all__ = [
     "guidance_weights",
     "guide",
     "remaining_budget",
+    # §7.1(7), §3.2 fitting
+    "LIKELIHOODS",
+    "FIT_METHODS",
+    "GammaFit",
+    "fit_gamma",
+    "fisher_information",
+    # §8.1(b) calibration
+    "randomized_pit",
+    "PitUniformity",
+    "pit_uniformity",
+    "interval_coverage",
+    "EventReliability",
+    "event_reliability",
+    # §7.3 S1 closed forms
+    "geometric_guided_stop_prob",
+    "truncated_geometric_pmf",
+    "truncated_geometric_mean",
 ]
 
 #: Guidance modes (A3, A13): ``"faithful"`` applies the code's validity mask
@@ -647,3 +667,609 @@ def remaining_budget(lbar, t):
     t = check_int_array("t", t, lo=0)
     out = np.maximum(lbar - t, 1)
     return int(out) if out.ndim == 0 else out
+
+
+# ---------------------------------------------------------------------------
+# §7.1(7), §3.2 fitting one Gamma law to observed remaining lengths
+# ---------------------------------------------------------------------------
+
+#: Likelihoods of the log-length model (A9): the code's density of
+#: ``log(L + offset)`` and the consistent discrete model of ``L``.
+LIKELIHOODS = ("continuous", "discrete")
+#: Estimators of :func:`fit_gamma`.
+FIT_METHODS = ("mle", "moments")
+
+
+@dataclass(frozen=True)
+class GammaFit:
+    """One Gamma law over ``log(L + offset)`` fitted by :func:`fit_gamma`.
+
+    Attributes
+    ----------
+    alpha, rate : float
+        Shape and rate.
+    nll : float
+        Mean negative log-likelihood per observation under ``likelihood``
+        (the continuous one has no Jacobian term, §2.2).
+    n : int
+        Number of observations.
+    likelihood : str
+        ``"continuous"`` or ``"discrete"`` (A9).
+    converged : bool
+        Whether the optimiser met its tolerance (always ``True`` for moments).
+    """
+
+    alpha: float
+    rate: float
+    nll: float
+    n: int
+    likelihood: str
+    converged: bool
+
+
+def _lengths(lengths):
+    """Lengths as a flat int64 array; one-line ValueError unless non-empty integers >= 1."""
+    raw = np.asarray(lengths)
+    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+        raise ValueError(f"lengths must be integers >= 1, got dtype {raw.dtype}")
+    flat = raw.ravel()
+    if flat.size == 0:
+        raise ValueError("lengths must be a non-empty array of integers >= 1, got size 0")
+    if raw.dtype.kind == "f":
+        bad = ~np.isfinite(flat) | (flat != np.floor(flat)) | (flat < 1)
+    else:
+        bad = flat < 1
+    if bad.any():
+        raise ValueError(f"lengths must be integers >= 1, got {flat[bad][0]:g}")
+    return flat.astype(np.int64)
+
+
+def _log_lengths(ell, offset):
+    return np.log(ell + offset)
+
+
+def _profile_shape(s, tol=1e-12, maxiter=200):
+    """Solve ``log(a) - digamma(a) = s`` (``s > 0``) by Newton in ``log a`` with a bracket.
+
+    ``g(a) = log a - psi(a)`` decreases from ``+inf`` to 0, so the root is
+    unique. Starts from Minka's approximation; a Newton step that leaves the
+    current bracket is replaced by bisection (in ``log a``).
+
+    Returns
+    -------
+    (float, bool)
+        The root and whether ``|step| < tol`` was reached.
+    """
+    def g(x):
+        a = math.exp(x)
+        return math.log(a) - float(special.digamma(a)) - s
+
+    a0 = (3.0 - s + math.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)
+    x = math.log(a0)
+    lo, hi = x - 1.0, x + 1.0
+    while g(lo) < 0:
+        lo -= 2.0 * (x - lo)
+    while g(hi) > 0:
+        hi += 2.0 * (hi - x)
+    for _ in range(maxiter):
+        a = math.exp(x)
+        gx = g(x)
+        if gx > 0:
+            lo = x
+        else:
+            hi = x
+        slope = 1.0 - a * float(special.polygamma(1, a))  # d g / d log a, < 0
+        step = -gx / slope if slope < 0 else math.nan
+        new = x + step
+        if not (lo < new < hi) or not math.isfinite(new):
+            new = 0.5 * (lo + hi)
+        if abs(new - x) < tol * max(1.0, abs(x)):
+            return math.exp(new), True
+        x = new
+    return math.exp(x), False
+
+
+def _discrete_mean_nll(ell, counts, alpha, rate, offset):
+    """Mean discrete NLL of unique lengths ``ell`` with multiplicities ``counts``."""
+    return -float(np.dot(counts, _fit_logmass(ell, alpha, rate, offset))) / float(counts.sum())
+
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(6)
+
+
+def _fit_logmass(ell, alpha, rate, offset):
+    """``log Pr(L = ell)`` for fitting: smooth in the parameters at every length.
+
+    Where the bin ``[log(ell - 1 + offset), log(ell + offset)]`` is narrow on
+    the density's scale (``width * max(rate, |alpha - 1| / y_lo) < 0.05``)
+    the CDF difference cancels (its rounding noise would swamp a
+    finite-difference gradient), so the mass is the 6-point Gauss-Legendre
+    integral of the density, relative error far below 1e-12 there. Elsewhere
+    it is the difference of the smaller tail, in log space where that is
+    under 1e-10 (as :func:`length_logpmf`).
+    """
+    yhi = np.log(ell + offset)
+    ylo = np.where(ell == 1, 0.0, np.log(np.maximum(ell - 1 + offset, 1e-300)))
+    width = np.where(ell == 1, yhi, np.log1p(1.0 / np.maximum(ell - 1 + offset, 1e-300)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.maximum(rate, np.abs(alpha - 1.0) / ylo)
+    narrow = (ylo > 0) & (width * scale < 0.05)
+    out = np.empty(ell.shape)
+    if np.any(narrow):
+        lo, w = ylo[narrow, None], width[narrow, None]
+        nodes = lo + 0.5 * w * (_GL_X + 1.0)
+        logf = (alpha * math.log(rate) - special.gammaln(alpha) + (alpha - 1.0) * np.log(nodes)
+                - rate * nodes)
+        out[narrow] = special.logsumexp(logf, b=0.5 * w * _GL_W, axis=1)
+    wide = ~narrow
+    if np.any(wide):
+        lo_w, hi_w = ylo[wide], yhi[wide]
+        p_hi, p_lo = special.gammainc(alpha, rate * hi_w), special.gammainc(alpha, rate * lo_w)
+        q_hi, q_lo = special.gammaincc(alpha, rate * hi_w), special.gammaincc(alpha, rate * lo_w)
+        mass = np.where(p_hi < 0.5, p_hi - p_lo, q_lo - q_hi)  # the smaller tail
+        with np.errstate(divide="ignore"):
+            logp = np.log(mass)
+        poor = mass < 1e-10  # cancellation or underflow: recompute in log space
+        if np.any(poor):
+            logp[poor] = _log_diff_cdf(lo_w[poor], hi_w[poor], alpha, rate)
+        out[wide] = logp
+    return out
+
+
+def fit_gamma(lengths, *, offset=1.0, likelihood="continuous", method="mle"):
+    """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths (§7.1(7), §8.1(a)).
+
+    The unconditional baseline of §8.1(a) and the S3 fitted predictor (§7.3).
+
+    * ``method="mle"``, ``likelihood="continuous"``: maximises the code's
+      density likelihood (§2.2) by the profile likelihood. The rate
+      stationarity gives ``rate = alpha / mean(y)``; substituting, the shape
+      solves ``log(alpha) - digamma(alpha) = log(mean y) - mean(log y)``
+      (derived for this project; certified in :mod:`theory.symbolic.gamma`),
+      solved by Newton in ``log alpha`` with a bisection bracket. It equals
+      ``scipy.stats.gamma.fit(y, floc=0)``.
+    * ``method="mle"``, ``likelihood="discrete"``: maximises the discrete
+      likelihood ``prod Pr(L = ell)`` of the consistent model (§1.2, A9) with
+      ``scipy.optimize.minimize`` (BFGS) over ``(log alpha, log(alpha/rate))``
+      (orthogonal parameters), from the continuous fit. The gradient is by
+      central differences: the derivative of the regularised incomplete gamma
+      in its shape has no scipy closed form. Repeated lengths are grouped;
+      bins that are narrow on the density's scale are integrated by
+      Gauss-Legendre quadrature so that the objective is smooth.
+    * ``method="moments"``: matches the mean ``m`` and variance ``v`` of
+      ``y``: ``alpha = m^2 / v``, ``rate = m / v`` (§7.3 S3). ``likelihood``
+      then only selects which mean NLL is reported.
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Remaining lengths ``L >= 1`` (§1.1), any shape (flattened), non-empty,
+        with at least two distinct values.
+    offset : float
+        ``Y = log(L + offset)``, ``> 0`` (A1; 1 in the code).
+    likelihood : {"continuous", "discrete"}
+    method : {"mle", "moments"}
+
+    Returns
+    -------
+    GammaFit
+    """
+    offset = _offset(offset)
+    likelihood = check_choice("likelihood", likelihood, LIKELIHOODS)
+    method = check_choice("method", method, FIT_METHODS)
+    ell = _lengths(lengths)
+    if np.all(ell == ell[0]):
+        raise ValueError(f"lengths must take at least two distinct values, got all {ell[0]}")
+    y = _log_lengths(ell, offset)
+    n = int(ell.size)
+    mean_y = float(y.mean())
+    converged = True
+    if method == "moments":
+        var_y = float(y.var())
+        alpha, rate = mean_y**2 / var_y, mean_y / var_y
+    else:
+        s = math.log(mean_y) - float(np.log(y).mean())
+        if not s > 0:  # rounding for nearly equal lengths
+            raise ValueError(f"lengths are too concentrated for the MLE, got log-mean gap {s:g}")
+        alpha, converged = _profile_shape(s)
+        rate = alpha / mean_y
+    if likelihood == "discrete":
+        uniq, counts = np.unique(ell, return_counts=True)
+        if method == "mle":
+            # (log alpha, log mean) are orthogonal for the Gamma law (its
+            # Fisher information is diagonal in (alpha, alpha/rate)), which
+            # keeps the quasi-Newton problem well conditioned.
+            def objective(theta):
+                return _discrete_mean_nll(uniq, counts, math.exp(theta[0]),
+                                          math.exp(theta[0] - theta[1]), offset)
+
+            def gradient(theta, h=1e-6):
+                out = np.empty(2)
+                for i in range(2):
+                    e = np.zeros(2)
+                    e[i] = h
+                    out[i] = (objective(theta + e) - objective(theta - e)) / (2.0 * h)
+                return out
+
+            res = optimize.minimize(objective, np.array([math.log(alpha), math.log(mean_y)]),
+                                    jac=gradient, method="BFGS",
+                                    options={"gtol": 1e-9, "maxiter": 500})
+            alpha, rate = float(math.exp(res.x[0])), float(math.exp(res.x[0] - res.x[1]))
+            # L-BFGS-B may stop on its line search when the finite-difference
+            # gradient reaches its noise floor; accept a small final gradient.
+            converged = bool(res.success) or bool(np.max(np.abs(gradient(res.x))) < 1e-6)
+        value = _discrete_mean_nll(uniq, counts, alpha, rate, offset)
+    else:
+        value = -float(np.mean(logpdf(y, alpha, rate)))
+    return GammaFit(alpha=float(alpha), rate=float(rate), nll=value, n=n,
+                    likelihood=likelihood, converged=bool(converged))
+
+
+def fisher_information(alpha, rate):
+    """Per-observation Fisher information of the continuous Gamma law in ``(alpha, rate)``.
+
+    ``[[trigamma(alpha), -1/rate], [-1/rate, alpha/rate^2]]`` (derived for this
+    project: the expected Hessian of :func:`nll`, §2.2). Its inverse divided
+    by ``n`` is the asymptotic covariance of the continuous MLE, which sets
+    the tolerances of the recovery tests.
+
+    Returns
+    -------
+    ndarray
+        Shape ``broadcast(alpha, rate).shape + (2, 2)``.
+    """
+    alpha, rate = _params(alpha, rate)
+    alpha, rate = np.broadcast_arrays(alpha, rate)
+    out = np.empty(alpha.shape + (2, 2))
+    out[..., 0, 0] = special.polygamma(1, alpha)
+    out[..., 0, 1] = out[..., 1, 0] = -1.0 / rate
+    out[..., 1, 1] = alpha / rate**2
+    return out
+
+
+# ---------------------------------------------------------------------------
+# §8.1(b) calibration of a predictive Gamma law against observed lengths
+# ---------------------------------------------------------------------------
+
+
+def _rng(seed):
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_int("seed", seed, lo=0))
+
+
+def _length_cdf_pair(ell, alpha, rate, offset):
+    """``(F_L(ell - 1), F_L(ell))`` of the discrete model, broadcast (``F_L(0) = 0``)."""
+    alpha, rate = _params(alpha, rate)
+    check_broadcast("alpha", alpha.shape, "lengths", ell.shape)
+    check_broadcast("rate", rate.shape, "lengths", ell.shape)
+    hi = special.gammainc(alpha, rate * np.log(ell + offset))
+    ylo = np.log(np.maximum(ell - 1 + offset, 1.0))
+    lo = np.where(ell == 1, 0.0, special.gammainc(alpha, rate * ylo))
+    return np.broadcast_arrays(lo, hi)
+
+
+def _lengths_shaped(lengths):
+    raw = np.asarray(lengths)
+    return _lengths(raw).reshape(raw.shape)
+
+
+def randomized_pit(lengths, alpha, rate, *, offset=1.0, seed=0):
+    """Randomised probability integral transform of discrete lengths (§8.1(b)).
+
+    ``u = F(log(L - 1 + offset)) + V [F(log(L + offset)) - F(log(L - 1 + offset))]``
+    with ``V ~ U(0, 1)``, i.e. ``Pr(L' < L) + V Pr(L' = L)`` under the
+    consistent discrete model (§1.2); the lower term is 0 at ``L = 1``. For
+    ``offset = 1`` this is the spec's ``F(log L) + V [F(log(L+1)) - F(log L)]``.
+    If the predicted law is the true law of ``L``, ``u`` is exactly
+    ``U(0, 1)`` (derived for this project).
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Observed lengths ``L >= 1``.
+    alpha, rate : array_like
+        Predicted shape and rate per observation (or scalars), broadcast
+        against ``lengths``.
+    offset : float
+        See :func:`length_cdf`.
+    seed : int or numpy.random.Generator
+        Source of ``V``.
+
+    Returns
+    -------
+    ndarray
+        ``u`` in ``[0, 1]``, shape ``broadcast(lengths, alpha, rate)``.
+    """
+    offset = _offset(offset)
+    ell = _lengths_shaped(lengths)
+    lo, hi = _length_cdf_pair(ell, alpha, rate, offset)
+    v = _rng(seed).uniform(size=lo.shape)
+    return np.clip(lo + v * (hi - lo), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PitUniformity:
+    """Uniformity check of PIT values (:func:`pit_uniformity`).
+
+    Attributes
+    ----------
+    ks_statistic, p_value : float
+        One-sample Kolmogorov-Smirnov test against ``U(0, 1)``.
+    counts : ndarray of int
+        Histogram counts over ``bins`` equal-width bins of ``[0, 1]``.
+    expected : float
+        Expected count per bin under uniformity, ``n / bins``.
+    n : int
+    """
+
+    ks_statistic: float
+    p_value: float
+    counts: np.ndarray
+    expected: float
+    n: int
+
+
+def pit_uniformity(u, bins=10):
+    """KS test and histogram of PIT values against ``U(0, 1)`` (§8.1(b)).
+
+    Positions of one trace are dependent; subsample (e.g. one per trace
+    segment) before calling, as the spec asks, or the p-value is too small.
+
+    Parameters
+    ----------
+    u : array_like
+        PIT values in ``[0, 1]`` (e.g. from :func:`randomized_pit`), non-empty.
+    bins : int
+        Number of histogram bins, ``>= 1``.
+
+    Returns
+    -------
+    PitUniformity
+    """
+    u = check_real_array("u", u, 0.0, 1.0).ravel()
+    if u.size == 0:
+        raise ValueError("u must be non-empty, got size 0")
+    bins = check_int("bins", bins, lo=1)
+    res = stats.kstest(u, "uniform")
+    counts, _ = np.histogram(u, bins=bins, range=(0.0, 1.0))
+    return PitUniformity(ks_statistic=float(res.statistic), p_value=float(res.pvalue),
+                         counts=counts, expected=u.size / bins, n=int(u.size))
+
+
+def _wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def interval_coverage(lengths, alpha, rate, levels=(0.5, 0.9), offset=1.0, seed=0):
+    """Coverage of central predictive intervals of ``L`` (§8.1(b)).
+
+    For each level ``c`` the interval is ``[L_{(1-c)/2}, L_{(1+c)/2}]`` from
+    :func:`length_quantile`; ``coverage`` is the fraction of observations with
+    ``lo <= L <= hi``. Because ``L`` is an integer this plain coverage differs
+    from ``c`` even under the true law, by at most the mass of the two
+    endpoint lengths; ``coverage_randomized`` uses the randomised PIT
+    (:func:`randomized_pit`, ``(1-c)/2 <= u <= (1+c)/2``), whose coverage is
+    exactly ``c`` under the true law (derived for this project).
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Observed lengths ``L >= 1``, non-empty.
+    alpha, rate : array_like
+        Predicted shape and rate per observation (or scalars).
+    levels : sequence of float
+        Nominal coverages in ``(0, 1)``.
+    offset : float
+        See :func:`length_cdf`.
+    seed : int or numpy.random.Generator
+        Source of the PIT randomisation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level: ``level``, ``n``, ``coverage``,
+        ``coverage_randomized``, ``se`` (binomial s.e. at the nominal level,
+        ``sqrt(c (1 - c) / n)``), ``z`` (``(coverage_randomized - c) / se``),
+        ``wilson_lo``, ``wilson_hi`` (95 % Wilson interval of ``coverage``),
+        ``mean_width`` (mean ``hi - lo``).
+    """
+    offset = _offset(offset)
+    levels = check_real_array("levels", levels, 0.0, 1.0, lo_open=True, hi_open=True).ravel()
+    if levels.size == 0:
+        raise ValueError("levels must be non-empty, got size 0")
+    ell = _lengths_shaped(lengths)
+    u = randomized_pit(ell, alpha, rate, offset=offset, seed=seed)
+    ell_b = np.broadcast_to(ell, u.shape)
+    rows = []
+    for c in levels:
+        lo = np.broadcast_to(length_quantile((1.0 - c) / 2.0, alpha, rate, offset), u.shape)
+        hi = np.broadcast_to(length_quantile((1.0 + c) / 2.0, alpha, rate, offset), u.shape)
+        n = int(u.size)
+        k = int(np.count_nonzero((ell_b >= lo) & (ell_b <= hi)))
+        k_r = int(np.count_nonzero((u >= (1.0 - c) / 2.0) & (u <= (1.0 + c) / 2.0)))
+        se = math.sqrt(c * (1.0 - c) / n)
+        w_lo, w_hi = _wilson(k, n)
+        rows.append({"level": float(c), "n": n, "coverage": k / n, "coverage_randomized": k_r / n,
+                     "se": se, "z": (k_r / n - c) / se, "wilson_lo": w_lo, "wilson_hi": w_hi,
+                     "mean_width": float(np.mean(hi - lo))})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class EventReliability:
+    """Calibration of the guidance event ``{L <= b}`` (:func:`event_reliability`).
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per budget: ``budget``, ``n``, ``mean_predicted`` (mean of
+        ``F(log(b + offset))``), ``observed`` (fraction with ``L <= b``),
+        ``ece``, ``brier``.
+    table : pandas.DataFrame
+        The reliability curve, one row per budget and non-empty bin:
+        ``budget``, ``bin``, ``lo``, ``hi``, ``mean_predicted``,
+        ``observed``, ``count``.
+    """
+
+    summary: pd.DataFrame
+    table: pd.DataFrame
+
+
+def event_reliability(lengths, alpha, rate, budgets, bins=10, offset=1.0):
+    """Reliability of the predicted budget probability ``Pr(L <= b)`` (§8.1(b)).
+
+    The prediction is the guidance weight ``p = F(log(b + offset))``
+    (:func:`budget_prob`, §2.3), the outcome ``1[L <= b]``. Predictions are
+    binned into ``bins`` equal-width bins of ``[0, 1]`` (the last bin closed);
+    ``ece = sum_bins (count / n) |mean p - observed|`` and
+    ``brier = mean (p - 1[L <= b])^2``.
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Observed lengths ``L >= 1``.
+    alpha, rate : array_like
+        Predicted shape and rate per observation (or scalars).
+    budgets : array_like
+        Budgets ``b >= 1`` (e.g. 64, 256, 1024), non-empty.
+    bins : int
+        Number of reliability bins, ``>= 1``.
+    offset : float
+        See :func:`length_cdf`.
+
+    Returns
+    -------
+    EventReliability
+    """
+    offset = _offset(offset)
+    budgets = check_real_array("budgets", budgets, lo=1.0).ravel()
+    if budgets.size == 0:
+        raise ValueError("budgets must be non-empty, got size 0")
+    bins = check_int("bins", bins, lo=1)
+    ell = _lengths_shaped(lengths)
+    alpha, rate = _params(alpha, rate)
+    shape = np.broadcast_shapes(ell.shape, check_broadcast("rate", rate.shape, "alpha",
+                                                           alpha.shape))
+    ell = np.broadcast_to(ell, shape).ravel()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    summary, table = [], []
+    for b in budgets:
+        p = np.broadcast_to(budget_prob(b, alpha, rate, offset), shape).ravel()
+        o = (ell <= b).astype(float)
+        idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+        count = np.bincount(idx, minlength=bins)
+        sum_p = np.bincount(idx, weights=p, minlength=bins)
+        sum_o = np.bincount(idx, weights=o, minlength=bins)
+        nz = count > 0
+        mean_p = sum_p[nz] / count[nz]
+        obs = sum_o[nz] / count[nz]
+        n = int(p.size)
+        ece = float(np.sum(count[nz] / n * np.abs(mean_p - obs)))
+        summary.append({"budget": float(b), "n": n, "mean_predicted": float(p.mean()),
+                        "observed": float(o.mean()), "ece": ece,
+                        "brier": float(np.mean((p - o) ** 2))})
+        for j, mp, ob, c in zip(np.flatnonzero(nz), mean_p, obs, count[nz]):
+            table.append({"budget": float(b), "bin": int(j), "lo": float(edges[j]),
+                          "hi": float(edges[j + 1]), "mean_predicted": float(mp),
+                          "observed": float(ob), "count": int(c)})
+    return EventReliability(summary=pd.DataFrame(summary), table=pd.DataFrame(table))
+
+
+# ---------------------------------------------------------------------------
+# §7.3 S1: geometric hazard with the exact oracle at every token
+# ---------------------------------------------------------------------------
+
+
+def _hazard(h):
+    return check_real_array("h", h, 0.0, 1.0, lo_open=True)
+
+
+def geometric_guided_stop_prob(h, budget):
+    """Guided stop probability ``h / (h + (1 - h)(1 - (1 - h)^(b - 1)))`` (§7.3 S1; derived).
+
+    The base model stops with probability ``h`` per token; the exact oracle
+    weights are ``a(stop) = 1`` and ``a(continue) = 1 - (1 - h)^(b - 1)``
+    (the remaining length after continuing is ``1 +`` a geometric count); the
+    guided stop probability is Bayes' rule (§2.3). It equals 1 at ``b = 1``
+    and ``h / (1 - (1 - h)^b)`` in general (certified in
+    :mod:`theory.symbolic.gamma`).
+
+    Parameters
+    ----------
+    h : array_like
+        Stop hazard, in ``(0, 1]``.
+    budget : array_like of int
+        Remaining budget ``b >= 1``.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    h = _hazard(h)
+    b = check_int_array("budget", budget, lo=1)
+    h, b = np.broadcast_arrays(h, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cont = -np.expm1((b - 1) * np.log1p(-h))  # 1 - (1 - h)^(b - 1)
+        out = h / (h + (1.0 - h) * cont)
+    return _out(np.where((b == 1) | (h == 1.0), 1.0, out))
+
+
+def truncated_geometric_pmf(k, h, lbar):
+    """``Pr(T = k) = h (1 - h)^(k - 1) / (1 - (1 - h)^lbar)`` on ``1..lbar``, else 0 (§7.3 S1; derived).
+
+    The exact law of the thinking length ``T`` under exact-oracle guidance at
+    every token (§2.7): the geometric law conditioned on ``T <= lbar``.
+
+    Parameters
+    ----------
+    k : array_like of int
+        Length values (any integers; 0 outside ``1..lbar``).
+    h : array_like
+        Stop hazard, in ``(0, 1]``.
+    lbar : array_like of int
+        Thinking budget, ``>= 1``.
+    """
+    k = check_int_array("k", k)
+    h = _hazard(h)
+    lbar = check_int_array("lbar", lbar, lo=1)
+    k, h, lbar = np.broadcast_arrays(k, h, lbar)
+    inside = (k >= 1) & (k <= lbar)
+    kk = np.where(inside, k, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.log1p(-h)
+        num = h * np.exp(np.where(kk == 1, 0.0, (kk - 1) * log_q))
+        den = -np.expm1(lbar * log_q)
+        val = np.where(h == 1.0, (kk == 1).astype(float), num / den)
+    return _out(np.where(inside, val, 0.0))
+
+
+def truncated_geometric_mean(h, lbar):
+    """``E[T] = 1/h - lbar (1 - h)^lbar / (1 - (1 - h)^lbar)`` (§7.3 S1; derived).
+
+    The mean of :func:`truncated_geometric_pmf`; ``(lbar + 1)/2`` as
+    ``h -> 0`` and 1 at ``h = 1``. Computed as ``A + B`` with
+    ``c = -log(1 - h)``, ``A = 1/h - 1/c`` (a series for small ``h``) and
+    ``B = (1 - x / expm1(x)) / c``, ``x = lbar c``, to avoid cancellation.
+    Spec reference: 57.33 at ``h = 0.01``, ``lbar = 150``.
+
+    Parameters
+    ----------
+    h : array_like
+        Stop hazard, in ``(0, 1]``.
+    lbar : array_like of int
+        Thinking budget, ``>= 1``.
+    """
+    h = _hazard(h)
+    lbar = check_int_array("lbar", lbar, lo=1)
+    h, lbar = np.broadcast_arrays(h, lbar)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        c = -np.log1p(-h)
+        a = np.where(h < 1e-4, 0.5 + h / 12.0 + h * h / 24.0, 1.0 / h - 1.0 / c)
+        x = lbar * c
+        b = (1.0 - x / np.expm1(x)) / c
+        out = np.where(h == 1.0, 1.0, a + b)
+    return _out(out)

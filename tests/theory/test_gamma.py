@@ -314,3 +314,261 @@ def test_type_errors():
         g.cdf("a", 1.0, 1.0)
     with pytest.raises(TypeError):
         g.length_pmf(1.5, 1.0, 1.0)
+
+
+# --- fit_gamma (§7.1(7), §8.1(a)) ----------------------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+def _sample_lengths(alpha, rate, size, seed, offset=1.0):
+    """Lengths of the consistent discrete model L = ceil(exp(Y) - offset) >= 1 (§1.2)."""
+    y = ref(alpha, rate).rvs(size=size, random_state=np.random.default_rng(seed))
+    return np.maximum(np.ceil(np.exp(y) - offset), 1).astype(np.int64)
+
+
+def _se(alpha, rate, n):
+    return np.sqrt(np.diag(np.linalg.inv(g.fisher_information(alpha, rate)) / n))
+
+
+@pytest.mark.parametrize("alpha,rate", [(30.0, 4.0), (7.3, 12.5), (2.0, 0.5), (0.8, 0.3)])
+def test_fit_gamma_continuous_agrees_with_scipy(alpha, rate):
+    ell = _sample_lengths(alpha, rate, 5000, 11)
+    fit = g.fit_gamma(ell)
+    a_s, loc, scale = stats.gamma.fit(np.log(ell + 1.0), floc=0)
+    assert loc == 0 and fit.converged and fit.n == ell.size
+    assert fit.alpha == pytest.approx(a_s, rel=1e-7)
+    assert fit.rate == pytest.approx(1.0 / scale, rel=1e-7)
+    assert fit.nll == pytest.approx(-np.mean(g.logpdf(np.log(ell + 1.0), fit.alpha, fit.rate)))
+    # the fit is a stationary point of the mean NLL (§2.2 gradients)
+    da, dr = g.nll_grad(np.log(ell + 1.0), fit.alpha, fit.rate)
+    assert abs(da.mean()) < 1e-8 and abs(dr.mean()) < 1e-8
+
+
+def test_fit_gamma_continuous_recovers_truth_within_4_se():
+    # long lengths (L ~ e^7.5) so that discretisation is negligible against the s.e.
+    alpha, rate, n = 30.0, 4.0, 20000
+    fit = g.fit_gamma(_sample_lengths(alpha, rate, n, 5))
+    se = _se(alpha, rate, n)
+    assert abs(fit.alpha - alpha) < 4 * se[0]
+    assert abs(fit.rate - rate) < 4 * se[1]
+
+
+@pytest.mark.parametrize("alpha,rate", [(7.3, 12.5), (2.0, 0.5), (0.8, 0.3)])
+def test_fit_gamma_discrete_recovers_truth_within_4_se(alpha, rate):
+    # the discrete MLE is exact for discretised data, even at the spec's short lengths
+    # (7.3, 12.5: L is mostly 1 or 2) where the continuous fit is far off
+    n = 5000
+    ell = _sample_lengths(alpha, rate, n, 6)
+    fit = g.fit_gamma(ell, likelihood="discrete")
+    assert fit.converged and fit.likelihood == "discrete"
+    se = _se(alpha, rate, n)  # continuous information >= discrete: s.e. are lower bounds
+    assert abs(fit.alpha - alpha) < 4 * se[0] * 1.5
+    assert abs(fit.rate - rate) < 4 * se[1] * 1.5
+    assert fit.nll == pytest.approx(np.mean(g.discrete_nll(ell, fit.alpha, fit.rate)), rel=1e-7)
+    cont = g.fit_gamma(ell, likelihood="discrete", method="moments")
+    assert fit.nll <= cont.nll  # the MLE beats any other fit on its own likelihood
+    if alpha == 7.3:
+        bad = g.fit_gamma(ell)
+        assert abs(bad.alpha - alpha) > 10 * se[0]  # the misspecified continuous fit
+
+
+def test_fit_gamma_moments_and_offset():
+    ell = _sample_lengths(5.0, 1.0, 4000, 7, offset=2.0)
+    fit = g.fit_gamma(ell, offset=2.0, method="moments")
+    y = np.log(ell + 2.0)
+    assert fit.alpha / fit.rate == pytest.approx(y.mean())
+    assert fit.alpha / fit.rate**2 == pytest.approx(y.var())
+    mle = g.fit_gamma(ell, offset=2.0)
+    assert mle.nll <= fit.nll
+    disc = g.fit_gamma(ell, offset=2.0, likelihood="discrete")
+    assert disc.nll == pytest.approx(np.mean(g.discrete_nll(ell, disc.alpha, disc.rate, 2.0)),
+                                     rel=1e-7)
+
+
+@given(st.lists(st.integers(1, 10**6), min_size=2, max_size=40).filter(lambda v: len(set(v)) > 1))
+def test_fit_gamma_is_scipy_mle_property(ell):
+    fit = g.fit_gamma(ell)
+    y = np.log(np.asarray(ell) + 1.0)
+    # profile equation and rate stationarity
+    s = math.log(y.mean()) - np.log(y).mean()
+    assert math.log(fit.alpha) - special.digamma(fit.alpha) == pytest.approx(s, rel=1e-9)
+    assert fit.rate == pytest.approx(fit.alpha / y.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("bad, msg", [
+    ([1, 0.5], "lengths must be integers >= 1, got 0.5"),
+    ([3, 0], "lengths must be integers >= 1, got 0"),
+    ([], "lengths must be a non-empty"),
+    ([2, np.nan], "lengths must be integers >= 1, got nan"),
+    (["a", "b"], "lengths must be integers >= 1"),
+    ([4, 4, 4], "lengths must take at least two distinct values"),
+])
+def test_fit_gamma_bad_lengths(bad, msg):
+    with pytest.raises(ValueError, match=msg) as info:
+        g.fit_gamma(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_fit_gamma_bad_options():
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        g.fit_gamma([1, 2], likelihood="x")
+    with pytest.raises(ValueError, match="method must be one of"):
+        g.fit_gamma([1, 2], method="x")
+    with pytest.raises(ValueError, match="offset must be in"):
+        g.fit_gamma([1, 2], offset=0.0)
+
+
+# --- calibration (§8.1(b)) -------------------------------------------------------
+
+def _heterogeneous(n, seed, mean_y=(1.0, 6.0)):
+    """Per-observation true parameters and lengths drawn from them."""
+    r = np.random.default_rng(seed)
+    alpha = r.uniform(2.0, 40.0, n)
+    rate = alpha / r.uniform(*mean_y, n)  # mean of y
+    y = r.gamma(alpha, 1.0 / rate)
+    return np.maximum(np.ceil(np.expm1(y)), 1).astype(np.int64), alpha, rate
+
+
+def test_randomized_pit_uniform_under_true_model():
+    ell, alpha, rate = _heterogeneous(20000, 1)
+    u = g.randomized_pit(ell, alpha, rate, seed=2)
+    res = g.pit_uniformity(u, bins=10)
+    assert res.p_value > 1e-3 and res.n == ell.size and res.counts.sum() == ell.size
+    # chi-square of the histogram, 9 d.o.f.: 99.9 % quantile 27.9
+    assert np.sum((res.counts - res.expected) ** 2 / res.expected) < 27.9
+    # short lengths (mostly 1 and 2) are where the randomisation matters
+    short = _sample_lengths(A, R, 20000, 3)
+    assert g.pit_uniformity(g.randomized_pit(short, A, R, seed=4)).p_value > 1e-3
+    # non-randomised PIT of the same data is far from uniform
+    assert stats.kstest(g.budget_prob(short, A, R), "uniform").pvalue < 1e-10
+
+
+def test_randomized_pit_definition_and_seed():
+    ell = np.array([1, 2, 5, 40])
+    lo = np.where(ell == 1, 0.0, g.cdf(np.log(ell.astype(float)), A, 3.0))
+    hi = g.cdf(np.log(ell + 1.0), A, 3.0)
+    v = np.random.default_rng(9).uniform(size=4)
+    np.testing.assert_allclose(g.randomized_pit(ell, A, 3.0, seed=9), lo + v * (hi - lo))
+    np.testing.assert_array_equal(g.randomized_pit(ell, A, 3.0, seed=np.random.default_rng(9)),
+                                  g.randomized_pit(ell, A, 3.0, seed=9))
+
+
+def test_pit_detects_misspecification():
+    ell, alpha, rate = _heterogeneous(5000, 5)
+    # shape right, location off by 10 %
+    u = g.randomized_pit(ell, alpha, rate * 1.1, seed=1)
+    assert g.pit_uniformity(u).p_value < 1e-6
+    cov = g.interval_coverage(ell, alpha, rate * 1.1)
+    assert np.any(np.abs(cov["z"]) > 5)
+
+
+def test_interval_coverage_true_model_within_4_se():
+    ell, alpha, rate = _heterogeneous(20000, 7)
+    cov = g.interval_coverage(ell, alpha, rate, levels=(0.5, 0.8, 0.9))
+    assert list(cov["level"]) == [0.5, 0.8, 0.9]
+    assert np.all(np.abs(cov["coverage_randomized"] - cov["level"]) < 4 * cov["se"])
+    # plain coverage: exact only up to the endpoint masses, negligible for long lengths
+    long = _heterogeneous(20000, 9, mean_y=(5.0, 8.0))
+    plain = g.interval_coverage(*long, levels=(0.5, 0.8, 0.9))
+    assert np.all(np.abs(plain["coverage"] - plain["level"]) < 4 * plain["se"])
+    assert np.all((cov["wilson_lo"] <= cov["coverage"]) & (cov["coverage"] <= cov["wilson_hi"]))
+    # too-narrow intervals (shape x4 at the same mean): under-coverage
+    narrow = g.interval_coverage(ell, alpha * 4, rate * 4)
+    assert np.all(narrow["coverage"] < narrow["level"] - 10 * narrow["se"])
+
+
+def test_event_reliability_true_model():
+    ell, alpha, rate = _heterogeneous(20000, 8)
+    rel = g.event_reliability(ell, alpha, rate, budgets=[16, 64, 256])
+    s = rel.summary
+    assert list(s["budget"]) == [16.0, 64.0, 256.0]
+    for b, row in zip([16, 64, 256], s.itertuples()):
+        p = g.budget_prob(b, alpha, rate)
+        o = (ell <= b).astype(float)
+        assert row.brier == pytest.approx(np.mean((p - o) ** 2))
+        # observed frequency of the event within 4 s.e. of the mean prediction
+        assert abs(row.observed - row.mean_predicted) < 4 * math.sqrt(np.mean(p * (1 - p)) / ell.size)
+        # ECE of a calibrated forecaster: expected ~ sum_bins sqrt(p(1-p) n_k) / n; bound loosely
+        assert row.ece < 0.03
+    t = rel.table
+    assert t.groupby("budget")["count"].sum().tolist() == [20000] * 3
+    # miscalibrated (rate too high: lengths predicted short) -> larger ECE
+    worse = g.event_reliability(ell, alpha, rate * 1.3, budgets=[16, 64, 256]).summary
+    assert np.all(worse["ece"] > 3 * s["ece"])
+
+
+def test_event_reliability_perfect_zero_one_predictions():
+    # a tiny-variance law centred at each observed L gives predictions 0 or 1 that are right
+    ell = np.array([1, 3, 10, 50, 200, 1000])
+    y = np.log(ell + 0.5)  # centre between L and L + 1 on the log(L + 1) scale
+    rate = 1e6
+    alpha = y * rate
+    rel = g.event_reliability(ell, alpha, rate, budgets=[5, 100])
+    np.testing.assert_allclose(rel.summary["ece"], 0.0, atol=1e-12)
+    np.testing.assert_allclose(rel.summary["brier"], 0.0, atol=1e-12)
+    assert set(rel.table["bin"]) <= {0, 9}
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: g.randomized_pit([1, 0], 2.0, 2.0), "lengths must be integers >= 1, got 0"),
+    (lambda: g.randomized_pit([1, 2], 2.0, -2.0), "rate must be in"),
+    (lambda: g.randomized_pit([1, 2], [2.0, 2.0, 2.0], 2.0), "alpha must broadcast"),
+    (lambda: g.randomized_pit([1, 2], 2.0, 2.0, seed=-1), "seed must be an integer"),
+    (lambda: g.pit_uniformity([0.2, 1.5]), "u must be in"),
+    (lambda: g.pit_uniformity([]), "u must be"),
+    (lambda: g.pit_uniformity([0.2], bins=0), "bins must be an integer"),
+    (lambda: g.interval_coverage([1, 2], 2.0, 2.0, levels=(1.0,)), "levels must be in"),
+    (lambda: g.event_reliability([1, 2], 2.0, 2.0, budgets=[0.5]), "budgets must be in"),
+    (lambda: g.event_reliability([1, 2], 2.0, 2.0, budgets=[]), "budgets must be non-empty"),
+    (lambda: g.geometric_guided_stop_prob(0.0, 3), "h must be in"),
+    (lambda: g.geometric_guided_stop_prob(1.5, 3), "h must be in"),
+    (lambda: g.geometric_guided_stop_prob(0.5, 0), "budget must be an integer"),
+    (lambda: g.truncated_geometric_pmf(1, 0.5, 0), "lbar must be an integer"),
+    (lambda: g.truncated_geometric_mean(0.5, 0), "lbar must be an integer"),
+])
+def test_new_validation_errors(call, msg):
+    with pytest.raises(ValueError, match=msg) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+# --- §7.3 S1 closed forms -----------------------------------------------------------
+
+@given(st.floats(1e-6, 1.0), st.integers(1, 400))
+def test_s1_pmf_sums_to_one_and_mean(h, lbar):
+    k = np.arange(0, lbar + 3)
+    pmf = g.truncated_geometric_pmf(k, h, lbar)
+    assert pmf[0] == 0 and np.all(pmf[lbar + 1:] == 0) and np.all(pmf >= 0)
+    assert pmf.sum() == pytest.approx(1.0, rel=1e-9)
+    assert g.truncated_geometric_mean(h, lbar) == pytest.approx(np.dot(k, pmf), rel=1e-8)
+    assert 1.0 - 1e-12 <= g.truncated_geometric_mean(h, lbar) <= (lbar + 1) / 2 + 1e-9
+
+
+@given(st.floats(1e-6, 1.0), st.integers(1, 300))
+def test_s1_guided_chain_by_dp(h, lbar):
+    # forward DP over the guided chain (§2.5 budget b_t = lbar - t) = truncated geometric
+    t = np.arange(lbar)
+    s = g.geometric_guided_stop_prob(h, lbar - t)
+    assert np.all((s > 0) & (s <= 1)) and s[-1] == 1.0
+    assert np.all(np.diff(s) >= -1e-15)  # stop pressure rises as the budget shrinks
+    alive = np.concatenate([[1.0], np.cumprod(1 - s)[:-1]])
+    np.testing.assert_allclose(alive * s, g.truncated_geometric_pmf(t + 1, h, lbar),
+                               rtol=1e-9, atol=1e-300)
+
+
+def test_s1_monte_carlo_spec_reference():
+    # §7.3 S1: h = 0.01, lbar = 150; exact mean 57.33, never over budget
+    h, lbar, n = 0.01, 150, 20000
+    r = np.random.default_rng(0)
+    b = lbar - np.arange(lbar)
+    s = g.geometric_guided_stop_prob(h, b)
+    stops = r.random((n, lbar)) < s
+    T = stops.argmax(axis=1) + 1
+    assert stops.any(axis=1).all() and T.max() <= lbar
+    pmf = g.truncated_geometric_pmf(np.arange(1, lbar + 1), h, lbar)
+    mean = g.truncated_geometric_mean(h, lbar)
+    sd = math.sqrt(np.dot((np.arange(1, lbar + 1) - mean) ** 2, pmf))
+    assert abs(T.mean() - mean) < 4 * sd / math.sqrt(n)
+    assert g.geometric_guided_stop_prob(h, 1) == 1.0
+    assert g.geometric_guided_stop_prob(1.0, 7) == 1.0

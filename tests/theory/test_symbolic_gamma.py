@@ -146,3 +146,88 @@ def test_nll_and_gradient_match_numeric(alpha, rate, y):
     s_alpha, s_rate = sym.nll_grad()
     close(float(g_alpha), ev(s_alpha, alpha, rate, y=y))
     close(float(g_rate), ev(s_rate, alpha, rate, y=y))
+
+
+# --- continuous MLE: profile likelihood (fit_gamma) --------------------------
+def test_profile_rate_and_equation():
+    assert zero(sym.profile_rate() - ALPHA / sym.M1)
+    eq = sym.profile_equation()
+    assert zero(eq - (sp.digamma(ALPHA) - sp.log(ALPHA) + sp.log(sym.M1) - sym.M2))
+    # envelope: at the profiled rate, the partial derivative in alpha of the mean NLL
+    # is the total derivative of the profiled mean NLL
+    partial = sp.diff(sym.mean_nll(), ALPHA).subs(RATE, sym.profile_rate())
+    assert zero(sp.expand_log(partial - eq, force=True))
+
+
+def test_profile_equation_root_is_numeric_fit():
+    lengths = [1, 3, 7, 20, 20, 55, 148, 400, 1096, 2980]
+    fit = num.fit_gamma(lengths)
+    y = [math.log(ell + 1.0) for ell in lengths]
+    m1 = sum(y) / len(y)
+    m2 = sum(math.log(v) for v in y) / len(y)
+    sub = {sym.M1: sp.Float(m1, 30), sym.M2: sp.Float(m2, 30)}
+    root = sp.nsolve(sym.profile_equation().subs(sub), ALPHA, fit.alpha, prec=30)
+    close(fit.alpha, float(root))
+    close(fit.rate, float(root) / m1)
+    # the profile equation vanishes at the fitted shape
+    assert abs(float(sym.profile_equation().subs(sub).subs(ALPHA, fit.alpha))) < 1e-12
+
+
+# --- §7.3 S1: exact-oracle guidance of a geometric hazard ---------------------
+H, LBAR = sym.H, sym.LBAR
+
+
+def test_guided_stop_prob_closed_form():
+    s = sym.geometric_guided_stop_prob()
+    want = H / (H + (1 - H) * (1 - (1 - H) ** (sym.BUDGET - 1)))
+    assert zero(s - want)
+    assert zero(s.subs(sym.BUDGET, 1) - 1)
+    # the renormaliser is Pr(G <= b) = 1 - (1-h)^b, so s = h / (1 - (1-h)^b)
+    q = sp.Symbol("q", positive=True)
+    renorm = (H + (1 - H) * (1 - (1 - H) ** (sym.BUDGET - 1))).subs(H, 1 - q)
+    assert zero(sp.expand(sp.expand_power_exp(renorm - (1 - q**sym.BUDGET))))
+
+
+@pytest.mark.parametrize("lbar", [1, 2, 3, 4, 5, 6])
+def test_guided_chain_is_truncated_geometric(lbar):
+    total = 0
+    for k in range(1, lbar + 1):
+        pmf = sym.guided_length_pmf(k, lbar)
+        assert zero(pmf - sym.truncated_geometric_pmf(k, lbar))
+        total += pmf
+    assert zero(total - 1)  # never over budget: Pr(T > lbar) = 0
+    assert zero(1 - sym.geometric_guided_stop_prob(1))  # the last token always stops
+
+
+def test_truncated_mean_closed_form():
+    m = sym.truncated_geometric_mean()
+    want = 1 / H - LBAR * (1 - H) ** LBAR / (1 - (1 - H) ** LBAR)
+    for lbar in range(1, 8):
+        assert zero(m.subs(LBAR, lbar) - want.subs(LBAR, lbar))
+    # general lbar: (1-h)^(lbar-1) = (1-h)^lbar / (1-h)
+    q = sp.Symbol("q", positive=True)
+    diff = (m - want).subs(H, 1 - q)
+    diff = diff.subs((q) ** (LBAR - 1), q**LBAR / q)
+    assert zero(sp.factor(sp.together(sp.expand_power_exp(diff))))
+
+
+@pytest.mark.parametrize("h", [0.01, 0.3, 0.75, 1.0])
+@pytest.mark.parametrize("lbar", [1, 5, 150])
+def test_s1_matches_numeric(h, lbar):
+    hq = sp.Rational(repr(h))
+    b = [1, 2, 7, lbar]
+    for bb in b:
+        want = float(sp.N(sym.geometric_guided_stop_prob(bb, hq), 30))
+        close(float(num.geometric_guided_stop_prob(h, bb)), want)
+    assert num.truncated_geometric_pmf(lbar + 1, h, lbar) == 0.0
+    assert num.truncated_geometric_pmf(0, h, lbar) == 0.0
+    for k in sorted({1, min(2, lbar), lbar // 2 or 1, lbar}):
+        want = float(sp.N(sym.truncated_geometric_pmf(k, lbar, hq), 30))
+        close(float(num.truncated_geometric_pmf(k, h, lbar)), want)
+    want = float(sp.N(sym.truncated_geometric_mean(lbar, hq), 30))
+    close(float(num.truncated_geometric_mean(h, lbar)), want)
+
+
+def test_s1_spec_reference_mean():
+    # spec §7.3 S1: exact mean 57.33 at h = 0.01, lbar = 150
+    assert float(num.truncated_geometric_mean(0.01, 150)) == pytest.approx(57.33, abs=0.005)

@@ -16,7 +16,17 @@ quoting the closed form, and returns a sympy expression:
   ``L = exp(Y) - 1`` (§1.2, derived; also the quantile map);
 * the gradients of the continuous NLL ``-log f(y)``:
   ``d/d alpha = digamma(alpha) - log(rate) - log(y)`` and
-  ``d/d rate = y - alpha/rate`` (§2.2, derived).
+  ``d/d rate = y - alpha/rate`` (§2.2, derived);
+* the profile-likelihood equation of the continuous MLE,
+  ``log(alpha) - digamma(alpha) = log(mean y) - mean(log y)`` with
+  ``rate = alpha / mean y``, as the stationarity condition of the mean NLL
+  (used by :func:`theory.gamma.fit_gamma`; derived);
+* the S1 toy of §7.3: the geometric-hazard base model guided by the exact
+  oracle at every token (§2.7, a Doob h-transform). The oracle weight of
+  "continue" is summed from the geometric law, the guided stop probability
+  follows by Bayes' rule, and the product of guided continue probabilities
+  times the final stop probability is the geometric law truncated to
+  ``1..lbar``, whose mean is summed in closed form (derived).
 
 The tests in ``tests/theory/test_symbolic_gamma.py`` check these results
 against the numeric implementation in :mod:`theory.gamma`.
@@ -49,6 +59,18 @@ __all__ = [
     "length_quantile",
     "nll",
     "nll_grad",
+    "M1",
+    "M2",
+    "mean_nll",
+    "profile_rate",
+    "profile_equation",
+    "H",
+    "LBAR",
+    "geometric_remaining_cdf",
+    "geometric_guided_stop_prob",
+    "guided_length_pmf",
+    "truncated_geometric_pmf",
+    "truncated_geometric_mean",
 ]
 
 ALPHA = sp.Symbol("alpha", positive=True)  # shape
@@ -182,3 +204,118 @@ def nll_grad(y=Y, alpha=ALPHA, rate=RATE):
     """
     sub = {Y: y, ALPHA: alpha, RATE: rate}
     return tuple(g.subs(sub, simultaneous=True) for g in _nll_grad())
+
+
+# ---------------------------------------------------------------------------
+# continuous MLE: the profile-likelihood equation
+# ---------------------------------------------------------------------------
+
+M1 = sp.Symbol("m1", positive=True)  # mean of y over the sample
+M2 = sp.Symbol("m2", real=True)  # mean of log y over the sample
+
+
+def mean_nll(alpha=ALPHA, rate=RATE, m1=M1, m2=M2):
+    """Mean continuous NLL of a sample with ``mean y = m1``, ``mean log y = m2`` (§2.2).
+
+    ``-log f`` is linear in ``y`` and ``log y``, so the sample mean of the
+    loss depends on the data only through these two statistics.
+    """
+    Z = sp.Symbol("z", real=True)
+    lin = nll().subs(sp.log(Y), Z)  # nll as a function of y and z = log y
+    lin = sp.expand(lin)
+    if sp.diff(lin, Y, 2) != 0 or sp.diff(lin, Z, 2) != 0:  # pragma: no cover
+        raise RuntimeError(f"nll is not linear in (y, log y): {lin}")
+    return lin.subs({Y: m1, Z: m2}, simultaneous=True).subs(
+        {ALPHA: alpha, RATE: rate}, simultaneous=True)
+
+
+@lru_cache(maxsize=None)
+def _profile_rate():
+    sols = sp.solve(sp.diff(mean_nll(), RATE), RATE)
+    if len(sols) != 1:  # pragma: no cover
+        raise RuntimeError(f"expected one rate stationary point, got {sols}")
+    return sols[0]
+
+
+def profile_rate(alpha=ALPHA, m1=M1):
+    """The rate that minimises the mean NLL at fixed shape, ``alpha / m1`` (derived)."""
+    return _profile_rate().subs({ALPHA: alpha, M1: m1}, simultaneous=True)
+
+
+@lru_cache(maxsize=None)
+def _profile_equation():
+    profiled = mean_nll(ALPHA, _profile_rate())
+    return sp.simplify(sp.expand_log(sp.diff(profiled, ALPHA), force=True))
+
+
+def profile_equation(alpha=ALPHA, m1=M1, m2=M2):
+    """``d/d alpha`` of the profiled mean NLL; its root is the continuous MLE of the shape.
+
+    Simplifies to ``digamma(alpha) - log(alpha) + log(m1) - m2``: the MLE
+    solves ``log(alpha) - digamma(alpha) = log(m1) - m2`` (derived; used by
+    :func:`theory.gamma.fit_gamma`).
+    """
+    return _profile_equation().subs({ALPHA: alpha, M1: m1, M2: m2}, simultaneous=True)
+
+
+# ---------------------------------------------------------------------------
+# §7.3 S1: geometric hazard, exact oracle at every token
+# ---------------------------------------------------------------------------
+
+H = sp.Symbol("h", positive=True)  # stop hazard per token
+LBAR = sp.Symbol("lbar", integer=True, positive=True)  # thinking budget
+_M = sp.Symbol("m", integer=True, nonnegative=True)
+_J = sp.Symbol("j", integer=True, positive=True)
+_KK = sp.Symbol("k", integer=True, positive=True)
+
+
+@lru_cache(maxsize=None)
+def _geometric_remaining_cdf():
+    return sp.simplify(sp.summation(H * (1 - H) ** (_J - 1), (_J, 1, _M)))
+
+
+def geometric_remaining_cdf(m=_M, h=H):
+    """``Pr(G <= m)`` of a geometric count ``G >= 1`` with hazard ``h``, summed: ``1 - (1-h)^m``."""
+    return _geometric_remaining_cdf().subs({_M: m, H: h}, simultaneous=True)
+
+
+def geometric_guided_stop_prob(b=BUDGET, h=H):
+    """Guided stop probability at remaining budget ``b`` under the exact oracle (§7.3 S1, §2.7).
+
+    Oracle weights ``Pr(L <= b | v)``: stopping now has ``L = 1`` (weight 1);
+    continuing has ``L = 1 + G`` (weight ``Pr(G <= b - 1)``). Bayes' rule
+    (§2.3) gives ``h / (h + (1 - h) Pr(G <= b - 1))``.
+    """
+    cont = geometric_remaining_cdf(b - 1, h)
+    return h / (h * 1 + (1 - h) * cont)
+
+
+def guided_length_pmf(k, lbar, h=H):
+    """``Pr(T = k)`` of the guided chain for concrete integers ``1 <= k <= lbar`` (§2.5, §2.7).
+
+    Token ``t`` (0-based) is decided at remaining budget ``b_t = lbar - t``;
+    ``T = k`` means ``k - 1`` guided continues and then a guided stop.
+    """
+    k, lbar = int(k), int(lbar)
+    out = sp.Integer(1)
+    for t in range(k - 1):
+        out *= 1 - geometric_guided_stop_prob(lbar - t, h)
+    return out * geometric_guided_stop_prob(lbar - (k - 1), h)
+
+
+def truncated_geometric_pmf(k=_KK, lbar=LBAR, h=H):
+    """The geometric law conditioned on ``T <= lbar``: ``h (1-h)^(k-1) / Pr(G <= lbar)`` (§7.3 S1)."""
+    return h * (1 - h) ** (k - 1) / geometric_remaining_cdf(lbar, h)
+
+
+@lru_cache(maxsize=None)
+def _truncated_geometric_mean():
+    return sp.simplify(sp.summation(_KK * truncated_geometric_pmf(_KK, LBAR, H), (_KK, 1, LBAR)))
+
+
+def truncated_geometric_mean(lbar=LBAR, h=H):
+    """``E[T]`` of :func:`truncated_geometric_pmf`, by symbolic summation (§7.3 S1; derived).
+
+    Equals ``1/h - lbar (1-h)^lbar / (1 - (1-h)^lbar)``.
+    """
+    return _truncated_geometric_mean().subs({LBAR: lbar, H: h}, simultaneous=True)
