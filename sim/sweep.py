@@ -201,7 +201,7 @@ def _knapsack_point(values, seed, trials, backend):
 
 
 #: Independent batches of teams behind the standard error of a coop point.
-COOP_BATCHES = 8
+COOP_BATCHES = 4
 
 
 def _coop_point(values, seed, trials, backend):
@@ -212,7 +212,7 @@ def _coop_point(values, seed, trials, backend):
     n = v.pop("n")
     theta = v.pop("theta")
     noise, rounds = v.pop("noise"), v.pop("rounds")
-    params = th_coop.CoopParams(n=n, theta=(theta,) * n, welfare_mode=v.pop("version"), **v)
+    params = th_coop.CoopParams(n=n, theta=(theta,) * n, **v)
     eq = th_coop.solve(params)
     trials = check_int("trials", trials, COOP_BATCHES)
     ends = []
@@ -244,7 +244,8 @@ def _register_builtin():
         Param("theta", float, 0.5), Param("n", int, 5), Param("omega", float, 25.0),
         Param("beta", float, 0.7), Param("c", float, 1.0), Param("phi_B", float, 0.8),
         Param("phi_C", float, 0.3), Param("a_min", float, 0.0), Param("a_max", float, 50.0),
-        Param("version", str, "paper"), Param("noise", float, 0.5), Param("rounds", int, 30),
+        Param("welfare_mode", str, "paper"), Param("noise", float, 0.5),
+        Param("rounds", int, 30),
     ), _coop_point, trials=2000, plot=_plot_coop, backends=("auto", "numba")))
 
 
@@ -486,7 +487,7 @@ def _check_point(m, values):
         check_int("rounds", v.pop("rounds"), 1)
         if not v.pop("noise") >= 0:
             raise ValueError(f"noise must be in [0, inf), got {values['noise']:g}")
-        th_coop.CoopParams(n=n, theta=(theta,) * n, welfare_mode=v.pop("version"), **v)
+        th_coop.CoopParams(n=n, theta=(theta,) * n, **v)
 
 
 def point_params(spec):
@@ -1016,7 +1017,7 @@ def _plot_coop(df, man, path):
         raise ValueError("the coop figure (effort against loyalty) needs a range of theta")
     axes = {"theta": man["axes"]["theta"], **{k: v for k, v in man["axes"].items()
                                                if k != "theta"}}
-    group = "n" if "n" in axes else "version"
+    group = "n" if "n" in axes else "welfare_mode"
     _plot_xy(df, dict(man, axes=axes), path, "mean effort per member",
              "coop: equilibrium effort (line) and repeated play (points) against loyalty",
              log=True, group=group)
@@ -1276,7 +1277,9 @@ def main(argv=None):
                                unit="points") as advance:
             summary = run_sweep(spec, out, closing.executor, progress=advance,
                                 numba_threads=closing.numba_threads)
-        if plot and summary.done + summary.skipped > 0:
+        if plot and summary.done + summary.skipped == 0:
+            raise ValueError("no finished points to plot")
+        if plot:
             plot_sweep(out, plot)
     except (ValueError, TypeError, OSError, BackendUnavailable) as exc:
         return _cli.fail(_PROG, exc)
