@@ -211,7 +211,11 @@ def _log_gammainc(a, x):
     a, x = np.broadcast_arrays(np.asarray(a, float), np.asarray(x, float))
     p = special.gammainc(a, x)
     with np.errstate(divide="ignore"):
-        out = np.where(p > 0.5, np.log1p(-special.gammaincc(a, x)), np.log(p))
+        out = np.log(p)
+    hi = p > 0.5
+    if np.any(hi):
+        out = np.array(out, dtype=float)
+        out[hi] = np.log1p(-special.gammaincc(a[hi], x[hi]))
     small = (p < _TINY) & (x > 0)
     if np.any(small):
         out = np.array(out, dtype=float)
@@ -224,7 +228,11 @@ def _log_gammaincc(a, x):
     a, x = np.broadcast_arrays(np.asarray(a, float), np.asarray(x, float))
     q = special.gammaincc(a, x)
     with np.errstate(divide="ignore"):
-        out = np.where(q > 0.5, np.log1p(-special.gammainc(a, x)), np.log(q))
+        out = np.log(q)
+    hi = q > 0.5
+    if np.any(hi):
+        out = np.array(out, dtype=float)
+        out[hi] = np.log1p(-special.gammainc(a[hi], x[hi]))
     small = (q < _TINY) & np.isfinite(x)
     if np.any(small):
         out = np.array(out, dtype=float)
@@ -612,7 +620,8 @@ def guide(logits, alpha, rate, budget, *, mode="faithful", space=None, strength=
     z = np.broadcast_to(z, shape)
 
     logp = _log_softmax(z)
-    loga = np.broadcast_to(guidance_weights(alpha, rate, budget, offset, log=True), shape)
+    if space == "log":
+        loga = np.broadcast_to(guidance_weights(alpha, rate, budget, offset, log=True), shape)
     if mode == "faithful":
         keep = np.broadcast_to(validity_mask(alpha, rate, rate_min, alpha_min, mode_min), shape)
     else:
@@ -816,7 +825,7 @@ def _fit_logmass(ell, alpha, rate, offset):
     return out
 
 
-def fit_gamma(lengths, *, offset=1.0, likelihood="continuous", method="mle"):
+def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", method="mle"):
     """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths (§7.1(7), §8.1(a)).
 
     The unconditional baseline of §8.1(a) and the S3 fitted predictor (§7.3).
@@ -845,6 +854,12 @@ def fit_gamma(lengths, *, offset=1.0, likelihood="continuous", method="mle"):
     lengths : array_like of int
         Remaining lengths ``L >= 1`` (§1.1), any shape (flattened), non-empty,
         with at least two distinct values.
+    weights : array_like or None
+        Non-negative weight of each length (same size), e.g. the probabilities
+        of a known length law: the fit then maximises the weighted mean
+        log-likelihood (the population fit when the weights are the law's
+        pmf). ``None`` weighs every length equally. ``n`` reports the number
+        of lengths with positive weight.
     offset : float
         ``Y = log(L + offset)``, ``> 0`` (A1; 1 in the code).
     likelihood : {"continuous", "discrete"}
@@ -858,23 +873,34 @@ def fit_gamma(lengths, *, offset=1.0, likelihood="continuous", method="mle"):
     likelihood = check_choice("likelihood", likelihood, LIKELIHOODS)
     method = check_choice("method", method, FIT_METHODS)
     ell = _lengths(lengths)
+    if weights is None:
+        w = np.full(ell.size, 1.0 / ell.size)
+    else:
+        w = check_real_array("weights", weights, lo=0.0).ravel()
+        if w.size != ell.size:
+            raise ValueError(f"weights must have one entry per length ({ell.size}), got {w.size}")
+        if not w.sum() > 0:
+            raise ValueError("weights must have a positive sum, got 0")
+        keep = w > 0
+        ell, w = ell[keep], w[keep] / w[keep].sum()
     if np.all(ell == ell[0]):
         raise ValueError(f"lengths must take at least two distinct values, got all {ell[0]}")
     y = _log_lengths(ell, offset)
     n = int(ell.size)
-    mean_y = float(y.mean())
+    mean_y = float(np.dot(w, y))
     converged = True
     if method == "moments":
-        var_y = float(y.var())
+        var_y = float(np.dot(w, (y - mean_y) ** 2))
         alpha, rate = mean_y**2 / var_y, mean_y / var_y
     else:
-        s = math.log(mean_y) - float(np.log(y).mean())
+        s = math.log(mean_y) - float(np.dot(w, np.log(y)))
         if not s > 0:  # rounding for nearly equal lengths
             raise ValueError(f"lengths are too concentrated for the MLE, got log-mean gap {s:g}")
         alpha, converged = _profile_shape(s)
         rate = alpha / mean_y
     if likelihood == "discrete":
-        uniq, counts = np.unique(ell, return_counts=True)
+        uniq, inv = np.unique(ell, return_inverse=True)
+        counts = np.bincount(inv.ravel(), weights=w)
         if method == "mle":
             # (log alpha, log mean) are orthogonal for the Gamma law (its
             # Fisher information is diagonal in (alpha, alpha/rate)), which
@@ -900,7 +926,7 @@ def fit_gamma(lengths, *, offset=1.0, likelihood="continuous", method="mle"):
             converged = bool(res.success) or bool(np.max(np.abs(gradient(res.x))) < 1e-6)
         value = _discrete_mean_nll(uniq, counts, alpha, rate, offset)
     else:
-        value = -float(np.mean(logpdf(y, alpha, rate)))
+        value = -float(np.dot(w, logpdf(y, alpha, rate)))
     return GammaFit(alpha=float(alpha), rate=float(rate), nll=value, n=n,
                     likelihood=likelihood, converged=bool(converged))
 
