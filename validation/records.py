@@ -1,0 +1,298 @@
+"""Run records: what a model did on a set of questions, in a documented, versioned format.
+
+A run is a directory with
+
+``samples.parquet``
+    One row per (question, sample), columns and dtypes (:data:`COLUMNS`):
+
+    ============== ======= =====================================================================
+    question_id    int64   id of the question in the run's question set
+    difficulty     int64   the task's difficulty knob (operations per question)
+    sample         int64   sample index within the question, 0..samples-1
+    seed           int64   the seed that reproduces this sample alone
+    prompt         string  question text (without special tokens)
+    target         string  the correct answer
+    answer         string  the model's answer (text after ``</think>``; "" when not closed)
+    correct        bool    answer == target
+    thinking_length int64  tokens between ``<think>`` and ``</think>`` (all generated tokens up to
+                           ``<eos>`` or the cap when ``</think>`` never came)
+    total_length   int64   generated tokens including ``</think>``, the answer and ``<eos>``
+    finished       bool    ``</think>`` and then ``<eos>`` were generated within the cap
+    ============== ======= =====================================================================
+
+``meta.json``
+    ``schema_version`` (:data:`SCHEMA_VERSION`), ``model``, ``checkpoint_sha256``, ``decoding``
+    (temperature, top_p, seed, max_new_tokens, max_thinking), ``created`` (UTC ISO time),
+    ``package_version``, ``n_questions``, ``n_samples``, ``n_rows``, ``hidden`` (bool), and any
+    extra keys the writer adds.
+
+``hidden.npz`` (optional)
+    Hidden states at thinking positions: ``states`` float16 ``[P, n_layers + 1, d]``, ``row``
+    int64 ``[P]`` (row of ``samples.parquet``), ``position`` int64 ``[P]`` (thinking position t,
+    0 = the position that predicts the first thinking token), ``remaining`` int64 ``[P]`` (tokens
+    from the predicted token through ``</think>`` inclusive; -1 when the sample never closed its
+    thinking). A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
+
+Files are written to temporary names and renamed; ``meta.json`` is written last, so a directory
+without it is an unfinished run. :func:`read_run` checks everything above and raises one-line
+``ValueError`` naming the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SCHEMA_VERSION", "COLUMNS", "Run", "write_run", "read_run", "validate_table",
+           "validate_hidden"]
+
+SCHEMA_VERSION = 1
+
+COLUMNS = {
+    "question_id": "int64",
+    "difficulty": "int64",
+    "sample": "int64",
+    "seed": "int64",
+    "prompt": "string",
+    "target": "string",
+    "answer": "string",
+    "correct": "bool",
+    "thinking_length": "int64",
+    "total_length": "int64",
+    "finished": "bool",
+}
+
+HIDDEN_KEYS = ("states", "row", "position", "remaining")
+META_KEYS = ("schema_version", "model", "checkpoint_sha256", "decoding", "created",
+             "package_version", "n_questions", "n_samples", "n_rows", "hidden")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A loaded run.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``samples.parquet`` with the dtypes of :data:`COLUMNS`.
+    meta : dict
+        ``meta.json``.
+    hidden : dict of ndarray or None
+        ``hidden.npz`` arrays (``states``, ``row``, ``position``, ``remaining``), if present.
+    path : pathlib.Path
+        The run directory.
+    """
+
+    table: pd.DataFrame
+    meta: dict
+    hidden: dict | None
+    path: Path
+
+
+def _package_version():
+    try:
+        from importlib.metadata import version
+        return version("budgetlab")
+    except Exception:  # not installed: the source tree
+        return "unknown"
+
+
+def _coerce(table):
+    df = pd.DataFrame({c: table[c] for c in COLUMNS})
+    for c, dt in COLUMNS.items():
+        df[c] = df[c].astype(dt)
+    return df.reset_index(drop=True)
+
+
+def _dtype_ok(series, expected):
+    kind = series.dtype
+    if expected == "string":
+        return pd.api.types.is_string_dtype(kind) or kind == object and all(
+            isinstance(v, str) for v in series)
+    if expected == "bool":
+        return pd.api.types.is_bool_dtype(kind)
+    return pd.api.types.is_integer_dtype(kind)
+
+
+def validate_table(df, where="samples.parquet"):
+    """Check columns, dtypes and basic invariants; one-line ValueError on a problem."""
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
+    if len(df) == 0:
+        raise ValueError(f"{where}: the table is empty")
+    for c, dt in COLUMNS.items():
+        if not _dtype_ok(df[c], dt):
+            raise ValueError(f"{where}: column {c} must have dtype {dt}, got {df[c].dtype}")
+    for c in ("question_id", "difficulty", "sample", "seed", "thinking_length", "total_length"):
+        if (df[c] < 0).any():
+            raise ValueError(f"{where}: column {c} has negative values")
+    if (df["thinking_length"] > df["total_length"]).any():
+        raise ValueError(f"{where}: thinking_length exceeds total_length in some rows")
+    if df.duplicated(["question_id", "sample"]).any():
+        raise ValueError(f"{where}: duplicate (question_id, sample) rows")
+
+
+def validate_hidden(hidden, table, where="hidden.npz"):
+    """Check the hidden-state arrays against the table; one-line ValueError on a problem."""
+    missing = [k for k in HIDDEN_KEYS if k not in hidden]
+    if missing:
+        raise ValueError(f"{where}: missing array(s) {', '.join(missing)}")
+    states = hidden["states"]
+    P = states.shape[0] if states.ndim == 3 else -1
+    if states.ndim != 3:
+        raise ValueError(f"{where}: states must be [positions, layers, d], got shape "
+                         f"{states.shape}")
+    for k in ("row", "position", "remaining"):
+        a = hidden[k]
+        if a.shape != (P,):
+            raise ValueError(f"{where}: {k} must have shape ({P},), got {a.shape}")
+        if a.dtype.kind not in "iu":
+            raise ValueError(f"{where}: {k} must be integer, got dtype {a.dtype}")
+    row = hidden["row"]
+    n = len(table)
+    if P and (row.min() < 0 or row.max() >= n):
+        raise ValueError(f"{where}: row index out of range [0, {n})")
+    counts = np.bincount(row, minlength=n)
+    tl = table["thinking_length"].to_numpy()
+    bad = (counts != tl + 1) & (counts != tl)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{where}: row {i} has {counts[i]} positions, expected thinking_length "
+                         f"+ 1 = {tl[i] + 1}")
+    rem = hidden["remaining"]
+    known = rem >= 0
+    pos = hidden["position"]
+    if (known & (rem != tl[row] + 1 - pos)).any():
+        raise ValueError(f"{where}: remaining != thinking_length + 1 - position for some "
+                         f"positions")
+
+
+def _atomic_bytes(path, data):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(directory, table, meta, hidden=None):
+    """Write a run directory atomically (file by file, ``meta.json`` last); return its path.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if needed; an existing run there is replaced.
+    table : pandas.DataFrame or dict of columns
+        At least the columns of :data:`COLUMNS`; converted to their dtypes.
+    meta : dict
+        ``model``, ``checkpoint_sha256``, ``decoding`` are required; the other keys of
+        :data:`META_KEYS` are filled in.
+    hidden : dict of ndarray or None
+        ``states``, ``row``, ``position``, ``remaining`` (see the module docstring).
+    """
+    directory = Path(directory)
+    df = _coerce(pd.DataFrame(table) if not isinstance(table, pd.DataFrame) else table)
+    validate_table(df)
+    for k in ("model", "checkpoint_sha256", "decoding"):
+        if k not in meta:
+            raise ValueError(f"meta must have key {k!r}")
+    if hidden is not None:
+        hidden = dict(states=np.asarray(hidden["states"], np.float16),
+                      row=np.asarray(hidden["row"], np.int64),
+                      position=np.asarray(hidden["position"], np.int64),
+                      remaining=np.asarray(hidden["remaining"], np.int64))
+        validate_hidden(hidden, df)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "meta.json").unlink(missing_ok=True)
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    _atomic_bytes(directory / "samples.parquet", buf.getvalue())
+    if hidden is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **hidden)
+        _atomic_bytes(directory / "hidden.npz", buf.getvalue())
+    else:
+        (directory / "hidden.npz").unlink(missing_ok=True)
+    full = dict(meta)
+    full.update(schema_version=SCHEMA_VERSION,
+                created=meta.get("created") or datetime.datetime.now(
+                    datetime.timezone.utc).isoformat(timespec="seconds"),
+                package_version=meta.get("package_version") or _package_version(),
+                n_questions=int(df["question_id"].nunique()),
+                n_samples=int(df.groupby("question_id").size().max()),
+                n_rows=int(len(df)), hidden=hidden is not None)
+    _atomic_bytes(directory / "meta.json", (json.dumps(full, indent=1) + "\n").encode())
+    return directory
+
+
+def read_run(directory, *, load_hidden=True):
+    """Load and check a run directory; one-line ValueError naming the problem.
+
+    Parameters
+    ----------
+    directory : str or Path
+    load_hidden : bool
+        Read ``hidden.npz`` when the run has one.
+
+    Returns
+    -------
+    Run
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"run {directory} is not a directory")
+    mp = directory / "meta.json"
+    if not mp.is_file():
+        raise ValueError(f"run {directory} has no meta.json (unfinished or not a run)")
+    try:
+        meta = json.loads(mp.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"run {directory}: meta.json is not valid JSON ({exc.msg})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"run {directory}: meta.json must hold an object")
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"run {directory}: meta.json lacks key(s) {', '.join(missing)}")
+    if meta["schema_version"] != SCHEMA_VERSION:
+        raise ValueError(f"run {directory}: schema_version {meta['schema_version']!r} is not "
+                         f"supported (this reader knows {SCHEMA_VERSION})")
+    tp = directory / "samples.parquet"
+    if not tp.is_file():
+        raise ValueError(f"run {directory} has no samples.parquet")
+    try:
+        df = pd.read_parquet(tp)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"run {directory}: samples.parquet cannot be read ({msg})") from None
+    validate_table(df, f"run {directory}: samples.parquet")
+    df = _coerce(df)
+    if len(df) != meta["n_rows"]:
+        raise ValueError(f"run {directory}: samples.parquet has {len(df)} rows, meta.json says "
+                         f"{meta['n_rows']}")
+    hidden = None
+    hp = directory / "hidden.npz"
+    if meta["hidden"] and not hp.is_file():
+        raise ValueError(f"run {directory}: meta.json says hidden states were saved but "
+                         f"hidden.npz is missing")
+    if hp.is_file() and not meta["hidden"]:
+        raise ValueError(f"run {directory}: hidden.npz present but meta.json says hidden=false")
+    if meta["hidden"] and load_hidden:
+        try:
+            with np.load(hp) as z:
+                hidden = {k: z[k] for k in z.files}
+        except Exception as exc:
+            raise ValueError(f"run {directory}: hidden.npz cannot be read ({exc})") from None
+        validate_hidden(hidden, df, f"run {directory}: hidden.npz")
+    return Run(df, meta, hidden, directory)
