@@ -440,6 +440,9 @@ class Method:
         Bayes' rule.
     strength : float
         Exponent ``gamma >= 0`` on the weights (spec 2.4).
+    rate_min, alpha_min, mode_min : float
+        Thresholds of the faithful validity mask (spec 2.3, A3; the code's
+        10, 1 and 0.9).
     """
 
     name: str
@@ -448,6 +451,14 @@ class Method:
     trigger: str = "every_token"
     mode: str = "bayes"
     strength: float = 1.0
+    rate_min: float = 10.0
+    alpha_min: float = 1.0
+    mode_min: float = 0.9
+
+    @property
+    def mask(self):
+        """Keyword arguments of the validity mask."""
+        return dict(rate_min=self.rate_min, alpha_min=self.alpha_min, mode_min=self.mode_min)
 
     def __post_init__(self):
         check_choice("kind", self.kind, KINDS)
@@ -500,14 +511,14 @@ def _guided_rows(model, method, budgets, predictor, oracle=None):
     logits = np.broadcast_to(_base_logits(model)[None], (budgets.size, S, V))
     b = np.broadcast_to(budgets[:, None], (budgets.size, S)).astype(np.float64)
     q, fell = th.guide(logits, predictor.alpha[None], predictor.rate[None], b, mode=method.mode,
-                       strength=method.strength, return_fallback=True)
+                       strength=method.strength, return_fallback=True, **method.mask)
     return q, np.asarray(fell)
 
 
 def _masked_mass(model, method, predictor):
     if method.kind != "guided" or method.predictor != "gamma" or method.mode != "faithful":
         return np.zeros(model.n_states)
-    keep = th.validity_mask(predictor.alpha, predictor.rate)
+    keep = th.validity_mask(predictor.alpha, predictor.rate, **method.mask)
     return (model.probs * ~keep).sum(axis=1)
 
 
@@ -791,7 +802,8 @@ def _mc_numpy(model, method, table, predictor, trials, key, max_tokens):
                 else:
                     q, fell = th.guide(logits[sg], predictor.alpha[sg], predictor.rate[sg],
                                        np.full(sg.size, float(b)), mode=method.mode,
-                                       strength=method.strength, return_fallback=True)
+                                       strength=method.strength, return_fallback=True,
+                                       **method.mask)
                 probs = probs.copy()
                 probs[g] = q
                 n_fall[active[g]] += fell
@@ -1136,6 +1148,8 @@ def _build_parser():
                     help="Gamma predictor misspecification: rates times exp(-x) (default 0)")
     pr.add_argument("--likelihood", default="continuous",
                     help="Gamma predictor fit: continuous | discrete (default continuous)")
+    pr.add_argument("--rate-min", type=float, default=10.0,
+                    help="faithful validity mask: smallest rate kept (default 10, the code's)")
     pr.add_argument("--untrained", default="",
                     help="comma-separated tokens given untrained heads alpha=rate=log 2 (S4)")
     pr.add_argument("--max-tokens", type=int, default=None,
@@ -1230,7 +1244,9 @@ def main(argv=None):
         untrained_tokens = tuple(t.strip() for t in args.untrained.split(",") if t.strip())
         predictor = fit_predictor(model, distortion=args.distortion, likelihood=args.likelihood,
                                   untrained_tokens=untrained_tokens)
-        methods = [replace(m, strength=check_real("strength", args.strength, lo=0.0))
+        strength = check_real("strength", args.strength, lo=0.0)
+        rate_min = check_real("rate_min", args.rate_min, lo=0.0)
+        methods = [replace(m, strength=strength, rate_min=rate_min)
                    if m.kind == "guided" else m for m in default_methods(model)]
         with _cli.progress_bar(not args.json, "decoding rules", len(methods)) as advance:
             df = compare(model, budget, methods, predictor, args.trials, args.seed, backend,
@@ -1254,6 +1270,7 @@ def main(argv=None):
         params = dict(model=model.name, **model.params, budget=budget, trials=args.trials,
                       seed=args.seed, backend=backend, strength=args.strength,
                       distortion=args.distortion, likelihood=args.likelihood,
+                      rate_min=args.rate_min,
                       untrained=list(untrained_tokens), max_tokens=args.max_tokens)
         print(json.dumps(_cli.jsonable(dict(params=params, methods=methods_out,
                                             version=_VERSION))))
@@ -1266,7 +1283,7 @@ def _report(model, df, args, backend, untrained_tokens):
     from rich.console import Console
     from rich.table import Table as RTable
 
-    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 120))
+    console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 150))
     pars = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in model.params.items())
     base = df.attrs["base"]
@@ -1281,21 +1298,21 @@ def _report(model, df, args, backend, untrained_tokens):
                   markup=False)
     t = RTable(title="decoding rules: exact (dynamic programming) vs simulated",
                title_justify="left")
-    for col in ("method", "P(T<=b) exact", "P(T<=b) sim", "mean T exact", "mean T sim",
-                "over p90", "over max", "TV to cond.", "guided/run", "fallbacks/run",
-                "masked"):
-        t.add_column(col, justify="right")
+    t.add_column("method", no_wrap=True)
+    for col in ("P(T<=b) exact", "P(T<=b) sim", "E[T] exact", "E[T] sim", "over p90",
+                "over max", "TV", "guided", "fallbacks", "masked"):
+        t.add_column(col, justify="right", no_wrap=True)
     for r in df.itertuples():
         t.add_row(r.name, f"{r.adherence_exact:.4f}",
-                  f"{r.adherence_sim:.4f} ± {r.adherence_se_sim:.4f}",
+                  f"{r.adherence_sim:.4f}±{r.adherence_se_sim:.4f}",
                   f"{r.mean_length_exact:.1f}", f"{r.mean_length_sim:.1f}",
                   f"{r.overshoot_p90_sim}", f"{r.overshoot_max_sim}", f"{r.tv_exact:.3f}",
                   f"{r.guided_steps_sim:.1f}", f"{r.fallbacks_sim:.2f}", f"{r.masked_mass:.3f}")
     console.print(t)
-    console.print("  TV to cond.: total variation from the base law conditioned on T <= budget "
-                  "(0 for exact every-token guidance); over: overshoot T - budget of simulated "
-                  "runs; masked: base mass removed by the faithful validity mask per guided step.",
-                  markup=False)
+    console.print("  TV: total variation from the base law conditioned on T <= budget (0 for "
+                  "exact every-token guidance); over: overshoot T - budget of simulated runs; "
+                  "guided, fallbacks: per run; masked: base mass removed by the faithful "
+                  "validity mask per guided step.", markup=False)
 
 
 if __name__ == "__main__":
