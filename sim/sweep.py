@@ -573,17 +573,12 @@ def run_point(model, values, seed, trials, backend="auto", numba_threads=None):
     name = resolve_backend(backend)
     if model == "coop":
         name = "numba"
-    df = m.point(dict(values), seed, trials, name)
-    df = _cli.add_provenance(df, seed, name)
-    df["trials"] = trials
-    df["point"] = point_id(model, values)
-    df["model"] = model
-    for k, v in values.items():
-        df[k] = v
-    front = ["point", "model", *values.keys(), "quantity", "theory", "estimate", "se",
-             "trials", "seed", "backend", "version"]
-    rest = [c for c in df.columns if c not in front]
-    return df[front + rest].reset_index(drop=True)
+    df = m.point(dict(values), seed, trials, name).reset_index(drop=True)
+    head = _cli.add_provenance(pd.DataFrame(dict(
+        point=point_id(model, values), model=model, **values, quantity=df["quantity"],
+        theory=df["theory"], estimate=df["estimate"], se=df["se"], trials=trials)), seed, name)
+    rest = df.drop(columns=[c for c in df.columns if c in head.columns])
+    return pd.concat([head, rest], axis=1)
 
 
 # ----------------------------------------------------------------------------
