@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -1183,48 +1183,35 @@ def _fit_main(args, parser):
         return _cli.fail(parser.prog, exc)
     ks = rep["pit_ks"]
     cov = rep["coverage"]
-    rel = rep["reliability"]
+    rel = rep["reliability"].summary
     if args.json:
         payload = dict(alpha=rep["alpha"], rate=rep["rate"], nll=rep["nll"], n=rep["n"],
                        nll_discrete=rep["nll_discrete"], median=rep["median"], mode=rep["mode"],
-                       mean=rep["mean"], pit_ks=_record(ks), coverage=_records(cov),
-                       reliability=_records(rel), file=args.fit, version=_VERSION)
+                       mean=rep["mean"],
+                       pit=dict(ks_statistic=ks.ks_statistic, p_value=ks.p_value,
+                                counts=ks.counts),
+                       coverage=cov.to_dict(orient="records"),
+                       reliability=rel.to_dict(orient="records"), file=args.fit,
+                       version=_VERSION)
         print(json.dumps(_cli.jsonable(payload)))
         return 0
     print(f"budgetlab gamma fit  {args.fit}: n={rep['n']} lengths, "
           f"min {lengths.min()}, median {int(np.median(lengths))}, max {lengths.max()}")
     print(f"  Gamma over log(L+1): alpha={rep['alpha']:.6g}  rate={rep['rate']:.6g}")
-    print(f"  mean NLL per length: continuous {rep['nll']:.4f}, discrete {rep['nll_discrete']:.4f}")
+    print(f"  mean NLL per length: continuous {rep['nll']:.4f} (density of log(L+1)), "
+          f"discrete {rep['nll_discrete']:.4f} (Pr(L = l))")
     mean = "inf (rate <= 1)" if not np.isfinite(rep["mean"]) else f"{rep['mean']:.1f}"
     print(f"  fitted length law: median {rep['median']:.1f}, mode {rep['mode']:.1f}, mean {mean}")
-    print(f"  randomised PIT: KS {_get(ks, 'statistic'):.4f} (p = {_get(ks, 'pvalue'):.3g})")
-    for r in _records(cov):
-        print(f"  central {100 * r['level']:.0f}% interval covers {100 * r['coverage']:.1f}% "
-              f"(Wilson 95% [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}])")
-    for r in _records(rel):
-        print(f"  P(L <= {r['budget']}): predicted {r['predicted']:.3f}, observed "
-              f"{r['observed']:.3f}; ECE {r['ece']:.4f}, Brier {r['brier']:.4f}")
+    print(f"  randomised PIT: KS {ks.ks_statistic:.4f} (p = {ks.p_value:.3g}); decile counts "
+          f"{' '.join(str(int(c)) for c in ks.counts)} (expected {ks.expected:.0f} each)")
+    for r in cov.itertuples():
+        print(f"  central {100 * r.level:.0f}% interval covers {100 * r.coverage:.1f}% "
+              f"(Wilson 95% [{100 * r.wilson_lo:.1f}, {100 * r.wilson_hi:.1f}]); randomised "
+              f"{100 * r.coverage_randomized:.1f}% (z = {r.z:+.2f})")
+    for r in rel.itertuples():
+        print(f"  P(L <= {int(r.budget)}): predicted {r.mean_predicted:.3f}, observed "
+              f"{r.observed:.3f}; ECE {r.ece:.4f}, Brier {r.brier:.4f}")
     return 0
-
-
-def _get(obj, name):
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
-
-
-def _record(obj):
-    if isinstance(obj, dict):
-        return obj
-    if hasattr(obj, "__dataclass_fields__"):
-        return {k: v for k, v in asdict(obj).items() if np.ndim(v) == 0 or k == "counts"}
-    return obj
-
-
-def _records(obj):
-    if isinstance(obj, pd.DataFrame):
-        return obj.to_dict(orient="records")
-    if isinstance(obj, (list, tuple)):
-        return [_record(o) for o in obj]
-    return [_record(obj)]
 
 
 def main(argv=None):

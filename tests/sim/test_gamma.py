@@ -1,0 +1,441 @@
+"""Budget guidance on toy LMs: exact dynamic programme vs Monte Carlo (spec 7.3 S1-S4)."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from sim import gamma as g
+from sim import rng as _rng
+from theory import gamma as th
+
+BUDGET = 150
+UNGUIDED = g.Method("unguided", kind="unguided", predictor=None)
+FORCING = g.Method("forcing", kind="forcing", predictor=None)
+ORACLE = g.Method("oracle", predictor="oracle", trigger="every_token")
+ORACLE_NL = g.Method("oracle newline", predictor="oracle", trigger="newline")
+GAMMA_NL = g.Method("gamma newline", predictor="gamma", trigger="newline")
+
+
+@pytest.fixture(scope="module")
+def para():
+    m = g.paragraph_model()
+    return m, g.remaining_length_pmf(m)
+
+
+@pytest.fixture(scope="module")
+def para_pred(para):
+    m, rem = para
+    return g.fit_predictor(m, rem=rem)
+
+
+def _exact(model, method, budget=BUDGET, pred=None, rem=None):
+    return g.exact_law(model, g.guided_table(model, method, budget, pred, rem))
+
+
+def _chi2_pvalue(lengths, pmf, runaway=0.0, min_expected=5.0):
+    """Chi-square goodness of fit of simulated lengths to an exact pmf, bins pooled to >= 5."""
+    n = lengths.size
+    top = pmf.size
+    obs = np.bincount(np.minimum(lengths, top + 1) - 1, minlength=top + 1).astype(float)
+    exp_ = np.append(pmf, max(1.0 - pmf.sum(), runaway)) * n
+    o_bins, e_bins = [], []
+    o_acc = e_acc = 0.0
+    for o, e in zip(obs, exp_):
+        o_acc += o
+        e_acc += e
+        if e_acc >= min_expected:
+            o_bins.append(o_acc)
+            e_bins.append(e_acc)
+            o_acc = e_acc = 0.0
+    o_bins[-1] += o_acc
+    e_bins[-1] += e_acc
+    o_bins, e_bins = np.array(o_bins), np.array(e_bins)
+    e_bins *= o_bins.sum() / e_bins.sum()
+    return stats.chisquare(o_bins, e_bins).pvalue
+
+
+# --- the toy models ----------------------------------------------------------
+
+def test_models_are_valid_markov_chains(para):
+    for m in (g.geometric_model(0.01), para[0]):
+        assert np.allclose(m.probs.sum(axis=1), 1.0)
+        law = _exact(m, UNGUIDED)
+        assert law["pmf"].sum() + law["runaway"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_geometric_base_law_is_geometric():
+    h = 0.03
+    law = _exact(g.geometric_model(h), UNGUIDED)
+    k = np.arange(1, 200)
+    assert np.allclose(law["pmf"][:199], h * (1 - h) ** (k - 1), rtol=1e-12, atol=0)
+
+
+def test_paragraph_length_is_capped(para):
+    m, _ = para
+    J = m.params["max_paragraph"]
+    # No state lets a paragraph run past max_paragraph tokens without a newline.
+    words = m.tokens.index("word")
+    for s, name in enumerate(m.state_names):
+        j = int(name.split("j=")[1])
+        if j == J - 1:
+            assert m.probs[s, words] == 0.0
+
+
+def test_remaining_length_pmf_matches_monte_carlo(para):
+    m, rem = para
+    k = np.arange(1, rem.shape[1] + 1)
+    mean_start = float((k * rem[m.start]).sum())
+    r = g.simulate(m, UNGUIDED, BUDGET, trials=20_000, seed=3, backend="numba")
+    L = r["lengths"]
+    se = L.std(ddof=1) / math.sqrt(L.size)
+    assert abs(L.mean() - mean_start) < 4 * se
+
+
+# --- S1: exact oracle at every token ----------------------------------------
+
+@pytest.mark.parametrize("h,lbar", [(0.01, 150), (0.05, 20), (0.2, 3), (0.5, 1)])
+def test_s1_exact_law_is_truncated_geometric(h, lbar):
+    m = g.geometric_model(h)
+    law = _exact(m, ORACLE, lbar)
+    k = np.arange(1, lbar + 1)
+    assert np.allclose(law["pmf"][:lbar], th.truncated_geometric_pmf(k, h, lbar), atol=1e-13)
+    assert law["pmf"][lbar:].sum() + law["runaway"] < 1e-13
+
+
+@pytest.mark.parametrize("h", [0.01, 0.2])
+def test_s1_guided_stop_probability(h):
+    m = g.geometric_model(h)
+    tab = g.guided_table(m, ORACLE, 60)
+    b = np.arange(1, 61)
+    assert np.allclose(tab.rows[1:, 0, m.end], th.geometric_guided_stop_prob(h, b), rtol=1e-12)
+    assert tab.rows[1, 0, m.end] == 1.0
+
+
+def test_s1_monte_carlo_never_overshoots_and_fits_the_pmf():
+    # Spec 7.3 S1: h = 0.01, budget 150: exact mean 57.33, never over budget.
+    m = g.geometric_model(0.01)
+    r = g.simulate(m, ORACLE, 150, trials=100_000, seed=0, backend="numba")
+    L = r["lengths"]
+    assert L.max() <= 150
+    mean = th.truncated_geometric_mean(0.01, 150)
+    assert mean == pytest.approx(57.33, abs=0.005)
+    assert abs(L.mean() - mean) < 4 * L.std(ddof=1) / math.sqrt(L.size)
+    pmf = th.truncated_geometric_pmf(np.arange(1, 151), 0.01, 150)
+    assert _chi2_pvalue(L, pmf) > 1e-4
+
+
+# --- S2: paragraph model ------------------------------------------------------
+
+def test_s2_every_token_oracle_is_the_conditional_law(para):
+    m, rem = para
+    base = _exact(m, UNGUIDED, rem=rem)["pmf"]
+    law = _exact(m, ORACLE, rem=rem)
+    cond = base[:BUDGET] / base[:BUDGET].sum()
+    assert np.allclose(law["pmf"][:BUDGET], cond, atol=1e-12)
+    assert law["pmf"][BUDGET:].sum() + law["runaway"] < 1e-12
+    r = g.simulate(m, ORACLE, BUDGET, trials=20_000, seed=1, backend="numba")
+    assert r["lengths"].max() <= BUDGET            # zero overshoot, every run
+
+
+def test_s2_newline_oracle_overshoot_bounded_by_a_paragraph(para):
+    m, rem = para
+    law = _exact(m, ORACLE_NL, rem=rem)
+    s = g.law_summary(law["pmf"], BUDGET, law["runaway"])
+    assert 0 < s["overshoot_max"] <= m.params["max_paragraph"]
+    assert law["pmf"][BUDGET:].sum() > 0          # gating does break the guarantee
+    r = g.simulate(m, ORACLE_NL, BUDGET, trials=20_000, seed=2, backend="numba")
+    assert r["lengths"].max() - BUDGET <= m.params["max_paragraph"]
+
+
+@pytest.mark.parametrize("method", [UNGUIDED, ORACLE_NL, GAMMA_NL, FORCING],
+                         ids=lambda m: m.name)
+def test_s2_monte_carlo_matches_dynamic_programme(para, para_pred, method):
+    m, rem = para
+    tab = g.guided_table(m, method, BUDGET, para_pred, rem)
+    law = g.exact_law(m, tab, max_tokens=4000)
+    r = g.simulate(m, method, BUDGET, trials=20_000, seed=5, backend="numba",
+                   predictor=para_pred, max_tokens=4000, table=tab)
+    assert _chi2_pvalue(r["lengths"], law["pmf"], law["runaway"]) > 1e-4
+    adh = law["pmf"][:BUDGET].sum()
+    se = math.sqrt(max(adh * (1 - adh), 1e-12) / r["lengths"].size)
+    assert abs((r["lengths"] <= BUDGET).mean() - adh) <= 4 * se + 1e-12
+    g_se = r["guided_steps"].std(ddof=1) / math.sqrt(r["lengths"].size) + 1e-12
+    assert abs(r["guided_steps"].mean() - law["guided_steps"]) < 4 * g_se
+
+
+def test_forcing_never_exceeds_budget(para):
+    m, _ = para
+    r = g.simulate(m, FORCING, 40, trials=5000, seed=0, backend="numba")
+    assert r["lengths"].max() == 40
+
+
+# --- S3: fitted Gamma predictors ---------------------------------------------
+
+def test_s3_fitted_gamma_is_the_population_mle(para, para_pred):
+    m, rem = para
+    cand = g.candidate_length_pmf(m, rem)
+    s, v = m.start, m.tokens.index("So")
+    w = cand[s, v]
+    keep = w > 1e-15
+    ell = np.arange(1, w.size + 1)[keep]
+    # Maximum likelihood on a large sample of the candidate's law lands near the population fit.
+    gen = np.random.default_rng(0)
+    sample = gen.choice(ell, size=200_000, p=w[keep] / w[keep].sum())
+    fit = th.fit_gamma(sample)
+    info = np.linalg.inv(th.fisher_information(fit.alpha, fit.rate)) / sample.size
+    se = np.sqrt(np.diag(info))
+    assert abs(fit.alpha - para_pred.alpha[s, v]) < 4 * se[0]
+    assert abs(fit.rate - para_pred.rate[s, v]) < 4 * se[1]
+
+
+def test_s3_adherence_degrades_gracefully_with_misspecification(para):
+    m, rem = para
+    adh = []
+    for d in (0.0, -0.1, -0.25, -0.5, -1.0):
+        pred = g.fit_predictor(m, distortion=d, rem=rem)
+        law = _exact(m, GAMMA_NL, pred=pred, rem=rem)
+        adh.append(law["pmf"][:BUDGET].sum())
+    adh = np.array(adh)
+    assert np.all(np.diff(adh) < 0)                 # worse with every step of misfit
+    assert np.all(-np.diff(adh) < 0.25)             # no cliff
+    base = _exact(m, UNGUIDED, rem=rem)["pmf"][:BUDGET].sum()
+    assert adh[-1] > base                           # still better than no guidance
+
+
+def test_s3_gamma_guidance_near_oracle(para, para_pred):
+    m, rem = para
+    o = _exact(m, ORACLE_NL, rem=rem)["pmf"][:BUDGET].sum()
+    gm = _exact(m, GAMMA_NL, pred=para_pred, rem=rem)["pmf"][:BUDGET].sum()
+    assert abs(o - gm) < 0.02
+
+
+# --- S4: untrained candidates, mask and fallback -----------------------------
+
+def test_s4_masked_untrained_tokens_are_never_chosen(para):
+    m, rem = para
+    pred = g.fit_predictor(m, untrained_tokens=("Wait",), rem=rem)
+    wait = m.tokens.index("Wait")
+    faithful = g.Method("f", predictor="gamma", trigger="newline", mode="faithful", rate_min=0.0)
+    bayes = g.Method("b", predictor="gamma", trigger="newline", mode="bayes")
+    rf = g.simulate(m, faithful, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    rb = g.simulate(m, bayes, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    assert rf["picks"][wait] == 0
+    assert rb["picks"][wait] > 0
+    tab = g.guided_table(m, faithful, BUDGET, pred, rem)
+    assert np.all(tab.rows[:, tab.guided[1]][..., wait] == 0)
+
+
+def test_s4_fallback_counts_match_the_exact_expectation(para):
+    m, rem = para
+    # An untrained end token fails the mask; every other candidate has a diffuse fit and fails
+    # the code's rate >= 10 test, so each guided step falls back to the raw-logit argmax.
+    pred = g.fit_predictor(m, untrained_tokens=("</think>",), rem=rem)
+    meth = g.Method("f", predictor="gamma", trigger="newline", mode="faithful")
+    law = _exact(m, meth, pred=pred, rem=rem)
+    r = g.simulate(m, meth, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    assert law["fallbacks"] > 0
+    assert law["fallbacks"] == pytest.approx(law["guided_steps"])
+    se = r["fallbacks"].std(ddof=1) / math.sqrt(r["fallbacks"].size) + 1e-9
+    assert abs(r["fallbacks"].mean() - law["fallbacks"]) < 4 * se
+    # The fallback is one-hot at the most likely token: never "Wait" at guided steps.
+    assert r["picks"][m.tokens.index("Wait")] == 0
+
+
+def test_faithful_mask_removes_diffuse_toy_predictions(para, para_pred):
+    m, rem = para
+    meth = g.Method("f", predictor="gamma", trigger="newline", mode="faithful")
+    tab = g.guided_table(m, meth, BUDGET, para_pred, rem)
+    keep = th.validity_mask(para_pred.alpha, para_pred.rate)
+    assert np.allclose(tab.masked, (m.probs * ~keep).sum(axis=1))
+    assert tab.masked[m.start] > 0.9
+
+
+# --- backends -----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", [UNGUIDED, FORCING, ORACLE, ORACLE_NL, GAMMA_NL],
+                         ids=lambda m: m.name)
+def test_backends_realise_the_same_runs(para, para_pred, method):
+    m, rem = para
+    a = g.simulate(m, method, 60, trials=400, seed=9, backend="numpy", predictor=para_pred,
+                   max_tokens=1500)
+    b = g.simulate(m, method, 60, trials=400, seed=9, backend="numba", predictor=para_pred,
+                   max_tokens=1500)
+    from gpu.gamma import simulate_xp
+    tab = g.guided_table(m, method, 60, para_pred, rem)
+    c = simulate_xp(m, tab, 400, _rng.stream_key(9, "gamma-decode"), 1500, xp=np)
+    assert np.array_equal(a["lengths"], b["lengths"])
+    assert np.array_equal(b["lengths"], c[0])
+    assert np.array_equal(a["guided_steps"], b["guided_steps"])
+    assert np.array_equal(a["picks"], b["picks"]) and np.array_equal(b["picks"], c[3])
+
+
+def test_seeds_change_the_runs(para):
+    m, _ = para
+    a = g.simulate(m, UNGUIDED, 60, trials=500, seed=1, backend="numba")["lengths"]
+    b = g.simulate(m, UNGUIDED, 60, trials=500, seed=2, backend="numba")["lengths"]
+    assert not np.array_equal(a, b)
+
+
+# --- guidance operator on arrays ------------------------------------------------
+
+@given(st.integers(1, 10_000), st.sampled_from(["bayes", "faithful"]), st.integers(0, 2**31))
+def test_guide_xp_matches_theory(budget, mode, seed):
+    from gpu.gamma import guide_xp
+    gen = np.random.default_rng(seed)
+    V = 64
+    z = gen.normal(0, 3, (2, V))
+    alpha = np.exp(gen.normal(2.5, 1.5, (2, V)))
+    rate = np.exp(gen.normal(1.5, 1.5, (2, V)))
+    q = guide_xp(np, z, alpha, rate, float(budget), mode=mode)
+    ref = th.guide(z, alpha, rate, np.full(2, float(budget)), mode=mode)
+    assert np.allclose(q, ref, rtol=1e-9, atol=1e-15)
+    assert np.allclose(q.sum(axis=-1), 1.0)
+
+
+def test_guide_jax_matches_theory():
+    pytest.importorskip("jax")
+    from gpu.gamma import guide_jax
+    gen = np.random.default_rng(0)
+    V = 1000
+    z = gen.normal(0, 3, V).astype(np.float32)
+    alpha = np.exp(gen.normal(3, 1, V)).astype(np.float32)
+    rate = np.exp(gen.normal(2.5, 1, V)).astype(np.float32)
+    for mode in ("bayes", "faithful"):
+        q = np.asarray(guide_jax(z, alpha, rate, np.float32(300.0), mode=mode))
+        ref = th.guide(z.astype(float), alpha.astype(float), rate.astype(float), 300.0,
+                       mode=mode)
+        assert np.abs(q - ref).max() < 1e-5
+
+
+# --- summaries ------------------------------------------------------------------
+
+def test_law_summary_on_a_known_law():
+    pmf = np.zeros(10)
+    pmf[[1, 4, 7]] = [0.5, 0.4, 0.1]          # T = 2, 5, 8
+    s = g.law_summary(pmf, budget=5)
+    assert s["adherence"] == pytest.approx(0.9)
+    assert s["mean_length"] == pytest.approx(2 * 0.5 + 5 * 0.4 + 8 * 0.1)
+    assert s["overshoot_p90"] == 0 and s["overshoot_p99"] == 3 and s["overshoot_max"] == 3
+    s = g.law_summary(pmf, budget=5, reference=pmf)
+    assert s["tv"] == pytest.approx(0.5 * (abs(0.5 - 5 / 9) + abs(0.4 - 4 / 9) + 0.1))
+
+
+def test_compare_table(para, para_pred):
+    m, _ = para
+    df = g.compare(m, BUDGET, trials=2000, seed=0, backend="numba", predictor=para_pred)
+    assert list(df.name)[:3] == ["unguided", "budget forcing", "oracle, every token"]
+    r = df.set_index("name")
+    assert r.loc["oracle, every token", "adherence_exact"] == pytest.approx(1.0, abs=1e-12)
+    assert r.loc["oracle, every token", "tv_exact"] < 1e-10
+    assert r.loc["unguided", "adherence_exact"] < 0.5
+    assert {"seed", "backend", "version"} <= set(df.columns)
+
+
+# --- command line ----------------------------------------------------------------
+
+def test_cli_json(capsys):
+    assert g.main(["--budget", "150", "--trials", "4000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"]["budget"] == 150 and out["params"]["model"] == "paragraph"
+    names = [m["name"] for m in out["methods"]]
+    assert "unguided" in names and "budget forcing" in names
+    for m in out["methods"]:
+        assert {"name", "adherence_exact", "adherence_sim", "mean_length",
+                "overshoot_p90"} <= set(m)
+        se = max(m["adherence_se"], 1e-9)
+        assert abs(m["adherence_sim"] - m["adherence_exact"]) < 4 * se + 1e-9
+
+
+def test_cli_geometric_report(capsys):
+    assert g.main(["--model", "geometric", "--budget", "150", "--trials", "4000"]) == 0
+    out = capsys.readouterr().out
+    assert "oracle, every token" in out and "57.3" in out
+
+
+def test_cli_plot(tmp_path):
+    path = tmp_path / "g.png"
+    assert g.main(["--trials", "2000", "--plot", str(path), "--json"]) == 0
+    assert path.stat().st_size > 10_000
+
+
+def _lengths_file(tmp_path, lengths, kind="csv"):
+    df = pd.DataFrame({"length": lengths})
+    path = tmp_path / f"l.{kind}"
+    if kind == "csv":
+        df.to_csv(path, index=False)
+    else:
+        df.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_cli_fit(tmp_path, capsys, kind):
+    gen = np.random.default_rng(4)
+    y = gen.gamma(40.0, 1.0 / 8.0, 5000)            # true alpha 40, rate 8
+    L = np.maximum(np.ceil(np.exp(y) - 1).astype(int), 1)
+    path = _lengths_file(tmp_path, L, kind)
+    assert g.main(["--fit", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n"] == 5000
+    fit = th.fit_gamma(L)
+    assert out["alpha"] == pytest.approx(fit.alpha) and out["rate"] == pytest.approx(fit.rate)
+    assert out["nll"] == pytest.approx(fit.nll)
+    assert abs(out["alpha"] - 40.0) / 40.0 < 0.1
+    png = tmp_path / "fit.png"
+    assert g.main(["--fit", str(path), "--plot", str(png)]) == 0
+    assert "alpha=" in capsys.readouterr().out and png.stat().st_size > 5000
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--budget", "0"], "budget"),
+    (["--model", "wave"], "model"),
+    (["--model", "geometric", "--h", "0"], "h"),
+    (["--model", "geometric", "--h", "1.5"], "h"),
+    (["--trials", "1"], "trials"),
+    (["--seed", "-1"], "seed"),
+    (["--strength", "-1"], "strength"),
+    (["--untrained", "Hmm"], "untrained"),
+    (["--likelihood", "poisson"], "likelihood"),
+    (["--backend", "tpu"], "backend"),
+    (["--max-tokens", "10"], "max_tokens"),
+])
+def test_cli_bad_input(cli_exit, argv, needle):
+    status, err = cli_exit(g.main, argv)
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("length\n", "no lengths"),
+    ("length\n3\n0\n", "integers >= 1"),
+    ("length\n3\n2.5\n", "integers >= 1"),
+    ("length\n3\nabc\n", "integers >= 1"),
+    ("size\n3\n4\n", "column 'length'"),
+    ("", "empty"),
+    ("length\n5\n5\n", "two distinct"),
+])
+def test_cli_fit_bad_files(tmp_path, cli_exit, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    status, err = cli_exit(g.main, ["--fit", str(path)])
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_cli_fit_missing_and_unknown_format(tmp_path, cli_exit):
+    status, err = cli_exit(g.main, ["--fit", str(tmp_path / "none.csv")])
+    assert status == 2 and "not found" in err
+    p = tmp_path / "x.json"
+    p.write_text("{}")
+    status, err = cli_exit(g.main, ["--fit", str(p)])
+    assert status == 2 and ".csv or .parquet" in err
+    p = tmp_path / "x.parquet"
+    p.write_text("not parquet")
+    status, err = cli_exit(g.main, ["--fit", str(p)])
+    assert status == 2 and "could not be read" in err
