@@ -1037,20 +1037,22 @@ def plot_comparison(path, df, model, budget, pit=None):
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     top = int(min(4 * budget, max(np.quantile(np.concatenate([l for _, l in laws.values()]),
                                               0.995), budget + 10)))
-    edges = np.arange(0.5, top + 1.5, max(1, top // 60))
+    edges = np.arange(0.5, top + 1.5, max(1, top // 60), dtype=float)
     for ax, (name, (pmf, lengths)) in zip(axes.flat, laws.items()):
-        w = np.diff(edges)[0]
-        ax.hist(np.minimum(lengths, top), bins=edges, density=True, color="#9ecae1",
-                label="simulated")
-        k = np.arange(1, min(pmf.size, top) + 1)
-        ax.plot(k, pmf[:k.size], color="#08519c", lw=1.2, label="exact (DP)")
+        width = np.diff(edges)
+        sim_counts = np.histogram(lengths, bins=edges)[0]
+        ax.bar(edges[:-1], sim_counts / (lengths.size * width), width=width, align="edge",
+               color="#9ecae1", label="simulated")
+        cum = np.concatenate([[0.0], np.cumsum(pmf)])
+        lo = np.clip(np.ceil(edges).astype(int) - 1, 0, pmf.size)
+        mass = cum[np.clip(lo[1:], 0, pmf.size)] - cum[lo[:-1]]
+        ax.stairs(mass / width, edges, color="#08519c", lw=1.2, label="exact (DP)")
         ax.axvline(budget + 0.5, color="#cb181d", ls="--", lw=1, label="budget")
         r = df[df.name == name].iloc[0]
         ax.set_title(f"{name}\nP(T<=b)={r.adherence_exact:.3f}, mean {r.mean_length_exact:.0f}",
                      fontsize=9)
-        ax.set_xlabel("thinking length T")
+        ax.set_xlabel(f"thinking length T (bins of {int(width[0])})")
         ax.set_ylim(0, None)
-        del w
     axes.flat[0].legend(fontsize=7)
     if pit is not None:
         ax = axes.flat[len(laws)]
