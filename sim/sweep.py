@@ -66,6 +66,9 @@ __all__ = [
     "point_id",
     "point_seed",
     "run_point",
+    "tidy_rows",
+    "prepare_dir",
+    "write_part",
     "run_sweep",
     "make_executor",
     "collect",
@@ -573,10 +576,17 @@ def run_point(model, values, seed, trials, backend="auto", numba_threads=None):
     name = resolve_backend(backend)
     if model == "coop":
         name = "numba"
-    df = m.point(dict(values), seed, trials, name).reset_index(drop=True)
+    return tidy_rows(model, values, m.point(dict(values), seed, trials, name), seed, trials,
+                     name)
+
+
+def tidy_rows(model, values, df, seed, trials, backend):
+    """A point function's frame with the point, parameters and provenance in front."""
+    df = df.reset_index(drop=True)
     head = _cli.add_provenance(pd.DataFrame(dict(
         point=point_id(model, values), model=model, **values, quantity=df["quantity"],
-        theory=df["theory"], estimate=df["estimate"], se=df["se"], trials=trials)), seed, name)
+        theory=df["theory"], estimate=df["estimate"], se=df["se"], trials=trials)), seed,
+        backend)
     rest = df.drop(columns=[c for c in df.columns if c in head.columns])
     return pd.concat([head, rest], axis=1)
 

@@ -1,0 +1,269 @@
+"""A whole phase sweep on one GPU: ``python -m gpu.sweep``.
+
+Points that share the tree shape (``b``, ``depth``, ``root_channel``) are
+batched: the 64-trial words of many points are laid side by side and one level
+of all their trees is computed per array operation, so the device stays busy
+even when each point is small. Each word carries its own point's stream key,
+herding probability and channel flip probability; the counters are those of
+:func:`gpu.phase.tree_words`, so every point's words are **bit-identical** to
+``sim.phase`` with ``backend="numba"`` (or ``"cupy"``) at the point's seed, and
+the rows equal those of ``python -m sim.sweep phase ...`` but for the
+``backend`` column. (A node drawn with probability 0 gives the all-zero word,
+so drawing it where the single-point kernel skips the draw changes nothing.)
+
+The output directory, manifest, parts, resume and seeds are those of
+:mod:`sim.sweep`; ``python -m sim.sweep collect DIR`` gathers the result.
+``--device cpu`` runs the same code with NumPy arrays (how the tests run it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes
+from sim import _cli
+from sim import phase as sim_phase
+from sim import sweep
+from sim.backends import BackendUnavailable, cupy_module
+from theory.phase import PhaseParams
+
+__all__ = ["batch_tree_words", "run_phase_sweep", "main"]
+
+
+def _word_plane(xp, P):
+    """Digit ``k`` of per-word probabilities ``P`` as all-ones or all-zeros words."""
+    return lambda k: xp.where(((P >> np.uint64(63 - k)) & np.uint64(1)) == 1, _ALL, _ZERO)
+
+
+def _chunk(xp, key, P_rho, P_eps, wloc, P_out, P_recv, b, depth, offsets, n_nodes,
+           root_channel):
+    """Levels (words, depth + 1) of a run of words from any points of one tree shape."""
+    cw = key.shape[0]
+    base = wloc * np.uint64(n_nodes * 256)
+    eps = _word_plane(xp, P_eps)
+    planes_out = bit_planes(xp, P_out)
+    levels = xp.zeros((cw, depth + 1), dtype=np.uint64)
+    own = _bernoulli(xp, lambda k: planes_out[:, k], key, base + np.uint64(128))
+    flip_own = _bernoulli(xp, eps, key, base + np.uint64(192))
+    levels[:, 0] = own
+    if depth == 0:
+        if root_channel:
+            levels[:, 0] = own ^ flip_own
+        return levels
+    own = own ^ flip_own
+    n_leaves = b ** depth
+    planes_recv = bit_planes(xp, P_recv)
+    leaf_idx = xp.arange(1, n_leaves, dtype=np.uint64)[None, :] * np.uint64(256)
+    key2 = key[:, None]
+    recv = _bernoulli(xp, lambda k: planes_recv[:, k][:, None], key2, base[:, None] + leaf_idx)
+    x = xp.concatenate([own[:, None], recv], axis=1)
+    rho2 = _word_plane(xp, P_rho[:, None])
+    eps2 = _word_plane(xp, P_eps[:, None])
+    for lev in range(depth):
+        g = x.reshape(cw, -1, b)
+        out = _majority(xp, g, b)
+        node = xp.arange(out.shape[1], dtype=np.uint64) + np.uint64(offsets[lev + 1])
+        ctr = base[:, None] + node[None, :] * np.uint64(256)
+        h = _bernoulli(xp, rho2, key2, ctr)
+        out = (h & g[..., 0]) | (~h & out)
+        if lev + 1 == depth:
+            if root_channel:
+                out = out ^ _bernoulli(xp, eps2, key2, ctr + np.uint64(64))
+            levels[:, depth] = out[:, 0]
+        else:
+            levels[:, lev + 1] = out[:, 0]
+            x = out ^ _bernoulli(xp, eps2, key2, ctr + np.uint64(64))
+    return levels
+
+
+def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
+    """Kernel words of many points of one tree shape, computed together.
+
+    Parameters
+    ----------
+    params_list : sequence of theory.phase.PhaseParams
+        Points with equal ``b``, ``depth`` and ``root_channel``.
+    trials : int
+    seeds : sequence of int
+        One seed per point.
+    xp : module or None
+        ``numpy`` or ``cupy``; ``None`` means CuPy.
+    max_elements : int
+        Leaf words held at once (memory bound); a launch covers as many words,
+        from as many points, as fit.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Per point, uint64 words of shape (ceil(trials / 64), depth + 1), equal to
+        :func:`sim.phase.tree_words_numba` at that point's seed.
+    """
+    if xp is None:
+        xp = cupy_module()
+    p0 = params_list[0]
+    b, depth, root_channel = p0.b, p0.depth, bool(p0.root_channel)
+    if any((p.b, p.depth, bool(p.root_channel)) != (b, depth, root_channel)
+           for p in params_list):
+        raise ValueError("batch_tree_words needs points of one tree shape (b, depth, "
+                         "root_channel)")
+    kins = [sim_phase.kernel_inputs(p, trials, s, pad_words=1)
+            for p, s in zip(params_list, seeds)]
+    words = kins[0]["words"]
+    rep = lambda name: np.repeat(np.array([k[name] for k in kins], dtype=np.uint64), words)
+    key, P_rho, P_eps = rep("key"), rep("P_rho"), rep("P_eps")
+    wloc = np.tile(np.arange(words, dtype=np.uint64), len(kins))
+    P_out = np.concatenate([k["P_out"] for k in kins])
+    P_recv = np.concatenate([k["P_recv"] for k in kins])
+    n_leaves = b ** depth
+    offsets = [0]
+    count = n_leaves
+    for _ in range(depth + 1):
+        offsets.append(offsets[-1] + count)
+        count //= b
+    n_nodes = offsets[depth + 1]
+    total = key.size
+    chunk = max(1, max_elements // max(n_leaves, 64))
+    parts = []
+    for w0 in range(0, total, chunk):
+        w1 = min(total, w0 + chunk)
+        put = lambda a: xp.asarray(a[w0:w1])
+        lev = _chunk(xp, put(key), put(P_rho), put(P_eps), put(wloc),
+                     xp.asarray(P_out[w0 * 64:w1 * 64]), xp.asarray(P_recv[w0 * 64:w1 * 64]),
+                     b, depth, offsets, n_nodes, root_channel)
+        parts.append(lev.get() if hasattr(lev, "get") else np.asarray(lev))
+    allw = np.concatenate(parts, axis=0)
+    return [allw[i * words:(i + 1) * words] for i in range(len(kins))]
+
+
+def _simulate_frame(params, words, trials, seed, backend):
+    """The frame of :func:`sim.phase.simulate` from precomputed kernel words."""
+    levels = sim_phase.unpack_levels(words, trials)
+    k = levels.sum(axis=1).astype(float)
+    p_sim = k / trials
+    p_th = sim_phase.theory_accuracy(params)
+    se_th = np.sqrt(np.maximum(p_th * (1.0 - p_th), 0.0) / trials)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se_th > 0, (p_sim - p_th) / se_th, np.where(p_sim == p_th, 0.0, np.inf))
+    lo, hi = sim_phase._wilson(k, trials)
+    df = pd.DataFrame(dict(
+        level=np.arange(params.depth + 1), p_theory=p_th, p_sim=p_sim,
+        se=np.sqrt(p_sim * (1 - p_sim) / trials), ci_low=lo, ci_high=hi, z=z, trials=trials))
+    for col, val in sim_phase._param_columns(params).items():
+        df[col] = val
+    df["quantity"] = "accuracy"
+    df["theory"] = df["p_theory"]
+    df["estimate"] = df["p_sim"]
+    return df
+
+
+def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, force=False):
+    """Run the unfinished points of a phase sweep on one device, batched by tree shape.
+
+    Parameters
+    ----------
+    spec : sim.sweep.SweepSpec
+        A ``phase`` sweep.
+    out : str or path
+    xp : module or None
+        ``None`` uses CuPy (BackendUnavailable without a usable GPU).
+    max_elements : int
+        Leaf words per launch.
+    progress : callable or None
+        Called once per written point.
+
+    Returns
+    -------
+    sim.sweep.SweepSummary
+    """
+    if spec.model != "phase":
+        raise ValueError(f"gpu.sweep runs phase sweeps, got model {spec.model!r}")
+    if xp is None:
+        xp = cupy_module()
+    label = "cupy" if xp.__name__ == "cupy" else "array-numpy"
+    finished = sweep.prepare_dir(out, spec, force)
+    summary = sweep.SweepSummary(total=spec.size)
+    groups = {}
+    for values in sweep.point_params(spec):
+        if sweep.point_id("phase", values) in finished:
+            summary.skipped += 1
+            continue
+        shape = (values["b"], values["depth"], values["root_channel"])
+        groups.setdefault(shape, []).append(values)
+    summary.total = summary.skipped + sum(len(v) for v in groups.values())
+    words = -(-spec.trials // 64)
+    t0 = time.perf_counter()
+    try:
+        for (b, depth, _), pts in groups.items():
+            per = max(1, max_elements // max(1, words * b ** depth))
+            for i in range(0, len(pts), per):
+                batch = pts[i:i + per]
+                params = [PhaseParams(**v) for v in batch]
+                seeds = [sweep.point_seed(spec.seed, "phase", v) for v in batch]
+                for v, p, s, w in zip(batch, params, seeds,
+                                      batch_tree_words(params, spec.trials, seeds, xp,
+                                                       max_elements)):
+                    df = _simulate_frame(p, w, spec.trials, s, label)
+                    sweep.write_part(out, sweep.tidy_rows("phase", v, df, s, spec.trials,
+                                                          label))
+                    summary.done += 1
+                    if progress is not None:
+                        progress()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    summary.wall = time.perf_counter() - t0
+    return summary
+
+
+def main(argv=None):
+    """Run ``python -m gpu.sweep`` (the flags of ``python -m sim.sweep phase``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = sweep._build_parser("phase")
+    parser.prog = "python -m gpu.sweep"
+    parser.description = ("A whole phase sweep on one GPU, points batched by tree shape "
+                          "(flags as python -m sim.sweep phase; --executor is not used).")
+    parser.add_argument("--device", default="gpu", choices=("gpu", "cpu"),
+                        help="gpu (CuPy, default) or cpu (the same code on NumPy arrays)")
+    parser.add_argument("--max-elements", type=int, default=1 << 24,
+                        help="leaf words per launch (default 2**24, about 1 GiB of work arrays)")
+    args, extra = parser.parse_known_args(["phase"] + argv)
+    if extra:
+        return _cli.fail(parser.prog, ValueError(f"unknown parameter {extra[0]} for model "
+                                                 f"phase"))
+    try:
+        if args.executor is not None:
+            raise ValueError("gpu.sweep runs on one device; --executor is not used")
+        if not args.out:
+            raise ValueError("--out DIR is required")
+        values = {p.name: getattr(args, f"param_{p.name}") for p in sweep.MODELS["phase"].params
+                  if getattr(args, f"param_{p.name}") is not None}
+        spec = sweep.make_spec("phase", values, trials=args.trials, seed=args.seed or 0,
+                               backend="cupy", design=args.design or "grid",
+                               points=args.points, yes=args.yes)
+        xp = cupy_module() if args.device == "gpu" else np
+        finished = sweep.prepare_dir(args.out, spec, args.force)
+        with _cli.progress_bar(not args.json, "gpu sweep phase", spec.size - len(finished),
+                               unit="points") as advance:
+            summary = run_phase_sweep(spec, args.out, xp, args.max_elements, advance)
+        if args.plot:
+            sweep.plot_sweep(args.out, args.plot)
+    except (ValueError, TypeError, OSError, BackendUnavailable) as exc:
+        return _cli.fail(parser.prog, exc)
+    label = f"one device ({'cupy' if args.device == 'gpu' else 'numpy arrays'})"
+    if args.json:
+        print(json.dumps(_cli.jsonable(dict(summary.as_dict(), model="phase", out=args.out,
+                                            executor=label, trials=spec.trials,
+                                            seed=spec.seed, plot=args.plot))))
+    else:
+        print(sweep._summary_text(summary, spec, args.out, label,
+                                  "cupy" if args.device == "gpu" else "array-numpy"))
+    return 130 if summary.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
