@@ -43,7 +43,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -231,6 +231,31 @@ def _coop_point(values, seed, trials, backend):
         teams=[trials // COOP_BATCHES * COOP_BATCHES]))
 
 
+def _gamma_point(values, seed, trials, backend):
+    from sim import gamma as sim_gamma
+
+    v = dict(values)
+    if v.pop("toy") == "geometric":
+        model = sim_gamma.geometric_model(v.pop("h"))
+        for k in ("p_wait", "p_end", "newline", "max_paragraph"):
+            v.pop(k)
+    else:
+        v.pop("h")
+        model = sim_gamma.paragraph_model(p_wait=v.pop("p_wait"), p_end=v.pop("p_end"),
+                                          newline=v.pop("newline"),
+                                          max_paragraph=v.pop("max_paragraph"))
+    budget = v.pop("budget")
+    pred = sim_gamma.fit_predictor(model, distortion=v.pop("distortion"))
+    methods = [replace(m, strength=v["strength"]) if m.kind == "guided" else m
+               for m in sim_gamma.default_methods(model)]
+    df = sim_gamma.compare(model, budget, methods, pred, trials, seed, backend)
+    return pd.DataFrame(dict(method=df["name"], quantity="adherence",
+                             theory=df["adherence_exact"], estimate=df["adherence_sim"],
+                             se=df["adherence_se_sim"], mean_length_exact=df["mean_length_exact"],
+                             mean_length_sim=df["mean_length_sim"],
+                             overshoot_p90=df["overshoot_p90_sim"]))
+
+
 def _register_builtin():
     from sim.bbam import BbamParams
     from sim.knapsack import KnapsackSimParams
@@ -250,6 +275,12 @@ def _register_builtin():
         Param("welfare_mode", str, "paper"), Param("noise", float, 0.5),
         Param("rounds", int, 30),
     ), _coop_point, trials=2000, plot=_plot_coop, backends=("auto", "numba")))
+    register(SweepModel("gamma", (
+        Param("toy", str, "paragraph"), Param("budget", int, 150), Param("h", float, 0.01),
+        Param("p_wait", float, 0.25), Param("p_end", float, 0.01), Param("newline", float, 0.12),
+        Param("max_paragraph", int, 20), Param("distortion", float, 0.0),
+        Param("strength", float, 1.0),
+    ), _gamma_point, trials=5000, plot=_plot_gamma))
 
 
 # ----------------------------------------------------------------------------
@@ -1017,6 +1048,11 @@ def _plot_knapsack(df, man, path):
              "knapsack: expected and simulated EGR by allocator")
 
 
+def _plot_gamma(df, man, path):
+    _plot_xy(df, man, path, "P(T <= budget) (95% interval)",
+             "gamma: exact and simulated budget adherence by decoding rule", group="method")
+
+
 def _plot_coop(df, man, path):
     if "theta" not in man["axes"]:
         raise ValueError("the coop figure (effort against loyalty) needs a range of theta")
@@ -1034,7 +1070,8 @@ def plot_sweep(out_or_df, path, manifest=None):
     phase: heat map of the simulated root accuracy over (rho, gamma) with the
     theoretical critical line; bbam: accuracy-token frontier over budgets;
     knapsack: EGR against the first axis per allocator; coop: effort against
-    loyalty per team size. Axes outside the figure are held at their first value.
+    loyalty per team size; gamma: budget adherence against the first axis per
+    decoding rule. Axes outside the figure are held at their first value.
     """
     if isinstance(out_or_df, pd.DataFrame):
         df, man = out_or_df, manifest

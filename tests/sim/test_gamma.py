@@ -439,3 +439,17 @@ def test_cli_fit_missing_and_unknown_format(tmp_path, cli_exit):
     p.write_text("not parquet")
     status, err = cli_exit(g.main, ["--fit", str(p)])
     assert status == 2 and "could not be read" in err
+
+
+def test_gamma_sweep_points(tmp_path):
+    from sim import sweep
+    out = tmp_path / "g"
+    assert sweep.main(["gamma", "--budget", "60,120", "--trials", "2000", "--out", str(out),
+                       "--json"]) == 0
+    df = sweep.collect(out)
+    assert sorted(df.budget.unique()) == [60, 120]
+    assert set(df.method) >= {"unguided", "budget forcing", "oracle, newline"}
+    se = np.maximum(df.se, 1e-9)
+    assert np.all(np.abs(df.estimate - df.theory) <= 4 * se + 1e-9)
+    oracle = df[df.method == "oracle, every token"]
+    assert np.allclose(oracle.theory, 1.0)
