@@ -1,0 +1,803 @@
+"""The Budget Guidance length predictor in JAX, its baselines and its evaluation (spec ``specs/gamma.md``).
+
+The predictor maps the frozen LM's hidden states at a position (all layers,
+§1.3) to one Gamma law over ``y = log(L + offset)`` per candidate next token
+(§1.4, §2.1), trained by the Gamma NLL (§2.2, §3.2). The closed forms it
+relies on (densities, CDFs, the fit of one Gamma law, calibration tools) live
+in :mod:`theory.gamma`; this module holds what is fitted to runs (§8.1(a)).
+
+* :class:`PredictorConfig`: the architecture and loss (§1.4, §2.2, A8, A9, A11).
+* :class:`PredictorData`: positions with hidden states, optional position
+  features, candidate tokens, trace ids and targets ``L``.
+* :func:`fit_predictor` (optax AdamW, constant LR after a 5 % linear warm-up
+  as in the recipes, §5), :func:`predict`, :func:`save_predictor`,
+  :func:`load_predictor`.
+* Baselines of §8.1(a): :func:`fit_unconditional` and the bucketed
+  position-only predictor :func:`fit_position_buckets` /
+  :func:`predict_position`.
+* :func:`evaluate`: mean continuous and discrete NLL (A9) with standard
+  errors, and the calibration summaries of §8.1(b).
+
+Everything runs in JAX's default float32 (the code's heads are fp32, §2.1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.scipy.special import gammainc, gammaincc, gammaln
+
+from theory import gamma as tg
+from theory._params import check_bool, check_choice, check_int, check_int_array, check_real
+
+__all__ = [
+    "ENCODERS",
+    "LOSS_WEIGHTINGS",
+    "SCHEDULES",
+    "PredictorConfig",
+    "PredictorData",
+    "Predictor",
+    "init_params",
+    "gamma_params",
+    "position_nll",
+    "loss",
+    "fit_predictor",
+    "predict",
+    "save_predictor",
+    "load_predictor",
+    "fit_unconditional",
+    "PositionBuckets",
+    "fit_position_buckets",
+    "predict_position",
+    "Evaluation",
+    "evaluate",
+]
+
+#: Encoders (§1.4, A11): the paper's CLS + self-attention stack (scaled
+#: down), an MLP over the concatenated layers, and the code's last-layer
+#: "linear" path.
+ENCODERS = ("attention", "mlp", "linear")
+#: Loss weightings (A8): per-trace mean (code) or per-token mean.
+LOSS_WEIGHTINGS = ("per_trace", "per_token")
+_INIT_STD = 0.02  # HF _init_weights (§2.1)
+_FORMAT = "budgetlab.gamma.predictor/1"
+
+
+# ---------------------------------------------------------------------------
+# configuration and data
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictorConfig:
+    """Architecture and loss of the length predictor (§1.4, §2.1, §2.2).
+
+    Parameters
+    ----------
+    n_vocab : int
+        Vocabulary size ``n`` (rows of each per-token head), ``>= 1``.
+    d_in : int
+        Hidden size ``d`` of the LM, ``>= 1``.
+    n_layers_in : int
+        Number of hidden-state vectors per position (``N + 1`` for all
+        layers, 1 for last-layer-only), ``>= 1``.
+    encoder : {"attention", "mlp", "linear"}
+        ``"attention"``: a learnable CLS vector (zeros, in the LM's hidden
+        space) prepended to the layer "sequence", ``Linear(d_in -> width)``
+        on every item, ``depth`` pre-norm self-attention blocks without
+        positional embeddings (unless ``layer_positions``), output at CLS
+        (§1.4 scaled down; BERT is post-norm with 12 layers of 768).
+        ``"mlp"``: the layers concatenated, ``depth`` GELU layers of ``width``
+        and a final layer norm (as the attention encoder's, so that ``z`` has
+        unit scale and the heads can reach large ``alpha``).
+        ``"linear"``: the heads read the last layer directly (the code's
+        ``encoder_type="linear"``, A11); ``width`` is then ``d_in``.
+    width, depth, heads : int
+        Encoder width (``>= 1``), number of blocks/layers (``>= 0``; ``>= 1``
+        for "mlp"), attention heads (must divide ``width``).
+    per_token : bool
+        Two ``[n_vocab, width]`` heads without bias, one row per candidate
+        token (§1.3, §2.1); ``False``: one ``(alpha, rate)`` per position
+        (a ``[2, width]`` head with a bias, for positions without candidates).
+    use_position : bool
+        Add ``Linear(n_pos -> width)`` of the position features to the
+        encoder output (not in the code, §1.3: an option for §8.1(a)).
+    n_pos : int
+        Number of position features (e.g. 1: fraction of the trace elapsed).
+    layer_positions : bool
+        Learned layer-position embeddings in the attention encoder (A11 option).
+    likelihood : {"continuous", "discrete"}
+        Training loss: the density of ``y`` (code, §2.2) or the discrete
+        likelihood ``F(log(L+offset)) - F(log(L-1+offset))`` (A9; JAX
+        differentiates ``gammainc`` in its shape).
+    loss_weighting : {"per_trace", "per_token"}
+        A8: every trace weighs the same (code) or every position does.
+    offset : float
+        ``y = log(L + offset)``, ``> 0`` (A1).
+    seed : int
+        Seed of the initialisation, ``>= 0``.
+    """
+
+    n_vocab: int
+    d_in: int
+    n_layers_in: int = 1
+    encoder: str = "mlp"
+    width: int = 128
+    depth: int = 2
+    heads: int = 4
+    per_token: bool = True
+    use_position: bool = True
+    n_pos: int = 1
+    layer_positions: bool = False
+    likelihood: str = "continuous"
+    loss_weighting: str = "per_trace"
+    offset: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self):
+        check_int("n_vocab", self.n_vocab, lo=1)
+        check_int("d_in", self.d_in, lo=1)
+        check_int("n_layers_in", self.n_layers_in, lo=1)
+        check_choice("encoder", self.encoder, ENCODERS)
+        check_int("width", self.width, lo=1)
+        check_int("depth", self.depth, lo=1 if self.encoder == "mlp" else 0)
+        check_int("heads", self.heads, lo=1)
+        if self.encoder == "attention" and self.width % self.heads:
+            raise ValueError(f"heads must divide width {self.width}, got {self.heads}")
+        check_bool("per_token", self.per_token)
+        check_bool("use_position", self.use_position)
+        check_int("n_pos", self.n_pos, lo=1)
+        check_bool("layer_positions", self.layer_positions)
+        check_choice("likelihood", self.likelihood, tg.LIKELIHOODS)
+        check_choice("loss_weighting", self.loss_weighting, LOSS_WEIGHTINGS)
+        check_real("offset", self.offset, lo=0.0, lo_open=True)
+        check_int("seed", self.seed, lo=0)
+
+    @property
+    def z_dim(self):
+        """Size of the encoder output read by the heads."""
+        return self.d_in if self.encoder == "linear" else self.width
+
+
+def _h_array(h, config):
+    h = np.asarray(h, dtype=np.float32)
+    want = (config.n_layers_in, config.d_in)
+    if h.ndim != 3 or h.shape[1:] != want:
+        raise ValueError(f"h must have shape [N, {want[0]}, {want[1]}], got {h.shape}")
+    if not np.all(np.isfinite(h)):
+        raise ValueError("h must be finite, got a NaN or infinity")
+    return h
+
+
+def _pos_array(pos, n, config):
+    if not config.use_position:
+        return np.zeros((n, 1), np.float32)
+    if pos is None:
+        raise ValueError("pos must be given when use_position is True, got None")
+    pos = np.asarray(pos, dtype=np.float32)
+    if pos.ndim == 1:
+        pos = pos[:, None]
+    if pos.shape != (n, config.n_pos) or not np.all(np.isfinite(pos)):
+        raise ValueError(f"pos must be finite with shape [{n}] or [{n}, {config.n_pos}], "
+                         f"got {pos.shape}")
+    return pos
+
+
+def _token_array(tokens, n, config):
+    if not config.per_token:
+        return np.zeros(n, np.int32)
+    if tokens is None:
+        raise ValueError("tokens must be given when per_token is True, got None")
+    tokens = check_int_array("tokens", tokens, lo=0, hi=config.n_vocab - 1)
+    if tokens.shape != (n,):
+        raise ValueError(f"tokens must have shape [{n}], got {tokens.shape}")
+    return tokens.astype(np.int32)
+
+
+@dataclass(frozen=True)
+class PredictorData:
+    """Training or evaluation positions (§3.2).
+
+    Parameters
+    ----------
+    h : array_like
+        Hidden states ``[N, n_layers_in, d_in]`` at the position before each
+        candidate (all layers, §1.3).
+    lengths : array_like of int
+        Targets ``L >= 1`` ``[N]`` (remaining length counting the candidate
+        and ``</think>``, §2.2).
+    tokens : array_like of int, optional
+        The observed next token ``[N]`` (the candidate whose head row is
+        scored, §2.2).
+    traces : array_like of int, optional
+        Trace id ``[N]`` for the per-trace mean (A8); default: one trace.
+    pos : array_like, optional
+        Position features ``[N]`` or ``[N, n_pos]`` (e.g. fraction elapsed).
+    """
+
+    h: np.ndarray
+    lengths: np.ndarray
+    tokens: np.ndarray | None = None
+    traces: np.ndarray | None = None
+    pos: np.ndarray | None = None
+
+    def __post_init__(self):
+        h = np.asarray(self.h, dtype=np.float32)
+        if h.ndim != 3 or h.shape[0] == 0:
+            raise ValueError(f"h must have shape [N, n_layers_in, d_in] with N >= 1, got {h.shape}")
+        n = h.shape[0]
+        lengths = tg._lengths(self.lengths)
+        if lengths.shape != (n,):
+            raise ValueError(f"lengths must have shape [{n}], got {np.shape(self.lengths)}")
+        object.__setattr__(self, "h", h)
+        object.__setattr__(self, "lengths", lengths)
+        if self.tokens is not None:
+            tokens = check_int_array("tokens", self.tokens, lo=0)
+            if tokens.shape != (n,):
+                raise ValueError(f"tokens must have shape [{n}], got {tokens.shape}")
+            object.__setattr__(self, "tokens", tokens)
+        traces = np.zeros(n, np.int64) if self.traces is None else check_int_array(
+            "traces", self.traces)
+        if traces.shape != (n,):
+            raise ValueError(f"traces must have shape [{n}], got {traces.shape}")
+        object.__setattr__(self, "traces", traces)
+        if self.pos is not None:
+            pos = np.asarray(self.pos, dtype=np.float32)
+            pos = pos[:, None] if pos.ndim == 1 else pos
+            if pos.ndim != 2 or pos.shape[0] != n:
+                raise ValueError(f"pos must have shape [{n}] or [{n}, n_pos], got {pos.shape}")
+            object.__setattr__(self, "pos", pos)
+
+    def __len__(self):
+        return int(self.h.shape[0])
+
+    def subset(self, idx):
+        """The positions ``idx`` (an index array or boolean mask) as new data."""
+        pick = (lambda a: None if a is None else a[idx])
+        return PredictorData(self.h[idx], self.lengths[idx], pick(self.tokens), self.traces[idx],
+                             pick(self.pos))
+
+
+# ---------------------------------------------------------------------------
+# parameters and forward pass
+# ---------------------------------------------------------------------------
+
+
+def init_params(config):
+    """Initial parameters, a dict of float32 arrays (§2.1: ``N(0, 0.02^2)``; CLS zeros, §1.4).
+
+    Weight matrices are drawn from ``N(0, 0.02^2)`` (HF ``_init_weights``),
+    biases are 0 and layer-norm scales 1, so every untrained head row gives
+    pre-activations near 0 and ``alpha ~ rate ~ log 2`` (§2.1). The
+    per-token heads are stored as ``[n_vocab, z_dim]`` (one row per token,
+    as torch's ``Linear.weight``).
+    """
+    rng = np.random.default_rng(config.seed)
+
+    def normal(*shape):
+        return (rng.standard_normal(shape) * _INIT_STD).astype(np.float32)
+
+    def zeros(*shape):
+        return np.zeros(shape, np.float32)
+
+    w, d, L = config.width, config.d_in, config.n_layers_in
+    p = {}
+    if config.encoder == "attention":
+        p["cls"] = zeros(d)
+        p["proj_w"], p["proj_b"] = normal(d, w), zeros(w)
+        if config.layer_positions:
+            p["layer_pos"] = normal(L + 1, w)
+        for i in range(config.depth):
+            p[f"block{i}_ln1_g"], p[f"block{i}_ln1_b"] = np.ones(w, np.float32), zeros(w)
+            for name in ("q", "k", "v", "o"):
+                p[f"block{i}_w{name}"] = normal(w, w)
+            p[f"block{i}_ln2_g"], p[f"block{i}_ln2_b"] = np.ones(w, np.float32), zeros(w)
+            p[f"block{i}_ff1_w"], p[f"block{i}_ff1_b"] = normal(w, 4 * w), zeros(4 * w)
+            p[f"block{i}_ff2_w"], p[f"block{i}_ff2_b"] = normal(4 * w, w), zeros(w)
+        p["ln_f_g"], p["ln_f_b"] = np.ones(w, np.float32), zeros(w)
+    elif config.encoder == "mlp":
+        fan_in = L * d
+        for i in range(config.depth):
+            p[f"mlp{i}_w"], p[f"mlp{i}_b"] = normal(fan_in, w), zeros(w)
+            fan_in = w
+        p["ln_f_g"], p["ln_f_b"] = np.ones(w, np.float32), zeros(w)
+    z = config.z_dim
+    if config.use_position:
+        p["pos_w"] = normal(config.n_pos, z)
+    if config.per_token:
+        p["w_alpha"], p["w_rate"] = normal(config.n_vocab, z), normal(config.n_vocab, z)
+    else:
+        p["w_head"], p["b_head"] = normal(2, z), zeros(2)
+    return {k: jnp.asarray(v) for k, v in p.items()}
+
+
+def _layer_norm(x, g, b, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) * jax.lax.rsqrt(var + eps) * g + b
+
+
+def _encode(params, config, h, pos):
+    """Encoder output ``z`` ``[B, z_dim]`` (§1.4)."""
+    if config.encoder == "linear":
+        z = h[:, -1, :]
+    elif config.encoder == "mlp":
+        x = h.reshape(h.shape[0], -1)
+        for i in range(config.depth):
+            x = jax.nn.gelu(x @ params[f"mlp{i}_w"] + params[f"mlp{i}_b"])
+        z = _layer_norm(x, params["ln_f_g"], params["ln_f_b"])
+    else:
+        B = h.shape[0]
+        cls = jnp.broadcast_to(params["cls"], (B, 1, config.d_in))
+        x = jnp.concatenate([cls, h], axis=1) @ params["proj_w"] + params["proj_b"]
+        if config.layer_positions:
+            x = x + params["layer_pos"]
+        nh, dh = config.heads, config.width // config.heads
+        for i in range(config.depth):
+            a = _layer_norm(x, params[f"block{i}_ln1_g"], params[f"block{i}_ln1_b"])
+            q, k, v = (
+                (a @ params[f"block{i}_w{n}"]).reshape(B, -1, nh, dh) for n in ("q", "k", "v"))
+            att = jax.nn.softmax(jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(dh), axis=-1)
+            o = jnp.einsum("bhqk,bkhd->bqhd", att, v).reshape(B, -1, config.width)
+            x = x + o @ params[f"block{i}_wo"]
+            a = _layer_norm(x, params[f"block{i}_ln2_g"], params[f"block{i}_ln2_b"])
+            f = jax.nn.gelu(a @ params[f"block{i}_ff1_w"] + params[f"block{i}_ff1_b"])
+            x = x + f @ params[f"block{i}_ff2_w"] + params[f"block{i}_ff2_b"]
+        z = _layer_norm(x[:, 0, :], params["ln_f_g"], params["ln_f_b"])
+    if config.use_position:
+        z = z + pos @ params["pos_w"]
+    return z
+
+
+def gamma_params(params, config, h, pos, tokens):
+    """``(alpha, rate)`` of the candidates ``tokens`` ``[B]`` (§2.1), jnp arrays ``[B]``.
+
+    ``alpha = softplus(w_alpha[v] . z)``, ``rate = softplus(w_rate[v] . z)``
+    with a gather of the candidates' head rows (§3.2 efficiency note; the
+    ``[B, n_vocab]`` logits are never formed).
+    """
+    z = _encode(params, config, h, pos)
+    if config.per_token:
+        ua = jnp.sum(z * params["w_alpha"][tokens], axis=-1)
+        ur = jnp.sum(z * params["w_rate"][tokens], axis=-1)
+    else:
+        u = z @ params["w_head"].T + params["b_head"]
+        ua, ur = u[:, 0], u[:, 1]
+    return jax.nn.softplus(ua), jax.nn.softplus(ur)
+
+
+_GL_X, _GL_W = (np.asarray(a, np.float32) for a in np.polynomial.legendre.leggauss(4))
+
+
+def position_nll(alpha, rate, lengths, likelihood="continuous", offset=1.0):
+    """Per-position loss in JAX (§2.2; A9), differentiable in ``alpha`` and ``rate``.
+
+    * continuous: ``-[alpha log rate - lgamma(alpha) + (alpha - 1) log y - rate y]``
+      with ``y = log(L + offset)``, no Jacobian term (code).
+    * discrete: ``-log[F(log(L + offset)) - F(log(L - 1 + offset))]`` (``F``
+      at the lower edge is 0 for ``L = 1``) with ``F = gammainc`` (JAX
+      differentiates it in the shape). The difference is taken in the smaller
+      tail; bins narrow on the density's scale (where float32 differences
+      cancel) use a 4-point Gauss-Legendre integral of the density instead
+      (derived for this project).
+    """
+    lengths = jnp.asarray(lengths, jnp.float32)
+    y = jnp.log(lengths + offset)
+    if likelihood == "continuous":
+        return -(alpha * jnp.log(rate) - gammaln(alpha) + (alpha - 1.0) * jnp.log(y) - rate * y)
+    first = lengths <= 1.0
+    ylo = jnp.where(first, 0.0, jnp.log(jnp.maximum(lengths - 1.0 + offset, 1.0)))
+    width = jnp.where(first, y, jnp.log1p(1.0 / jnp.maximum(lengths - 1.0 + offset, 1e-30)))
+    safe_lo = jnp.where(first, 1.0, ylo)
+    scale = jnp.maximum(rate, jnp.abs(alpha - 1.0) / safe_lo)
+    narrow = (~first) & (width * scale < 0.05)
+    # the branch not taken must still have finite gradients (where() passes 0 * grad):
+    # no incomplete gamma at x = 0 (its shape derivative is NaN there) or in narrow bins
+    x_hi = jnp.where(narrow, alpha, rate * y)
+    x_lo = jnp.where(first | narrow, alpha, rate * ylo)
+    p_hi, q_hi = gammainc(alpha, x_hi), gammaincc(alpha, x_hi)
+    p_lo = jnp.where(first, 0.0, gammainc(alpha, x_lo))
+    q_lo = jnp.where(first, 1.0, gammaincc(alpha, x_lo))
+    mass = jnp.where(p_hi < 0.5, p_hi - p_lo, q_lo - q_hi)
+    log_cdf = jnp.log(jnp.maximum(mass, 1e-37))
+    nodes = safe_lo[:, None] + 0.5 * width[:, None] * (_GL_X + 1.0)
+    logf = (alpha[:, None] * jnp.log(rate[:, None]) - gammaln(alpha[:, None])
+            + (alpha[:, None] - 1.0) * jnp.log(nodes) - rate[:, None] * nodes)
+    log_quad = jax.scipy.special.logsumexp(logf, b=0.5 * width[:, None] * _GL_W, axis=-1)
+    return -jnp.where(narrow, log_quad, log_cdf)
+
+
+def loss(params, config, h, pos, tokens, lengths, weights):
+    """Weighted mean of :func:`position_nll`, ``sum w l / sum w`` (§2.2, A8)."""
+    alpha, rate = gamma_params(params, config, h, pos, tokens)
+    ell = position_nll(alpha, rate, lengths, config.likelihood, config.offset)
+    return jnp.sum(weights * ell) / jnp.sum(weights)
+
+
+# ---------------------------------------------------------------------------
+# training, prediction, persistence
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A fitted predictor: ``params`` (dict of arrays), ``config`` and ``history`` (loss per step)."""
+
+    params: dict
+    config: PredictorConfig
+    history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _weights(data, config):
+    if config.loss_weighting == "per_token":
+        return np.ones(len(data), np.float32)
+    _, inverse, counts = np.unique(data.traces, return_inverse=True, return_counts=True)
+    return (1.0 / counts[inverse]).astype(np.float32)
+
+
+#: Learning-rate schedules after the warm-up: constant (the recipes, §5) or cosine decay to 0.
+SCHEDULES = ("constant", "cosine")
+
+
+def fit_predictor(config, data, *, steps=1000, lr=1e-3, batch_size=256, seed=0,
+                  weight_decay=0.0, warmup=0.05, schedule="constant", progress=False):
+    """Train the predictor by the Gamma NLL with optax AdamW (§3.2).
+
+    Mini-batches are drawn without replacement (reshuffled each epoch). With
+    ``loss_weighting="per_trace"`` each position weighs ``1 / (positions of
+    its trace)`` and a batch's loss is ``sum w l / sum w``, whose expectation
+    ratio is the per-trace mean of the code (A8). The learning rate rises
+    linearly over the first ``warmup`` fraction of the steps, then stays
+    constant (the recipes' ``constant_with_warmup``, §5).
+
+    Parameters
+    ----------
+    config : PredictorConfig
+    data : PredictorData
+    steps : int
+        Optimiser steps, ``>= 1``.
+    lr : float
+        Peak learning rate, ``> 0``.
+    batch_size : int
+        ``>= 1`` (capped at ``len(data)``).
+    seed : int
+        Seed of the batch order.
+    weight_decay : float
+        AdamW decoupled weight decay (0 as in HF's default).
+    warmup : float
+        Warm-up fraction in ``[0, 1)``.
+    schedule : {"constant", "cosine"}
+        After the warm-up: constant (recipes) or cosine decay to 0 (converges
+        more tightly on small problems).
+    progress : bool
+        Print the mean loss every tenth of the run.
+
+    Returns
+    -------
+    Predictor
+    """
+    if not isinstance(config, PredictorConfig):
+        raise TypeError(f"config must be a PredictorConfig, got {type(config).__name__}")
+    if not isinstance(data, PredictorData):
+        raise TypeError(f"data must be a PredictorData, got {type(data).__name__}")
+    steps = check_int("steps", steps, lo=1)
+    lr = check_real("lr", lr, lo=0.0, lo_open=True)
+    batch_size = min(check_int("batch_size", batch_size, lo=1), len(data))
+    seed = check_int("seed", seed, lo=0)
+    weight_decay = check_real("weight_decay", weight_decay, lo=0.0)
+    warmup = check_real("warmup", warmup, 0.0, 1.0, hi_open=True)
+    check_bool("progress", progress)
+    n = len(data)
+    h = jnp.asarray(_h_array(data.h, config))
+    pos = jnp.asarray(_pos_array(data.pos, n, config))
+    tokens = jnp.asarray(_token_array(data.tokens, n, config))
+    lengths = jnp.asarray(data.lengths.astype(np.float32))
+    weights = jnp.asarray(_weights(data, config))
+
+    schedule = check_choice("schedule", schedule, SCHEDULES)
+    n_warm = int(round(warmup * steps))
+    after = (optax.constant_schedule(lr) if schedule == "constant"
+             else optax.cosine_decay_schedule(lr, max(1, steps - n_warm)))
+    sched = (optax.join_schedules([optax.linear_schedule(0.0, lr, n_warm), after], [n_warm])
+             if n_warm > 0 else after)
+    opt = optax.adamw(sched, weight_decay=weight_decay)
+    params = init_params(config)
+    state = opt.init(params)
+
+    @jax.jit
+    def step(params, state, idx):
+        val, grads = jax.value_and_grad(loss)(params, config, h[idx], pos[idx], tokens[idx],
+                                              lengths[idx], weights[idx])
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, val
+
+    rng = np.random.default_rng(seed)
+    order, cursor = rng.permutation(n), 0
+    history = np.empty(steps)
+    for t in range(steps):
+        if cursor + batch_size > n:
+            order, cursor = rng.permutation(n), 0
+        idx = jnp.asarray(order[cursor:cursor + batch_size])
+        cursor += batch_size
+        params, state, val = step(params, state, idx)
+        history[t] = float(val)
+        if progress and (t + 1) % max(1, steps // 10) == 0:
+            print(f"step {t + 1}/{steps}  loss {history[max(0, t + 1 - steps // 10):t + 1].mean():.4f}")
+    return Predictor(params=params, config=config, history=history)
+
+
+def _check_predictor(predictor):
+    if not isinstance(predictor, Predictor):
+        raise TypeError(f"predictor must be a Predictor, got {type(predictor).__name__}")
+    return predictor.config
+
+
+@jax.jit
+def _softplus_logits(z, w):
+    return jax.nn.softplus(z @ w.T)
+
+
+def predict(predictor, h, pos=None, tokens=None, *, batch_size=4096):
+    """``(alpha, rate)`` as numpy float64 arrays (§1.3, §2.1).
+
+    Parameters
+    ----------
+    predictor : Predictor
+    h : array_like
+        Hidden states ``[N, n_layers_in, d_in]``.
+    pos : array_like, optional
+        Position features ``[N]`` or ``[N, n_pos]`` (required when the config
+        uses them).
+    tokens : array_like of int, optional
+        Candidate tokens ``[N]``: returns ``[N]`` arrays. ``None``: the whole
+        vocabulary, ``[N, n_vocab]`` arrays, as guidance needs at a step
+        (:func:`theory.gamma.guide`); a ``per_token=False`` predictor's one
+        law per position is broadcast over the vocabulary.
+    batch_size : int
+        Positions per forward pass.
+    """
+    config = _check_predictor(predictor)
+    h = _h_array(h, config)
+    n = h.shape[0]
+    pos = _pos_array(pos, n, config)
+    batch_size = check_int("batch_size", batch_size, lo=1)
+    whole = tokens is None
+    tok = np.zeros(n, np.int32) if whole or not config.per_token else _token_array(tokens, n,
+                                                                                    config)
+    params = predictor.params
+    enc = jax.jit(lambda p, hh, pp: _encode(p, config, hh, pp))
+    alphas, rates = [], []
+    for s in range(0, n, batch_size):
+        hb, pb = jnp.asarray(h[s:s + batch_size]), jnp.asarray(pos[s:s + batch_size])
+        if whole and config.per_token:
+            z = enc(params, hb, pb)
+            alphas.append(np.asarray(_softplus_logits(z, params["w_alpha"])))
+            rates.append(np.asarray(_softplus_logits(z, params["w_rate"])))
+        else:
+            a, r = gamma_params(params, config, hb, pb, jnp.asarray(tok[s:s + batch_size]))
+            alphas.append(np.asarray(a))
+            rates.append(np.asarray(r))
+    alpha = np.concatenate(alphas).astype(np.float64)
+    rate = np.concatenate(rates).astype(np.float64)
+    if whole and not config.per_token:
+        alpha = np.repeat(alpha[:, None], config.n_vocab, axis=1)
+        rate = np.repeat(rate[:, None], config.n_vocab, axis=1)
+    return alpha, rate
+
+
+def save_predictor(predictor, path):
+    """Write ``params``, ``config`` (JSON) and ``history`` to one ``.npz`` file."""
+    config = _check_predictor(predictor)
+    arrays = {f"param/{k}": np.asarray(v) for k, v in predictor.params.items()}
+    meta = {"format": _FORMAT, "config": dataclasses.asdict(config)}
+    with open(path, "wb") as fh:
+        np.savez(fh, __meta__=np.array(json.dumps(meta)), __history__=np.asarray(predictor.history),
+                 **arrays)
+
+
+def load_predictor(path):
+    """Read a file written by :func:`save_predictor`; one-line ValueError if it is malformed.
+
+    The stored parameters must have exactly the names and shapes that the
+    stored config implies (:func:`init_params`).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = {k: f[k] for k in f.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"path must be a predictor .npz file, got {str(path)!r} "
+                         f"({type(exc).__name__})") from None
+    try:
+        meta = json.loads(str(files.pop("__meta__")))
+        if meta.get("format") != _FORMAT:
+            raise ValueError(meta.get("format"))
+        config = PredictorConfig(**meta["config"])
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"path must hold a {_FORMAT} predictor, got unreadable metadata in "
+                         f"{str(path)!r} ({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+    history = files.pop("__history__", np.zeros(0))
+    params = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
+    want = {k: v.shape for k, v in init_params(config).items()}
+    got = {k: v.shape for k, v in params.items()}
+    if got != want or len(params) != len(files):
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(files) - {f"param/{k}" for k in want})
+        bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
+        raise ValueError(f"path must hold parameters matching its config, got missing {missing}, "
+                         f"unexpected {extra}, wrong shapes {bad} in {str(path)!r}")
+    return Predictor(params={k: jnp.asarray(v) for k, v in params.items()}, config=config,
+                     history=np.asarray(history))
+
+
+# ---------------------------------------------------------------------------
+# baselines (§8.1(a))
+# ---------------------------------------------------------------------------
+
+
+def fit_unconditional(lengths, *, offset=1.0, likelihood="continuous"):
+    """The unconditional Gamma baseline: :func:`theory.gamma.fit_gamma` (§8.1(a))."""
+    return tg.fit_gamma(lengths, offset=offset, likelihood=likelihood)
+
+
+@dataclass(frozen=True)
+class PositionBuckets:
+    """Position-only baseline: one Gamma law per bucket of the position feature (§8.1(a)).
+
+    Attributes
+    ----------
+    edges : ndarray
+        Bucket edges ``[bins + 1]`` (quantiles of the training positions;
+        the outer edges are ``-inf`` and ``inf``).
+    alpha, rate : ndarray
+        Per-bucket parameters ``[bins]``.
+    counts : ndarray of int
+        Training positions per bucket.
+    """
+
+    edges: np.ndarray
+    alpha: np.ndarray
+    rate: np.ndarray
+    counts: np.ndarray
+
+
+def fit_position_buckets(pos, lengths, *, bins=10, offset=1.0, likelihood="continuous",
+                         min_count=20):
+    """Fit one Gamma law per quantile bucket of a scalar position feature (§8.1(a)).
+
+    A bucket with fewer than ``min_count`` positions, or whose lengths are all
+    equal, gets the pooled (unconditional) fit.
+
+    Parameters
+    ----------
+    pos : array_like
+        Position feature ``[N]`` (e.g. fraction of the trace elapsed).
+    lengths : array_like of int
+        Targets ``L >= 1`` ``[N]``.
+    bins : int
+        Number of buckets, ``>= 1``.
+    offset, likelihood
+        See :func:`theory.gamma.fit_gamma`.
+    min_count : int
+        Smallest bucket that gets its own fit, ``>= 2``.
+
+    Returns
+    -------
+    PositionBuckets
+    """
+    ell = tg._lengths(lengths)
+    pos = np.asarray(pos, float).ravel()
+    if pos.shape != ell.shape or not np.all(np.isfinite(pos)):
+        raise ValueError(f"pos must be finite with shape {ell.shape}, got {np.shape(pos)}")
+    bins = check_int("bins", bins, lo=1)
+    min_count = check_int("min_count", min_count, lo=2)
+    edges = np.quantile(pos, np.linspace(0.0, 1.0, bins + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    pooled = tg.fit_gamma(ell, offset=offset, likelihood=likelihood)
+    idx = np.clip(np.searchsorted(edges, pos, side="right") - 1, 0, bins - 1)
+    alpha, rate = np.full(bins, pooled.alpha), np.full(bins, pooled.rate)
+    counts = np.bincount(idx, minlength=bins)
+    for j in range(bins):
+        sub = ell[idx == j]
+        if sub.size >= min_count and np.any(sub != sub[0]):
+            fit = tg.fit_gamma(sub, offset=offset, likelihood=likelihood)
+            alpha[j], rate[j] = fit.alpha, fit.rate
+    return PositionBuckets(edges=edges, alpha=alpha, rate=rate, counts=counts)
+
+
+def predict_position(model, pos):
+    """``(alpha, rate)`` ``[N]`` of the bucket of each position."""
+    if not isinstance(model, PositionBuckets):
+        raise TypeError(f"model must be a PositionBuckets, got {type(model).__name__}")
+    pos = np.asarray(pos, float).ravel()
+    if not np.all(np.isfinite(pos)):
+        raise ValueError("pos must be finite, got a NaN or infinity")
+    idx = np.clip(np.searchsorted(model.edges, pos, side="right") - 1, 0, model.alpha.size - 1)
+    return model.alpha[idx], model.rate[idx]
+
+
+# ---------------------------------------------------------------------------
+# evaluation (§8.1(a)-(b))
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Held-out quality of predicted Gamma laws (:func:`evaluate`).
+
+    Attributes
+    ----------
+    n : int
+    nll_continuous, nll_continuous_se : float
+        Mean ``-log f(log(L + offset))`` (faithful, §2.2) and its s.e.
+    nll_discrete, nll_discrete_se : float
+        Mean ``-log Pr(L)`` of the consistent discrete model (A9) and its s.e.
+    pit : theory.gamma.PitUniformity
+        Randomised-PIT uniformity (§8.1(b)).
+    coverage : pandas.DataFrame
+        :func:`theory.gamma.interval_coverage` (50 %, 90 %).
+    reliability : theory.gamma.EventReliability
+        :func:`theory.gamma.event_reliability` at ``budgets``.
+    """
+
+    n: int
+    nll_continuous: float
+    nll_continuous_se: float
+    nll_discrete: float
+    nll_discrete_se: float
+    pit: tg.PitUniformity
+    coverage: object
+    reliability: tg.EventReliability
+
+
+def evaluate(lengths, alpha, rate, *, offset=1.0, budgets=(64, 256, 1024), levels=(0.5, 0.9),
+             seed=0):
+    """NLLs and calibration of per-position predictions against observed lengths (§8.1(a)-(b)).
+
+    The standard errors are ``sd / sqrt(n)`` over positions; positions of one
+    trace are dependent, so they understate the uncertainty of run data
+    (subsample one position per trace segment for the PIT test, §8.1(b)).
+    To compare two predictors on the same positions, use the s.e. of the
+    paired per-position difference.
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Observed ``L >= 1``.
+    alpha, rate : array_like
+        Predicted parameters per position (or scalars, e.g. from
+        :func:`fit_unconditional`).
+    offset : float
+    budgets : sequence of float
+        Budgets of the event-reliability table.
+    levels : sequence of float
+        Central-interval levels.
+    seed : int
+        PIT randomisation.
+
+    Returns
+    -------
+    Evaluation
+    """
+    ell = tg._lengths(lengths)
+    alpha = np.broadcast_to(np.asarray(alpha, float), ell.shape)
+    rate = np.broadcast_to(np.asarray(rate, float), ell.shape)
+    y = np.log(ell + check_real("offset", offset, lo=0.0, lo_open=True))
+    cont = np.asarray(tg.nll(y, alpha, rate))
+    disc = np.asarray(tg.discrete_nll(ell, alpha, rate, offset))
+    n = int(ell.size)
+    se = (lambda v: float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan)
+    u = tg.randomized_pit(ell, alpha, rate, offset=offset, seed=seed)
+    return Evaluation(
+        n=n, nll_continuous=float(cont.mean()), nll_continuous_se=se(cont),
+        nll_discrete=float(disc.mean()), nll_discrete_se=se(disc),
+        pit=tg.pit_uniformity(u),
+        coverage=tg.interval_coverage(ell, alpha, rate, levels=levels, offset=offset, seed=seed),
+        reliability=tg.event_reliability(ell, alpha, rate, budgets, offset=offset))
