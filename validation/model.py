@@ -82,10 +82,10 @@ class ModelConfig:
     """
 
     vocab_size: int = len(task.VOCAB)
-    d_model: int = 128
-    n_layers: int = 4
+    d_model: int = 64
+    n_layers: int = 3
     n_heads: int = 4
-    d_ff: int = 512
+    d_ff: int = 256
     max_len: int = 96
 
     def __post_init__(self):

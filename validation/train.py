@@ -7,9 +7,13 @@ sees one. At the end the model is scored on a fixed evaluation set (:func:`eval_
 greedy decoding and with sampling (temperature 0.8, top-p 0.95, seed 0), and the checkpoint is
 written with the command, seed, accuracies and its SHA-256 checksum.
 
-The committed checkpoint ``validation/checkpoints/tiny`` was made by the defaults::
+The committed checkpoint ``validation/checkpoints/tiny`` (157,440 parameters, 0.6 MB) was made
+with the defaults (d_model 64, 3 layers, 4 heads, 1200 steps of 64 questions, lr 3e-3, seed 0);
+the flags spelled out are recorded in its ``config.json``::
 
-    python -m validation.train --out validation/checkpoints/tiny
+    python -m validation.train --d-model 64 --layers 3 --heads 4 --steps 1200 --lr 3e-3
+
+It took 741 s on the 2-core development machine while other jobs shared its cores.
 """
 
 from __future__ import annotations
@@ -57,9 +61,9 @@ class TrainConfig:
         Linear warm-up steps.
     """
 
-    steps: int = 1500
+    steps: int = 1200
     batch: int = 64
-    lr: float = 2e-3
+    lr: float = 3e-3
     max_difficulty: int = 6
     seed: int = 0
     weight_decay: float = 0.01
