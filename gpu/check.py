@@ -14,8 +14,13 @@ share one counter-based random stream), checks the GPU estimate against the
 closed form within 4 standard errors, and prints leaf-votes per second of
 both. It finishes in well under 10 minutes on one GPU.
 
+For ``runs`` it trains a larger model of :mod:`validation.model` with JAX on the GPU, samples
+at least 100,000 reasoning traces from it, and prints training time, generated tokens per second
+and accuracy by difficulty; it needs a JAX build that sees the GPU (``jax[cuda12]``).
+
 ``--device cpu`` runs the same check with NumPy arrays in place of CuPy (small
-sizes), so the check itself is tested on machines without a GPU.
+sizes), so the check itself is tested on machines without a GPU; for ``runs`` it trains a tiny
+model for a few steps and samples a few hundred traces on the CPU.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import numpy as np
 from sim import _cli
 from sim.backends import BackendUnavailable, array_module
 
-MODELS = ("phase", "bbam", "knapsack")
+MODELS = ("phase", "bbam", "knapsack", "runs")
 
 
 def _sync(xp):
@@ -178,6 +183,76 @@ def check_knapsack(xp, trials, bench_trials, out=print):
                      rollouts_per_s_numba=rollouts / dt_cpu)]
 
 
+def check_runs(gpu, traces=None, out=print):
+    """Train the project LM with JAX and sample traces from it; returns (ok, records).
+
+    On the GPU: d_model 256, 6 layers, 3000 steps of 256 sequences, then at least 100,000
+    traces (16 per question, temperature 0.8, top-p 0.95). On the CPU (``gpu=False``): a tiny
+    model, 30 steps, 256 traces, to exercise the code path.
+    """
+    import jax
+
+    from validation import model as M
+    from validation import task
+    from validation import train as T
+
+    if gpu:
+        mc = M.ModelConfig(d_model=256, n_layers=6, n_heads=8, d_ff=1024)
+        tc = T.TrainConfig(steps=3000, batch=256, lr=1e-3, warmup=200)
+        traces, batch = max(traces or 100_000, 100_000), 4096
+    else:
+        mc = M.ModelConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)
+        tc = T.TrainConfig(steps=30, batch=16, lr=3e-3, warmup=5)
+        traces, batch = traces or 256, 128
+    samples = 16
+    n_q = -(-traces // samples)
+    out(f"  jax device: {jax.devices()[0].platform} ({jax.devices()[0].device_kind})")
+    t0 = time.perf_counter()
+    params, losses = T.train(mc, tc)
+    jax.block_until_ready(params)
+    dt_train = time.perf_counter() - t0
+    out(f"  trained d_model={mc.d_model} layers={mc.n_layers} ({M.param_count(params)} "
+        f"parameters), {tc.steps} steps x {tc.batch} in {dt_train:.1f} s, loss "
+        f"{losses[:10].mean():.3f} -> {losses[-10:].mean():.3f}")
+    qs = task.make_questions(n_q, (1, tc.max_difficulty), seed=1)
+    prompts = [task.prompt_tokens(q) for q in qs for _ in range(samples)]
+    targets = [q.answer for q in qs for _ in range(samples)]
+    diff = np.array([q.difficulty for q in qs for _ in range(samples)])
+    M.sample(params, mc, prompts[:batch], temperature=0.8, top_p=0.95, seed=0,
+             batch_size=batch)  # compile
+    t0 = time.perf_counter()
+    res = M.sample(params, mc, prompts, temperature=0.8, top_p=0.95, seed=0, batch_size=batch)
+    dt = time.perf_counter() - t0
+    parsed = [task.parse_completion(t) for t in res.tokens]
+    correct = np.array([task.check_answer(p["answer"], a) for p, a in zip(parsed, targets)])
+    tokens = int(sum(p["total_length"] for p in parsed))
+    finished = float(np.mean([p["finished"] for p in parsed]))
+    by = {int(d): float(correct[diff == d].mean()) for d in np.unique(diff)}
+    out(f"  sampled {len(prompts)} traces ({tokens} tokens) in {dt:.1f} s: "
+        f"{tokens / dt:.3e} generated tokens/s, {len(prompts) / dt:.1f} traces/s")
+    out(f"  accuracy {correct.mean():.4f}, finished {finished:.4f}; by difficulty: "
+        + ", ".join(f"{d}: {a:.3f}" for d, a in by.items()))
+    ok = len(prompts) >= traces and bool(losses[-10:].mean() < losses[:10].mean())
+    if gpu:
+        ok = ok and finished > 0.95 and float(correct.mean()) > 0.5
+    return ok, [dict(train_seconds=dt_train, final_loss=float(losses[-10:].mean()),
+                     traces=len(prompts), tokens=tokens, tokens_per_s=tokens / dt,
+                     accuracy=float(correct.mean()), finished=finished,
+                     accuracy_by_difficulty=by)]
+
+
+def _jax_gpu_or_fail():
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        gpus = []
+    if not gpus:
+        raise ValueError("JAX sees no GPU (install a CUDA build: pip install 'jax[cuda12]'), "
+                         "or use --device cpu")
+
+
 def main(argv=None):
     parser = _cli.ArgumentParser(prog="python -m gpu.check",
                                  description="Check a GPU kernel against the Numba kernel.")
@@ -190,6 +265,23 @@ def main(argv=None):
                         help="trees timed for throughput (default 2**24 on gpu, 8192 on cpu)")
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     args = parser.parse_args(argv)
+    if args.model == "runs":
+        try:
+            if args.device == "gpu":
+                _jax_gpu_or_fail()
+            if args.trials is not None and args.trials < 1:
+                raise ValueError("trials (traces to sample) must be >= 1")
+        except ValueError as exc:
+            return _cli.fail(parser.prog, exc)
+        say = (lambda s: None) if args.json else print
+        say(f"gpu.check runs on jax {args.device}")
+        ok, records = check_runs(args.device == "gpu", args.trials, out=say)
+        if args.json:
+            print(json.dumps(dict(model="runs", device=args.device, ok=ok,
+                                  records=_cli.jsonable(records))))
+        else:
+            print("PASS" if ok else "FAIL")
+        return 0 if ok else 1
     try:
         xp = array_module("cupy") if args.device == "gpu" else np
         trials = args.trials or ((1 << 20) if args.device == "gpu" else 4096)
