@@ -413,6 +413,9 @@ def checkpoint_sha256(directory):
 def _atomic_write(path, data):
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)

@@ -31,7 +31,8 @@ A run is a directory with
     int64 ``[P]`` (row of ``samples.parquet``), ``position`` int64 ``[P]`` (thinking position t,
     0 = the position that predicts the first thinking token), ``remaining`` int64 ``[P]`` (tokens
     from the predicted token through ``</think>`` inclusive; -1 when the sample never closed its
-    thinking). A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
+    thinking), ``token`` int64 ``[P]`` (the token id predicted at that position, i.e. the
+    candidate whose remaining length is ``remaining``; -1 when the model gives no token ids). A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
 
 Files are written to temporary names and renamed; ``meta.json`` is written last, so a directory
 without it is an unfinished run. :func:`read_run` checks everything above and raises one-line
@@ -70,7 +71,7 @@ COLUMNS = {
     "finished": "bool",
 }
 
-HIDDEN_KEYS = ("states", "row", "position", "remaining")
+HIDDEN_KEYS = ("states", "row", "position", "remaining", "token")
 META_KEYS = ("schema_version", "model", "checkpoint_sha256", "decoding", "created",
              "package_version", "n_questions", "n_samples", "n_rows", "hidden")
 
@@ -151,7 +152,7 @@ def validate_hidden(hidden, table, where="hidden.npz"):
     if states.ndim != 3:
         raise ValueError(f"{where}: states must be [positions, layers, d], got shape "
                          f"{states.shape}")
-    for k in ("row", "position", "remaining"):
+    for k in ("row", "position", "remaining", "token"):
         a = hidden[k]
         if a.shape != (P,):
             raise ValueError(f"{where}: {k} must have shape ({P},), got {a.shape}")
@@ -178,6 +179,9 @@ def validate_hidden(hidden, table, where="hidden.npz"):
 
 def _atomic_bytes(path, data):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -212,7 +216,9 @@ def write_run(directory, table, meta, hidden=None):
         hidden = dict(states=np.asarray(hidden["states"], np.float16),
                       row=np.asarray(hidden["row"], np.int64),
                       position=np.asarray(hidden["position"], np.int64),
-                      remaining=np.asarray(hidden["remaining"], np.int64))
+                      remaining=np.asarray(hidden["remaining"], np.int64),
+                      token=np.asarray(hidden["token"], np.int64) if "token" in hidden
+                      else np.full(len(hidden["row"]), -1, np.int64))
         validate_hidden(hidden, df)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "meta.json").unlink(missing_ok=True)
