@@ -60,6 +60,9 @@ class Sample:
         ``[n_positions, n_layers + 1, d]`` with ``capture_hidden``.
     remaining : ndarray or None
         ``[n_positions]`` remaining-length targets with ``capture_hidden``.
+    tokens : ndarray or None
+        The generated token ids (when the adapter has them); ``tokens[t]`` is the
+        candidate predicted at captured position ``t``.
     """
 
     text: str
@@ -69,6 +72,7 @@ class Sample:
     finished: bool
     hidden: np.ndarray | None = None
     remaining: np.ndarray | None = None
+    tokens: np.ndarray | None = None
 
 
 @runtime_checkable
@@ -127,7 +131,8 @@ class JaxAdapter:
                 thinking_length=p["thinking_length"], total_length=p["total_length"],
                 finished=p["finished"],
                 hidden=out.hidden[i] if capture_hidden else None,
-                remaining=out.remaining[i] if capture_hidden else None))
+                remaining=out.remaining[i] if capture_hidden else None,
+                tokens=np.asarray(t, dtype=np.int64)))
         return samples
 
 
@@ -248,7 +253,8 @@ class HFAdapter:
                         thinking = False
                     else:
                         t += 1
-                done_answer = not thinking and "\n" in tok.decode(new).split("</think>")[-1]
+                after = tok.decode(new).split("</think>")[-1]
+                done_answer = not thinking and "\n" in after.lstrip()
                 if nxt == tok.eos_token_id or done_answer:
                     break
                 nxt_in = torch.tensor([[nxt]], device=self.device)

@@ -123,3 +123,14 @@ def test_hf_adapter_smollm2_produces_records(tmp_path):
                                             decoding=dict(temperature=0.7)), hidden)
     loaded = records.read_run(tmp_path)
     assert len(loaded.table) == 4 and (loaded.table["thinking_length"] <= 13).all()
+
+
+def test_committed_model_errs_with_correlated_errors_and_varied_lengths():
+    a = adapters.load_adapter("tiny")
+    qs = task.make_questions(48, "2:5", seed=11)
+    table, _ = run.collect(a, qs, 8, temperature=0.8, top_p=0.95, seed=0)
+    s = run.summarize(table, n_boot=100)
+    accs = [r["accuracy"] for r in s["by_difficulty"]]
+    assert accs[0] > accs[-1] + 0.2 and 0.1 < s["accuracy"] < 0.9  # learns, and errs
+    assert s["icc_ci"][0] > 0.05  # errors on one question are correlated across samples
+    assert table.groupby("difficulty")["thinking_length"].std().min() > 0.5
