@@ -34,6 +34,17 @@ def sample_seed(run_seed, question_id, sample):
     return int(ss.generate_state(1)[0] & 0x7FFFFFFF)
 
 
+def _candidates(sample):
+    """Token predicted at each captured position (-1 where the adapter gives no token ids)."""
+    n = len(sample.remaining)
+    if sample.tokens is None:
+        return np.full(n, -1, dtype=np.int64)
+    out = np.full(n, -1, dtype=np.int64)
+    k = min(n, len(sample.tokens))
+    out[:k] = sample.tokens[:k]
+    return out
+
+
 def collect(adapter, questions, samples, *, temperature=0.8, top_p=0.95, seed=0,
             max_new_tokens=None, max_thinking=None, capture_hidden=False, chunk=2048,
             progress=None):
@@ -66,7 +77,8 @@ def collect(adapter, questions, samples, *, temperature=0.8, top_p=0.95, seed=0,
             states=np.concatenate([o.hidden for o in out]).astype(np.float16),
             row=np.concatenate([np.full(len(o.remaining), i) for i, o in enumerate(out)]),
             position=np.concatenate([np.arange(len(o.remaining)) for o in out]),
-            remaining=np.concatenate([o.remaining for o in out]))
+            remaining=np.concatenate([o.remaining for o in out]),
+            token=np.concatenate([_candidates(o) for o in out]))
     return table, hidden
 
 

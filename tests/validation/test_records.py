@@ -30,7 +30,7 @@ def make_hidden(table, layers=3, d=4):
             pos.append(t)
             rem.append(k + 1 - t)
     return dict(states=np.array(states), row=np.array(row), position=np.array(pos),
-                remaining=np.array(rem))
+                remaining=np.array(rem), token=np.full(len(rem), 7))
 
 
 META = dict(model="tiny", checkpoint_sha256="ab" * 32,
@@ -122,6 +122,7 @@ def test_missing_or_broken_files_are_rejected(tmp_path):
 
 @pytest.mark.parametrize("change,message", [
     (lambda h: h.pop("remaining"), "missing array"),
+    (lambda h: h.pop("token"), "missing array"),
     (lambda h: h.update(row=h["row"][:-1]), "row must have shape"),
     (lambda h: h.update(row=h["row"] + 100), "out of range"),
     (lambda h: h.update(remaining=h["remaining"] + 1), "remaining != thinking_length"),
