@@ -747,7 +747,7 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
 # ----------------------------------------------------------------------------
 
 CHECKS = ("phase", "knapsack", "gamma", "bbam")
-QUICK = dict(questions=240, samples=32, difficulty="1:4", gamma_questions=120, gamma_steps=1500,
+QUICK = dict(questions=240, samples=32, difficulty="1:4", gamma_questions=120, gamma_steps=4000,
              bbam_questions=40)
 
 

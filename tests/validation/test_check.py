@@ -104,3 +104,32 @@ def test_cli_bad_input(cli_exit, tmp_path):
     assert status == 2 and "only" in err
     status, err = cli_exit(vc.main, [])
     assert status == 2 and "run_dir" in err
+
+
+def test_quick_validation_end_to_end(tmp_path, capsys):
+    """The whole --quick path: sample a run from the committed checkpoint, run all checks."""
+    run_dir = tmp_path / "quick"
+    status = vc.main(["--quick", str(run_dir), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    checks = {c["check"] for c in out["checks"]}
+    assert checks == {"phase", "knapsack", "gamma", "bbam"}
+    verdicts = [c["verdict"] for c in out["checks"]]
+    assert status == (1 if "fail" in verdicts else 0) == out["status"]
+    for c in out["checks"]:
+        assert set(c) == {"check", "quantity", "predicted", "observed", "ci_low", "ci_high",
+                          "verdict"}
+    report = run_dir / "report"
+    assert (report / "report.md").is_file()
+    for name in ("phase", "knapsack", "gamma", "bbam"):
+        assert (report / f"{name}.png").stat().st_size > 5000
+    # The committed model's errors are correlated within a question: independence departs.
+    indep = [c for c in out["checks"] if c["check"] == "phase" and "independent" in c["quantity"]
+             and "vote b=9" in c["quantity"]]
+    assert indep and indep[0]["verdict"] == "departs"
+    # Knapsack predictions hold on the real run, and guidance raises adherence.
+    assert all(c["verdict"] == "pass" for c in out["checks"] if c["check"] == "knapsack")
+    assert all(c["verdict"] == "pass" for c in out["checks"]
+               if c["check"] == "gamma" and c["quantity"].startswith("adherence"))
+    # A second call reuses the run instead of sampling again.
+    status2 = vc.main(["--quick", str(run_dir), "--only", "phase", "--json"])
+    assert status2 in (0, 1)
