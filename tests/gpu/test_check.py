@@ -19,6 +19,14 @@ def test_gpu_check_knapsack_runs_on_cpu(capsys):
     assert "identical successes=True" in out and "PASS" in out
 
 
+def test_gpu_check_gamma_runs_on_cpu(capsys):
+    status = gpu_check.main(["gamma", "--device", "cpu", "--trials", "4096",
+                             "--bench-trials", "2048"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "identical runs=True" in out and "PASS" in out
+
+
 def test_gpu_check_runs_on_cpu(capsys):
     status = gpu_check.main(["runs", "--device", "cpu", "--trials", "64"])
     out = capsys.readouterr().out
