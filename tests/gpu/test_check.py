@@ -45,3 +45,11 @@ def test_gpu_check_runs_without_a_jax_gpu_is_one_line(cli_exit):
         return
     status, err = cli_exit(gpu_check.main, ["runs"])
     assert status == 2 and "JAX sees no GPU" in err and err.count("\n") == 1
+
+
+def test_gpu_check_validation_runs_on_cpu(capsys):
+    import json
+    status = gpu_check.main(["validation", "--device", "cpu", "--trials", "512", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0 and out["ok"]
+    assert {r["check"] for r in out["records"]} == {"phase", "knapsack", "bbam", "gamma"}
