@@ -18,10 +18,10 @@ microseconds per step and the speed-up over the naive loop.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import scipy.special as sp
+from _timing import best_of
 
 
 def _params(vocab, seed=0):
@@ -50,13 +50,8 @@ def naive(logits, alpha, rate, budget):
 
 
 def _time(fn, repeat):
-    fn()
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    fn()  # warm-up (compilation, caches)
+    return best_of(fn, repeat)
 
 
 def main(argv=None):

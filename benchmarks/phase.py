@@ -13,20 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 from sim import phase as sim_phase
 from sim.backends import available_backends
 from theory.phase import PhaseParams
 
-
-def _best(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_of as _best  # benchmarks/ is on sys.path when run as a script
 
 
 def main(argv=None):
