@@ -70,6 +70,11 @@ __all__ = [
     "simulate",
     "compare",
     "load_lengths",
+    "fit_report",
+    "predictor_pit",
+    "plot_comparison",
+    "plot_fit",
+    "Table",
     "main",
 ]
 
