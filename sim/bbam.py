@@ -467,9 +467,7 @@ def simulate(params=None, questions=200_000, seed=0, backend="auto", names=ALLOC
     for key, val in asdict(params).items():
         df[key] = str(val) if isinstance(val, tuple) else val
     df["questions"] = questions
-    df["seed"] = seed
-    df["backend"] = name
-    df["version"] = _VERSION
+    _cli.add_provenance(df, seed, name)
     return df
 
 

@@ -946,9 +946,7 @@ def compare(model, budget, methods=None, predictor=None, trials=20_000, seed=0, 
     df["model"] = model.name
     df["budget"] = budget
     df["trials"] = trials
-    df["seed"] = seed
-    df["backend"] = sim["backend"]
-    df["version"] = _VERSION
+    _cli.add_provenance(df, seed, sim["backend"])
     df.attrs["laws"] = laws
     df.attrs["base"] = base["pmf"]
     return df

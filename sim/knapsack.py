@@ -385,9 +385,7 @@ def simulate_batch(params=None, rates=None, replicates=2000, seed=0, backend="au
     for k, v in asdict(params).items():
         df[k] = str(v) if isinstance(v, tuple) else v
     df["replicates"] = replicates
-    df["seed"] = seed
-    df["backend"] = name
-    df["version"] = _VERSION
+    _cli.add_provenance(df, seed, name)
     return df, allocation, p, p_hat
 
 

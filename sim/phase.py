@@ -568,9 +568,7 @@ def simulate(params, trials=100_000, seed=0, backend="auto"):
     ))
     for col, val in _param_columns(params).items():
         df[col] = val
-    df["seed"] = seed
-    df["backend"] = name
-    df["version"] = _VERSION
+    _cli.add_provenance(df, seed, name)
     return df
 
 
