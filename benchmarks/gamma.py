@@ -9,6 +9,8 @@ guided distribution ``q`` (spec 2.3). Implementations, side by side in one run:
 * :func:`theory.gamma.guide` (NumPy; faithful linear space and pure-Bayes log
   space);
 * :func:`gpu.gamma.guide_xp` on NumPy, and on CuPy when a GPU is present;
+* :func:`sim.gamma.guide_numba`: one compiled parallel pass calling SciPy's
+  compiled ``gammainc``;
 * :func:`gpu.gamma.guide_jax`, jitted (float32, and float64).
 
 Run ``python benchmarks/gamma.py [--vocab N] [--repeat R]``; it prints
@@ -67,7 +69,7 @@ def main(argv=None):
     b = args.budget
     ref = naive(z, al, ra, b)
     rows = []
-    t_naive = _time(lambda: naive(z, al, ra, b), 1)
+    t_naive = _time(lambda: naive(z, al, ra, b), 3)
     rows.append(("naive scipy loop", t_naive, 0.0))
 
     def add(name, fn, q_of):
@@ -82,6 +84,15 @@ def main(argv=None):
         lambda: th.guide(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0, mode_min=-1))
     add("gpu.guide_xp numpy, bayes", lambda: gg.guide_xp(np, z, al, ra, b),
         lambda: gg.guide_xp(np, z, al, ra, b))
+    from sim.gamma import guide_numba
+    import numba
+    add(f"sim.guide_numba ({numba.get_num_threads()} threads), bayes",
+        lambda: guide_numba(z, al, ra, b), lambda: guide_numba(z, al, ra, b))
+    add(f"sim.guide_numba ({numba.get_num_threads()} threads), faithful",
+        lambda: guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
+                            mode_min=-1),
+        lambda: guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
+                            mode_min=-1))
     try:
         import jax
         import jax.numpy as jnp

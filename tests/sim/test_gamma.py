@@ -453,3 +453,34 @@ def test_gamma_sweep_points(tmp_path):
     assert np.all(np.abs(df.estimate - df.theory) <= 4 * se + 1e-9)
     oracle = df[df.method == "oracle, every token"]
     assert np.allclose(oracle.theory, 1.0)
+
+
+@given(st.integers(1, 100_000), st.sampled_from(["bayes", "faithful"]), st.integers(0, 2**31),
+       st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_guide_numba_matches_theory(budget, mode, seed, strength):
+    gen = np.random.default_rng(seed)
+    z = gen.normal(0, 3, (3, 40))
+    alpha = np.exp(gen.normal(2.5, 1.5, (3, 40)))
+    rate = np.exp(gen.normal(1.5, 1.5, (3, 40)))
+    q, fell = g.guide_numba(z, alpha, rate, float(budget), mode=mode, strength=strength,
+                            return_fallback=True)
+    ref, ref_fell = th.guide(z, alpha, rate, np.full(3, float(budget)), mode=mode,
+                             strength=strength, return_fallback=True)
+    assert np.allclose(q, ref, rtol=1e-9, atol=1e-14)
+    assert np.array_equal(fell, ref_fell)
+    assert np.allclose(q.sum(axis=1), 1.0)
+
+
+def test_guide_numba_fallbacks_and_errors():
+    z = np.array([0.0, 2.0, 1.0])
+    q, fell = g.guide_numba(z, 0.5, 0.5, 3.0, mode="faithful", return_fallback=True)
+    assert fell and np.array_equal(q, [0.0, 1.0, 0.0])   # one-hot at the raw-logit argmax
+    # Bayes: weights underflow to 0 in linear space but stay finite in log space.
+    q = g.guide_numba(z, np.array([1e4, 1e4, 1.0]), np.array([1.0, 1.0, 1e4]), 1.0)
+    assert np.all(np.isfinite(q)) and q.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="budget"):
+        g.guide_numba(z, 1.0, 1.0, 0.5)
+    with pytest.raises(ValueError, match="alpha and rate"):
+        g.guide_numba(z, -1.0, 1.0, 3.0)
+    with pytest.raises(ValueError, match="mode"):
+        g.guide_numba(z, 1.0, 1.0, 3.0, mode="greedy")
