@@ -19,12 +19,10 @@ The output directory, manifest, parts, resume and seeds are those of
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 
 import numpy as np
-import pandas as pd
 
 from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes
 from sim import _cli
@@ -143,19 +141,7 @@ def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
 
 def _simulate_frame(params, words, trials, seed, backend):
     """The frame of :func:`sim.phase.simulate` from precomputed kernel words."""
-    levels = sim_phase.unpack_levels(words, trials)
-    k = levels.sum(axis=1).astype(float)
-    p_sim = k / trials
-    p_th = sim_phase.theory_accuracy(params)
-    se_th = np.sqrt(np.maximum(p_th * (1.0 - p_th), 0.0) / trials)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se_th > 0, (p_sim - p_th) / se_th, np.where(p_sim == p_th, 0.0, np.inf))
-    lo, hi = sim_phase._wilson(k, trials)
-    df = pd.DataFrame(dict(
-        level=np.arange(params.depth + 1), p_theory=p_th, p_sim=p_sim,
-        se=np.sqrt(p_sim * (1 - p_sim) / trials), ci_low=lo, ci_high=hi, z=z, trials=trials))
-    for col, val in sim_phase._param_columns(params).items():
-        df[col] = val
+    df = sim_phase.summarize_levels(params, sim_phase.unpack_levels(words, trials), trials)
     df["quantity"] = "accuracy"
     df["theory"] = df["p_theory"]
     df["estimate"] = df["p_sim"]

@@ -44,6 +44,7 @@ from theory._params import check_choice, check_int, check_odd_int, check_real
 
 __all__ = [
     "simulate",
+    "summarize_levels",
     "simulate_root",
     "tree_levels",
     "sample_effective_votes",
@@ -553,8 +554,28 @@ def simulate(params, trials=100_000, seed=0, backend="auto"):
         ``seed``, ``backend`` and ``version``.
     """
     name = resolve_backend(backend)
-    levels = tree_levels(params, trials, seed, name)
-    k = levels.sum(axis=1).astype(float)
+    df = summarize_levels(params, tree_levels(params, trials, seed, name), trials)
+    _cli.add_provenance(df, seed, name)
+    return df
+
+
+def summarize_levels(params, levels, trials):
+    """Per-level accuracy against theory from simulated correctness (the frame of :func:`simulate`).
+
+    Parameters
+    ----------
+    params : theory.phase.PhaseParams
+    levels : ndarray, shape (depth + 1, trials)
+        Correctness (bool or 0/1) of one node per level and trial, level 0 = leaves, as
+        returned by :func:`tree_levels` or :func:`unpack_levels`.
+    trials : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`simulate` without the provenance columns.
+    """
+    k = np.asarray(levels).sum(axis=1).astype(float)
     p_sim = k / trials
     p_th = theory_accuracy(params)
     se_th = np.sqrt(np.maximum(p_th * (1.0 - p_th), 0.0) / trials)
@@ -568,7 +589,6 @@ def simulate(params, trials=100_000, seed=0, backend="auto"):
     ))
     for col, val in _param_columns(params).items():
         df[col] = val
-    _cli.add_provenance(df, seed, name)
     return df
 
 
