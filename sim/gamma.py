@@ -1132,8 +1132,11 @@ def load_lengths(path):
     return x.astype(np.int64)
 
 
-def fit_report(lengths, budgets=None, seed=0):
+def fit_report(lengths, budgets=None, seed=0, alpha=None, rate=None):
     """Fit a Gamma over ``log(L + 1)`` to observed lengths and measure its calibration.
+
+    With ``alpha`` and ``rate`` given, nothing is fitted: the report measures
+    how well that Gamma law (e.g. a predictor's) describes the lengths.
 
     Returns
     -------
@@ -1145,15 +1148,22 @@ def fit_report(lengths, budgets=None, seed=0):
         (default: the 25/50/75% sample quantiles).
     """
     lengths = np.asarray(lengths, dtype=np.int64)
-    fit = th.fit_gamma(lengths)
-    a, r = fit.alpha, fit.rate
+    if (alpha is None) != (rate is None):
+        raise ValueError("alpha and rate must be given together")
+    if alpha is None:
+        fit = th.fit_gamma(lengths)
+        a, r, nll = fit.alpha, fit.rate, fit.nll
+    else:
+        a = check_real("alpha", alpha, lo=0.0, lo_open=True)
+        r = check_real("rate", rate, lo=0.0, lo_open=True)
+        nll = float(np.mean(th.nll(np.log(lengths + 1.0), a, r)))
     if budgets is None:
         budgets = sorted(set(int(x) for x in np.quantile(lengths, [0.25, 0.5, 0.75])))
     u = th.randomized_pit(lengths, a, r, seed=seed)
     ks = th.pit_uniformity(u)
     cov = th.interval_coverage(lengths, a, r, levels=(0.5, 0.9))
     rel = th.event_reliability(lengths, a, r, budgets)
-    out = dict(alpha=fit.alpha, rate=fit.rate, nll=fit.nll,
+    out = dict(alpha=float(a), rate=float(r), nll=nll, fitted=alpha is None,
                nll_discrete=float(np.mean(th.discrete_nll(lengths, a, r))), n=int(lengths.size),
                median=float(th.length_median(a, r)), mode=float(th.length_mode(a, r)),
                mean=float(th.length_mean(a, r)), pit=u, pit_ks=ks, coverage=cov,
@@ -1306,6 +1316,10 @@ def _build_parser():
     p.add_argument("--fit", metavar="FILE",
                    help="fit a Gamma to remaining lengths (column 'length', CSV or Parquet) "
                         "and report calibration instead of the toy comparison")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="with --fit: evaluate this shape (> 0) instead of fitting (needs --rate)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="with --fit: evaluate this rate (> 0) instead of fitting (needs --alpha)")
     _cli.add_common_arguments(p, trials=20_000)
     return p
 
@@ -1322,9 +1336,9 @@ def _fit_main(args, parser):
     try:
         check_int("seed", args.seed, 0)
         lengths = load_lengths(args.fit)
-        if np.unique(lengths).size < 2:
+        if args.alpha is None and np.unique(lengths).size < 2:
             raise ValueError("length needs at least two distinct values to fit a Gamma")
-        rep = fit_report(lengths, seed=args.seed)
+        rep = fit_report(lengths, seed=args.seed, alpha=args.alpha, rate=args.rate)
         if args.plot:
             plot_fit(args.plot, lengths, rep)
     except (ValueError, TypeError, OSError) as exc:
@@ -1334,6 +1348,7 @@ def _fit_main(args, parser):
     rel = rep["reliability"].summary
     if args.json:
         payload = dict(alpha=rep["alpha"], rate=rep["rate"], nll=rep["nll"], n=rep["n"],
+                       fitted=rep["fitted"],
                        nll_discrete=rep["nll_discrete"], median=rep["median"], mode=rep["mode"],
                        mean=rep["mean"],
                        pit=dict(ks_statistic=ks.ks_statistic, p_value=ks.p_value,
@@ -1345,11 +1360,12 @@ def _fit_main(args, parser):
         return 0
     print(f"budgetlab gamma fit  {args.fit}: n={rep['n']} lengths, "
           f"min {lengths.min()}, median {int(np.median(lengths))}, max {lengths.max()}")
-    print(f"  Gamma over log(L+1): alpha={rep['alpha']:.6g}  rate={rep['rate']:.6g}")
+    how = "fitted by maximum likelihood" if rep["fitted"] else "given (not fitted)"
+    print(f"  Gamma over log(L+1), {how}: alpha={rep['alpha']:.6g}  rate={rep['rate']:.6g}")
     print(f"  mean NLL per length: continuous {rep['nll']:.4f} (density of log(L+1)), "
           f"discrete {rep['nll_discrete']:.4f} (Pr(L = l))")
     mean = "inf (rate <= 1)" if not np.isfinite(rep["mean"]) else f"{rep['mean']:.1f}"
-    print(f"  fitted length law: median {rep['median']:.1f}, mode {rep['mode']:.1f}, mean {mean}")
+    print(f"  length law: median {rep['median']:.1f}, mode {rep['mode']:.1f}, mean {mean}")
     print(f"  randomised PIT: KS {ks.ks_statistic:.4f} (p = {ks.p_value:.3g}); decile counts "
           f"{' '.join(str(int(c)) for c in ks.counts)} (expected {ks.expected:.0f} each)")
     for r in cov.itertuples():
@@ -1368,6 +1384,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.fit:
         return _fit_main(args, parser)
+    if args.alpha is not None or args.rate is not None:
+        return _cli.fail(parser.prog, ValueError("--alpha and --rate are used with --fit FILE"))
     try:
         budget = check_int("budget", args.budget, 1)
         check_int("trials", args.trials, 2)

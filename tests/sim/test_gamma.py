@@ -484,3 +484,33 @@ def test_guide_numba_fallbacks_and_errors():
         g.guide_numba(z, -1.0, 1.0, 3.0)
     with pytest.raises(ValueError, match="mode"):
         g.guide_numba(z, 1.0, 1.0, 3.0, mode="greedy")
+
+
+def test_cli_fit_evaluates_a_given_law(tmp_path, capsys):
+    gen = np.random.default_rng(5)
+    L = np.maximum(np.ceil(np.exp(gen.gamma(40.0, 1.0 / 8.0, 4000)) - 1).astype(int), 1)
+    path = _lengths_file(tmp_path, L)
+    assert g.main(["--fit", str(path), "--alpha", "40", "--rate", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["fitted"] is False and out["alpha"] == 40.0 and out["rate"] == 8.0
+    assert out["nll"] == pytest.approx(float(np.mean(th.nll(np.log(L + 1.0), 40.0, 8.0))))
+    assert out["pit"]["p_value"] > 1e-3                # the true law is calibrated
+    assert g.main(["--fit", str(path), "--alpha", "10", "--rate", "8", "--json"]) == 0
+    wrong = json.loads(capsys.readouterr().out)
+    assert wrong["pit"]["p_value"] < 1e-6               # a wrong law is not
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--alpha", "-1", "--rate", "8"], "alpha"),
+    (["--alpha", "2", "--rate", "0"], "rate"),
+    (["--alpha", "2"], "together"),
+])
+def test_cli_fit_given_law_bad_input(tmp_path, cli_exit, argv, needle):
+    path = _lengths_file(tmp_path, [3, 4, 5])
+    status, err = cli_exit(g.main, ["--fit", str(path)] + argv)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_cli_alpha_without_fit(cli_exit):
+    status, err = cli_exit(g.main, ["--alpha", "2", "--rate", "1"])
+    assert status == 2 and "--fit" in err
