@@ -346,8 +346,8 @@ def check_validation(gpu, traces=None, out=print):
     else:
         adapter = JaxAdapter("tiny", batch_size=256)
         traces = traces or 1024
-        hidden_q, sizes = 24, dict(vc.QUICK, gamma_questions=24, gamma_steps=200,
-                                   bbam_questions=8)
+        hidden_q, sizes = 12, dict(vc.QUICK, gamma_questions=12, gamma_steps=100,
+                                   bbam_questions=6)
     n_q = -(-traces // samples)
     t0 = time.perf_counter()
     qs = task.make_questions(n_q, (1, 4), seed=1)

@@ -49,7 +49,7 @@ def test_gpu_check_runs_without_a_jax_gpu_is_one_line(cli_exit):
 
 def test_gpu_check_validation_runs_on_cpu(capsys):
     import json
-    status = gpu_check.main(["validation", "--device", "cpu", "--trials", "512", "--json"])
+    status = gpu_check.main(["validation", "--device", "cpu", "--trials", "320", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert status == 0 and out["ok"]
     assert {r["check"] for r in out["records"]} == {"phase", "knapsack", "bbam", "gamma"}
