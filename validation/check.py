@@ -640,10 +640,16 @@ BBAM_FRACTIONS = (0.15, 0.3, 0.5, 0.75, 1.0, 1.5)
 def fit_uncertainty_law(budgets, errors, weights=None):
     """Least-squares fit of ``U(b) = c b^(-beta) + u_ale`` (spec D1, D2) to error rates.
 
+    Weighted least squares (``weights`` are inverse standard errors) from a grid
+    of starting exponents; the best fit is kept, so a poor fit means the law
+    does not describe the data rather than a local optimum.
+
     Returns ``(c, beta, u_ale)`` with ``c > 0``, ``beta`` in ``[0.05, 8]``,
-    ``u_ale`` in ``[0, 1]``; ``weights`` are inverse standard errors.
+    ``u_ale`` in ``[0, 1]``.
     """
-    from scipy.optimize import curve_fit
+    import warnings
+
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     b = np.asarray(budgets, dtype=float)
     u = np.asarray(errors, dtype=float)
@@ -652,13 +658,24 @@ def fit_uncertainty_law(budgets, errors, weights=None):
         return np.exp(logc) * x ** (-beta) + ua
 
     sigma = None if weights is None else 1.0 / np.maximum(np.asarray(weights, float), 1e-6)
-    p0 = (math.log(max(u.max(), 1e-3) * b.min() ** 0.7), 0.7, max(u.min() * 0.5, 0.0))
-    import warnings
-    from scipy.optimize import OptimizeWarning
-    warnings.simplefilter("ignore", OptimizeWarning)
-    popt, _ = curve_fit(law, b, u, p0=p0, sigma=sigma, maxfev=20000,
-                        bounds=([-20.0, 0.05, 0.0], [20.0, 8.0, 1.0]))
-    return float(math.exp(popt[0])), float(popt[1]), float(popt[2])
+    w = np.ones_like(u) if sigma is None else 1.0 / sigma
+    best, best_sse = None, np.inf
+    for beta0 in (0.1, 0.3, 0.7, 1.5, 3.0):
+        ua0 = max(float(u.min()) * 0.5, 0.0)
+        c0 = max(float(u.max()) - ua0, 1e-3) * float(b.min()) ** beta0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            try:
+                popt, _ = curve_fit(law, b, u, p0=(math.log(c0), beta0, ua0), sigma=sigma,
+                                    maxfev=20000, bounds=([-20.0, 0.05, 0.0], [20.0, 8.0, 1.0]))
+            except RuntimeError:
+                continue
+        sse = float(np.sum((w * (law(b, *popt) - u)) ** 2))
+        if sse < best_sse:
+            best, best_sse = popt, sse
+    if best is None:
+        raise ValueError("the uncertainty law could not be fitted to these error rates")
+    return float(math.exp(best[0])), float(best[1]), float(best[2])
 
 
 def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
@@ -707,7 +724,8 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
         for j, b in enumerate(bs):
             ok, _ = run_level(d, b, questions, seed + 1000 * i + j)
             acc.append(ok.mean())
-            se.append(math.sqrt(max(ok.mean() * (1 - ok.mean()), 1.0 / questions) / questions))
+            p = min(max(ok.mean(), 0.05), 0.95)   # floor: an observed 0 or 1 is not exact
+            se.append(math.sqrt(p * (1 - p) / questions))
         err = 1.0 - np.array(acc)
         laws[d] = fit_uncertainty_law(bs, err, 1.0 / np.array(se))
         curves[d] = (np.array(bs), np.array(acc), np.array(se))
