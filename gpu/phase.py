@@ -20,7 +20,7 @@ from sim import phase as sim_phase
 from sim import rng as _rng
 from sim.backends import cupy_module
 
-__all__ = ["tree_words", "bit_planes"]
+__all__ = ["tree_words", "bit_planes", "level_offsets"]
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
@@ -134,6 +134,19 @@ def _chunk_words(xp, kin, w0, w1, b, depth, offsets, n_nodes):
     return levels
 
 
+def level_offsets(b, depth):
+    """Start of each level in a flat array of all nodes, leaves first, and the node count.
+
+    Level ``l`` holds ``b ** (depth - l)`` nodes; ``offsets[l]`` is its first index.
+    """
+    offsets = [0]
+    count = b ** depth
+    for _ in range(depth + 1):
+        offsets.append(offsets[-1] + count)
+        count //= b
+    return offsets, offsets[depth + 1]
+
+
 def tree_words(params, trials, seed, xp=None, max_elements=1 << 23):
     """Bit-packed node-0 outputs per level, as :func:`sim.phase.tree_words_numba`.
 
@@ -157,12 +170,7 @@ def tree_words(params, trials, seed, xp=None, max_elements=1 << 23):
     kin = sim_phase.kernel_inputs(params, trials, seed, pad_words=1)
     b, depth = params.b, params.depth
     n_leaves = b ** depth
-    offsets = [0]
-    count = n_leaves
-    for _ in range(depth + 1):
-        offsets.append(offsets[-1] + count)
-        count //= b
-    n_nodes = offsets[depth + 1]
+    offsets, n_nodes = level_offsets(b, depth)
     words = kin["words"]
     chunk = max(1, max_elements // max(n_leaves, 4096))
     parts = []

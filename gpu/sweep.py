@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes
+from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes, level_offsets
 from sim import _cli
 from sim import phase as sim_phase
 from sim import sweep
@@ -119,12 +119,7 @@ def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
     P_out = np.concatenate([k["P_out"] for k in kins])
     P_recv = np.concatenate([k["P_recv"] for k in kins])
     n_leaves = b ** depth
-    offsets = [0]
-    count = n_leaves
-    for _ in range(depth + 1):
-        offsets.append(offsets[-1] + count)
-        count //= b
-    n_nodes = offsets[depth + 1]
+    offsets, n_nodes = level_offsets(b, depth)
     total = key.size
     chunk = max(1, max_elements // max(n_leaves, 64))
     parts = []
