@@ -34,7 +34,6 @@ Conventions
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,38 +205,34 @@ def _log_q_cf(a, x):
     return a * np.log(x) - x - special.gammaln(a) + np.log(h)
 
 
+def _log_regularized(a, x, value, complement, tail, in_tail):
+    """``log value(a, x)``, tail-safe, for ``value`` = P or Q and ``complement`` = 1 - value.
+
+    Above 1/2 the log comes from ``log1p(-complement)``; where ``value`` underflows
+    (``in_tail(x)``) from ``tail`` (a log-space series or continued fraction).
+    """
+    a, x = np.broadcast_arrays(np.asarray(a, float), np.asarray(x, float))
+    v = value(a, x)
+    with np.errstate(divide="ignore"):
+        out = np.asarray(np.log(v), dtype=float)
+    hi = v > 0.5
+    if np.any(hi):
+        out[hi] = np.log1p(-complement(a[hi], x[hi]))
+    small = (v < _TINY) & in_tail(x)
+    if np.any(small):
+        out[small] = tail(a[small], x[small])
+    return out
+
+
 def _log_gammainc(a, x):
     """``log P(a, x)``, tail-safe; ``x >= 0`` broadcast against ``a``."""
-    a, x = np.broadcast_arrays(np.asarray(a, float), np.asarray(x, float))
-    p = special.gammainc(a, x)
-    with np.errstate(divide="ignore"):
-        out = np.log(p)
-    hi = p > 0.5
-    if np.any(hi):
-        out = np.array(out, dtype=float)
-        out[hi] = np.log1p(-special.gammaincc(a[hi], x[hi]))
-    small = (p < _TINY) & (x > 0)
-    if np.any(small):
-        out = np.array(out, dtype=float)
-        out[small] = _log_p_series(a[small], x[small])
-    return out
+    return _log_regularized(a, x, special.gammainc, special.gammaincc, _log_p_series,
+                            lambda x: x > 0)
 
 
 def _log_gammaincc(a, x):
     """``log Q(a, x)``, tail-safe; ``x >= 0`` broadcast against ``a``."""
-    a, x = np.broadcast_arrays(np.asarray(a, float), np.asarray(x, float))
-    q = special.gammaincc(a, x)
-    with np.errstate(divide="ignore"):
-        out = np.log(q)
-    hi = q > 0.5
-    if np.any(hi):
-        out = np.array(out, dtype=float)
-        out[hi] = np.log1p(-special.gammainc(a[hi], x[hi]))
-    small = (q < _TINY) & np.isfinite(x)
-    if np.any(small):
-        out = np.array(out, dtype=float)
-        out[small] = _log_q_cf(a[small], x[small])
-    return out
+    return _log_regularized(a, x, special.gammaincc, special.gammainc, _log_q_cf, np.isfinite)
 
 
 # ---------------------------------------------------------------------------
