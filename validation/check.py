@@ -549,7 +549,6 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
                         float(nll["predictor"].mean()), float(nll[base].mean()), lo, hi,
                         "pass" if better else "fail", 0.0))
     # Calibration: one position per trace for the PIT (positions within a trace are dependent).
-    first = np.unique(tr_index, return_index=True)[1]
     pick = np.array([gen.choice(np.nonzero(tr_index == i)[0]) for i in range(ut.size)])
     u = tg.randomized_pit(L[pick], a_p[pick], r_p[pick], seed=seed)
     ks = tg.pit_uniformity(u)
@@ -557,7 +556,6 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
                              f"{likelihood} training)", 0.0,
                     ks.ks_statistic, 0.0, float(stats.kstwo.ppf(0.99, u.size)),
                     "pass" if ks.p_value > 0.01 else "fail", float("nan")))
-    del first
     if compare_faithful and likelihood != "continuous":
         # The code's loss (density of log(L+1), spec 2.2) as an alternative theory.
         alt = fit("continuous")
@@ -854,7 +852,6 @@ def _plot_gamma(path, detail):
     axes[1].legend(fontsize=7)
     axes[1].set_title("event reliability", fontsize=9)
     dec = detail["decoding"]
-    names = [k for k in dec if k != "unguided"]
     budgets = detail["budgets"]
     for kind, mk in (("forced", "s"), ("guided", "o")):
         axes[2].plot([dec[f"{kind} {b}"]["mean_length"] for b in budgets],
@@ -866,7 +863,6 @@ def _plot_gamma(path, detail):
     axes[2].set_ylabel("accuracy")
     axes[2].legend(fontsize=7)
     axes[2].set_title("guided decoding of the real model", fontsize=9)
-    del names
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
