@@ -28,6 +28,7 @@ from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes, level_offs
 from sim import _cli
 from sim import phase as sim_phase
 from sim import sweep
+from sim.sweep import __main__ as sweep_cli
 from sim.backends import BackendUnavailable, cupy_module
 from theory.phase import PhaseParams
 
@@ -204,7 +205,7 @@ def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, for
 def main(argv=None):
     """Run ``python -m gpu.sweep`` (the flags of ``python -m sim.sweep phase``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = sweep._build_parser("phase")
+    parser = sweep_cli._build_parser("phase")
     parser.prog = "python -m gpu.sweep"
     parser.description = ("A whole phase sweep on one GPU, points batched by tree shape "
                           "(flags as python -m sim.sweep phase; --executor is not used).")
@@ -221,7 +222,7 @@ def main(argv=None):
             raise ValueError("gpu.sweep runs on one device; --executor is not used")
         if not args.out:
             raise ValueError("--out DIR is required")
-        values = {p.name: getattr(args, f"param_{p.name}") for p in sweep.MODELS["phase"].params
+        values = {p.name: getattr(args, f"param_{p.name}") for p in sweep.sweep_model("phase").params
                   if getattr(args, f"param_{p.name}") is not None}
         spec = sweep.make_spec("phase", values, trials=args.trials, seed=args.seed or 0,
                                backend="cupy", design=args.design or "grid",
@@ -232,7 +233,8 @@ def main(argv=None):
                                unit="points") as advance:
             summary = run_phase_sweep(spec, args.out, xp, args.max_elements, advance)
         if args.plot:
-            sweep.plot_sweep(args.out, args.plot)
+            sweep_cli._write_figure(sweep.collect(args.out), sweep.read_manifest(args.out),
+                                    args.plot, args.dpi)
     except (ValueError, TypeError, OSError, BackendUnavailable) as exc:
         return _cli.fail(parser.prog, exc)
     label = f"one device ({'cupy' if args.device == 'gpu' else 'numpy arrays'})"
@@ -241,7 +243,7 @@ def main(argv=None):
                                             executor=label, trials=spec.trials,
                                             seed=spec.seed, plot=args.plot))))
     else:
-        print(sweep._summary_text(summary, spec, args.out, label,
+        print(sweep_cli._summary_text(summary, spec, args.out, label,
                                   "cupy" if args.device == "gpu" else "array-numpy"))
     return 130 if summary.interrupted else 0
 

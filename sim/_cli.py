@@ -1,7 +1,18 @@
-"""The flags and behaviour every ``python -m sim.<model>`` command shares.
+"""The flags and behaviour every command line of budgetlab shares.
 
-* ``--trials``, ``--seed``, ``--backend``, ``--json``, ``--plot FILE.png``.
-* Bad input exits with status 2 and one line on stderr, no traceback.
+* ``--version``, ``--trials``, ``--seed`` (default :data:`DEFAULT_SEED`),
+  ``--backend``, ``--json``, ``--plot FILE.png`` with ``--dpi``
+  (:func:`add_common_arguments`).
+* ``--json`` prints one object that always carries ``params`` and ``version``
+  (:func:`envelope`).
+* An option that does not apply to the chosen mode is refused, not ignored
+  (:func:`refuse`).
+* Bad input exits with status 2 and one line on stderr, no traceback; every
+  ``main`` is wrapped by :func:`command`, which also turns a closed pipe, a
+  full disk and Ctrl-C into clean exits.
+* Figures are drawn on a :class:`matplotlib.figure.Figure` made here and
+  written with :func:`save_figure`, which says where; no code selects a
+  matplotlib backend.
 * Progress is shown with rich only on a terminal and never with ``--json``.
 """
 
@@ -9,15 +20,29 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import math
+import os
 import sys
+import tempfile
 
 import numpy as np
 
-from sim.backends import BACKENDS
+from sim.backends import BACKENDS, BackendUnavailable
 
-__all__ = ["ArgumentParser", "add_common_arguments", "add_provenance", "fail", "float_list",
-           "jsonable", "progress_spinner", "progress_bar"]
+__all__ = ["DEFAULT_SEED", "ArgumentParser", "add_version", "add_common_arguments",
+           "add_plot_arguments", "add_provenance", "command", "envelope", "explicit", "refuse",
+           "fail", "float_list", "jsonable", "new_figure", "save_figure", "write_table",
+           "progress_spinner", "progress_bar"]
+
+#: The root seed of every command line and simulator unless the user gives one.
+DEFAULT_SEED = 0
+
+
+def _version():
+    from sim import __version__
+
+    return __version__
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -27,17 +52,137 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def add_common_arguments(parser, trials, seed=0):
-    """Add the shared flags to ``parser``; ``trials`` and ``seed`` are the model's defaults."""
+def add_version(parser):
+    """Add ``--version`` (prints ``budgetlab <version>`` and exits 0)."""
+    parser.add_argument("--version", action="version", version=f"budgetlab {_version()}")
+    return parser
+
+
+def add_plot_arguments(parser, what="the model's figure"):
+    """Add ``--plot FILE.png`` and ``--dpi`` to ``parser`` (or an argument group)."""
+    parser.add_argument("--plot", metavar="FILE.png", help=f"write {what} to FILE.png "
+                        "(or .pdf/.svg)")
+    parser.add_argument("--dpi", type=float, default=150.0,
+                        help="resolution of the --plot figure (default 150)")
+    return parser
+
+
+def add_common_arguments(parser, trials, backend=True, plot=True):
+    """Add the shared flags to ``parser``; ``trials`` is the model's default Monte Carlo size.
+
+    Adds ``--version``, ``--trials``, ``--seed`` (default :data:`DEFAULT_SEED`),
+    ``--backend`` (unless ``backend`` is false), ``--json`` and, unless ``plot``
+    is false, ``--plot`` and ``--dpi``.
+    """
+    add_version(parser)
     g = parser.add_argument_group("common")
     g.add_argument("--trials", type=int, default=trials,
-                   help=f"Monte Carlo trials (default {trials})")
-    g.add_argument("--seed", type=int, default=seed, help=f"root seed, >= 0 (default {seed})")
-    g.add_argument("--backend", default="auto", choices=BACKENDS,
-                   help="numpy (reference), numba (fast CPU), cupy (GPU) or auto (default)")
+                   help=f"Monte Carlo size (default {trials})")
+    g.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"root seed, >= 0 (default {DEFAULT_SEED})")
+    if backend:
+        g.add_argument("--backend", default="auto", choices=BACKENDS,
+                       help="numpy (reference), numba (fast CPU), cupy (GPU) or auto (default)")
     g.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
-    g.add_argument("--plot", metavar="FILE.png", help="write the model's figure to FILE.png")
+    if plot:
+        add_plot_arguments(g)
     return parser
+
+
+def explicit(parser, argv):
+    """The destinations of the options given on the command line ``argv``.
+
+    Parses ``argv`` once more with every default suppressed, so an option is
+    counted as given even when its value equals the default.
+    """
+    saved = [(a, a.default) for a in parser._actions]
+    saved_parser = dict(parser._defaults)
+    try:
+        for a, _ in saved:
+            a.default = argparse.SUPPRESS
+        parser._defaults.clear()
+        ns, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        for a, d in saved:
+            a.default = d
+        parser._defaults.update(saved_parser)
+    return set(vars(ns))
+
+
+def refuse(given, mode, *dests):
+    """Raise a one-line ValueError when an option in ``dests`` was given in ``mode``.
+
+    Parameters
+    ----------
+    given : set of str
+        Destinations given on the command line (:func:`explicit`).
+    mode : str
+        The chosen mode, as the user wrote it (``"--allocate"``).
+    dests : str
+        Destinations that do not apply in that mode.
+    """
+    for d in dests:
+        if d in given:
+            flag = "--" + d.replace("_", "-")
+            raise ValueError(f"{flag} does not apply to {mode}")
+
+
+def envelope(params, **fields):
+    """The ``--json`` object: ``{"params": ..., "version": ..., **fields}``, made plain.
+
+    ``params`` is a parameter dataclass (turned into a dict) or a dict.
+    """
+    import dataclasses
+
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        params = dataclasses.asdict(params)
+    return jsonable(dict(params=params, version=_version(), **fields))
+
+
+def command(prog):
+    """Wrap a ``main(argv) -> int`` so that nothing escapes it as a traceback.
+
+    * ``ValueError``, ``TypeError``, ``OSError`` and
+      :class:`sim.backends.BackendUnavailable`: one line on stderr, exit 2;
+    * a closed pipe (``| head``): quiet exit 0, like other Unix tools;
+    * Ctrl-C: a line saying the run was interrupted, exit 130;
+    * anything else: one line naming the exception, exit 1 (the traceback is
+      printed only with the environment variable ``BUDGETLAB_DEBUG=1``).
+    """
+    def wrap(main):
+        @functools.wraps(main)
+        def run(argv=None):
+            try:
+                status = main(argv)
+                sys.stdout.flush()
+                return status
+            except BrokenPipeError:
+                _quiet_stdout()
+                return 0
+            except KeyboardInterrupt:
+                print(f"{prog}: interrupted; finished results were kept", file=sys.stderr)
+                return 130
+            except (ValueError, TypeError, OSError, BackendUnavailable) as exc:
+                if os.environ.get("BUDGETLAB_DEBUG"):
+                    raise
+                return fail(prog, exc)
+            except Exception as exc:  # noqa: BLE001 -- last line of defence
+                if os.environ.get("BUDGETLAB_DEBUG"):
+                    raise
+                fail(prog, f"unexpected {type(exc).__name__}: {exc} "
+                           "(set BUDGETLAB_DEBUG=1 for the traceback)")
+                return 1
+        return run
+    return wrap
+
+
+def _quiet_stdout():
+    """After a closed pipe: point stdout at /dev/null so the interpreter's flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def add_provenance(df, seed, backend):
@@ -84,6 +229,68 @@ def jsonable(x):
     if isinstance(x, (np.floating, float)):
         return float(x) if math.isfinite(float(x)) else None
     return x
+
+
+def new_figure(width=7.0, height=4.2, nrows=1, ncols=1, **kw):
+    """A figure and its axes for a command line's ``--plot``, without pyplot.
+
+    The figure is a plain :class:`matplotlib.figure.Figure`, so writing it
+    selects no backend and opens no window. Returns ``(fig, axes)`` like
+    :func:`matplotlib.pyplot.subplots`.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def save_figure(fig, path, dpi=150.0, prog=None):
+    """Write ``fig`` to ``path`` atomically and say where on stderr.
+
+    The file appears whole or not at all (written beside it, then renamed).
+    """
+    path = os.fspath(path)
+    _write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=_fig_format(path)))
+    print(f"{prog + ': ' if prog else ''}figure written to {path}", file=sys.stderr)
+    return path
+
+
+def _fig_format(path):
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    return ext or "png"
+
+
+def _write_atomic(path, write):
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(df, path):
+    """Write a result table to CSV or Parquet (chosen by the extension), atomically.
+
+    Raises
+    ------
+    ValueError
+        The extension is neither ``.csv`` nor ``.parquet``/``.pq``.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".csv":
+        _write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+    elif ext in (".parquet", ".pq"):
+        _write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+    else:
+        raise ValueError(f"out must end in .csv or .parquet, got {path!r}")
+    return path
 
 
 def _interactive(enabled):

@@ -484,14 +484,11 @@ def frontier(params, budgets, questions=20_000, seed=0, backend="auto", names=AL
     return pd.concat(parts, ignore_index=True)
 
 
-def plot_frontier(df, path):
-    """Accuracy-tokens frontier per allocator, with iso-E3 curves."""
-    import matplotlib
+def plot_frontier(df, ax=None):
+    """Accuracy-tokens frontier per allocator, with iso-E3 curves; returns the axes."""
+    from sim._plot import axes_or_new
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.0, 4.8), dpi=120)
+    ax = axes_or_new(ax, 7.0, 4.8)
     tmax = df["tokens"].max() * 1.05
     tt = np.linspace(1.0, tmax, 200)
     for level in np.quantile(df["e3"].dropna(), [0.25, 0.5, 0.75]):
@@ -511,9 +508,7 @@ def plot_frontier(df, path):
     ax.set_title("accuracy-token frontier by allocator (budgets " +
                  ", ".join(f"{b:g}" for b in sorted(df["budget"].unique())) + ")", fontsize=9)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return ax
 
 
 # ----------------------------------------------------------------------------
@@ -748,7 +743,9 @@ def main(argv=None):
             with _cli.progress_bar(not args.json, "frontier", len(budgets)) as advance:
                 fr = frontier(params, budgets, args.plot_questions, args.seed, backend, names,
                               progress=advance)
-            plot_frontier(fr, args.plot)
+            fig, ax = _cli.new_figure(7.0, 4.8)
+            plot_frontier(fr, ax)
+            _cli.save_figure(fig, args.plot, prog="python -m sim.bbam")
     except (ValueError, TypeError, BackendUnavailable, OSError) as exc:
         return _cli.fail(parser.prog, exc)
     cols = ["name", "accuracy", "tokens", "e3", "ci_low", "ci_high", "e3_ci_low", "e3_ci_high",

@@ -583,7 +583,7 @@ def _build_parser():
     rep.add_argument("--noise", type=float, default=0.5, help="effort noise sd (default 0.5)")
     rep.add_argument("--trust", action="store_true",
                      help="loyalty follows TR-2 trust dynamics (documented extension)")
-    p.add_argument("--version", default="paper", choices=VERSIONS,
+    p.add_argument("--variant", default="paper", choices=VERSIONS,
                    help="paper (teammates' payoffs summed; default) or repo (averaged)")
     team = p.add_argument_group("one team (--experiment team; code defaults)")
     team.add_argument("--omega", type=float, default=25.0, help="productivity > 0 (default 25)")
@@ -601,9 +601,8 @@ def _build_parser():
     team.add_argument("--phi-C", type=float, default=0.3, help="cost tolerance (default 0.3)")
     team.add_argument("--a-min", type=float, default=0.0, help="effort floor (default 0)")
     team.add_argument("--a-max", type=float, default=50.0, help="effort cap (default 50)")
-    # the suite's seed for the bootstrap and the Monte Carlo run; --trials is the Monte
-    # Carlo robustness study's number of draws
-    _cli.add_common_arguments(p, trials=2000, seed=42)
+    # --trials is the Monte Carlo robustness study's number of draws
+    _cli.add_common_arguments(p, trials=2000)
     return p
 
 
@@ -619,7 +618,7 @@ def _params_from_args(args):
         theta = theta * n
     return th.CoopParams(omega=args.omega, beta=args.beta, c=args.c, n=n, theta=theta, D=D,
                          phi_B=args.phi_B, phi_C=args.phi_C, a_min=args.a_min, a_max=args.a_max,
-                         welfare_mode=args.version)
+                         welfare_mode=args.variant)
 
 
 def main(argv=None):
@@ -632,12 +631,12 @@ def main(argv=None):
         check_int("seed", args.seed, 0)
         if args.experiment == "paper":
             with _cli.progress_spinner(not args.json, "solving the 3,125-configuration grid"):
-                res = run_paper_experiment(args.version, seed=args.seed)
-                res["apache_score"] = run_apache(args.version)["score"]
+                res = run_paper_experiment(args.variant, seed=args.seed)
+                res["apache_score"] = run_apache(args.variant)["score"]
         elif args.experiment == "apache":
-            res = run_apache(args.version)
+            res = run_apache(args.variant)
         elif args.experiment == "montecarlo":
-            res = monte_carlo(args.version, args.trials, args.seed)
+            res = monte_carlo(args.variant, args.trials, args.seed)
         elif args.experiment == "repeated":
             eq = th.solve(params)
             df = repeated_play(params, args.teams, args.rounds, args.noise, args.trust,
@@ -682,7 +681,7 @@ def _report_repeated(res, params, args):
 
 def _report_team(res, params, args):
     fr = res["free_riding"]
-    print(f"budgetlab coop  version={args.version}  omega={params.omega:g} beta={params.beta:g} "
+    print(f"budgetlab coop  variant={args.variant}  omega={params.omega:g} beta={params.beta:g} "
           f"c={params.c:g} n={params.n} phi_B={params.phi_B:g} phi_C={params.phi_C:g} "
           f"bounds=[{params.a_min:g}, {params.a_max:g}]")
     print("  loyalty theta: " + ", ".join(f"{t:g}" for t in params.theta))
@@ -702,9 +701,9 @@ def _report_team(res, params, args):
 
 
 def _report_paper(res, params, args):
-    pub = PUBLISHED[args.version]
+    pub = PUBLISHED[args.variant]
     print(f"budgetlab coop  sweep of {res['configurations']} configurations, "
-          f"version={args.version}")
+          f"version={args.variant}")
     print(f"{'target':<17s} {'share':>8s} {'count':>11s} {'status':>6s}  published")
     for t in res["targets"]:
         print(f"{t['name']:<17s} {t['share'] * 100:7.2f}% {t['count']:>5d}/{t['units']:<5d} "
@@ -726,7 +725,7 @@ def _report_paper(res, params, args):
 
 
 def _report_apache(res, params, args):
-    print(f"budgetlab coop  Apache HTTP Server case, version={args.version}")
+    print(f"budgetlab coop  Apache HTTP Server case, version={args.variant}")
     print(f"{'phase':<11s} {'n':>3s} {'mean theta':>10s} {'cohesion':>8s} {'predicted':>10s} "
           f"{'expected':>8s}  conv rank pattern trend  score")
     for p in res["phases"]:
@@ -735,14 +734,14 @@ def _report_apache(res, params, args):
               f"{p['predicted']:10.4g} {p['expected']:8.1f}  {it['convergence']:>4d} "
               f"{it['ranking']:>4d} {it['pattern']:>7d} {it['trend']:>5d}  {p['score']:>5d}")
     print(f"score {res['score']}/{res['max_score']} (published "
-          f"{PUBLISHED[args.version]['apache_score']})")
+          f"{PUBLISHED[args.variant]['apache_score']})")
     print(f"vs expected effort: Pearson r {res['pearson_r']:.3f} (p {res['pearson_p']:.3g}), "
           f"RMSE {res['rmse']:.2f}, MAPE {res['mape']:.1f} %; founders' top/bottom effort "
           f"{res['founders_skew']:.4g} (observed {res['observed_skew']:g})")
 
 
 def _report_mc(res, params, args):
-    print(f"budgetlab coop  Monte Carlo robustness, version={args.version}, "
+    print(f"budgetlab coop  Monte Carlo robustness, version={args.variant}, "
           f"trials={res['trials']}, seed={res['seed']}")
     print(f"  monotone {res['monotone'] * 100:.1f} %, ratio > 2 in "
           f"{res['ratio_above_2'] * 100:.1f} %, ratio {res['ratio_mean']:.3f} "

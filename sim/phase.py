@@ -844,17 +844,15 @@ def phase_diagram(params, rhos, gammas, trials=2048, seed=0, backend="auto", pro
     return pd.DataFrame(rows)
 
 
-def plot_phase_diagram(df, params, path):
-    """Heat map of simulated root accuracy with the theoretical critical line."""
-    import matplotlib
+def plot_phase_diagram(df, params, ax=None):
+    """Heat map of simulated root accuracy with the theoretical critical line; returns the axes."""
+    from sim._plot import axes_or_new
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    ax = axes_or_new(ax, 6.4, 4.8)
+    fig = ax.figure
     rhos = np.sort(df["rho"].unique())
     gammas = np.sort(df["gamma"].unique())
     grid = df.pivot(index="gamma", columns="rho", values="p_sim").loc[gammas, rhos].to_numpy()
-    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=120)
     dr = (rhos[1] - rhos[0]) / 2 if len(rhos) > 1 else 0.01
     dg = (gammas[1] - gammas[0]) / 2 if len(gammas) > 1 else 0.01
     im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=0.5, vmax=1.0,
@@ -874,9 +872,7 @@ def plot_phase_diagram(df, params, path):
     ax.set_title(f"{params.correlation}: b={params.b}, p0={params.p0:g}, "
                  f"depth {params.depth}")
     ax.legend(loc="lower right", fontsize=8, framealpha=0.6)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return ax
 
 
 # ----------------------------------------------------------------------------
@@ -1055,7 +1051,9 @@ def main(argv=None):
             with _cli.progress_bar(not args.json, "phase diagram", n * n) as advance:
                 grid = phase_diagram(params, rhos, gammas, args.plot_trials, args.seed,
                                      backend, progress=advance)
-            plot_phase_diagram(grid, params, args.plot)
+            fig, ax = _cli.new_figure(6.4, 4.8)
+            plot_phase_diagram(grid, params, ax)
+            _cli.save_figure(fig, args.plot, prog="python -m sim.phase")
     except (ValueError, TypeError, BackendUnavailable, OSError) as exc:
         return _cli.fail(parser.prog, exc)
     levels = [dict(level=int(r.level), p_theory=float(r.p_theory), p_sim=float(r.p_sim),

@@ -13,17 +13,34 @@ Two kinds of randomness are used:
   which words are drawn, so the Numba kernel (scalar code, many threads) and the
   array kernel for CuPy (whole arrays at once) produce bit-identical results.
 
-:func:`weyl`, :func:`finalize` (their composition is :func:`splitmix64`) and
-:func:`bernoulli_step` are written once, in operations
-that mean the same on Python integers wrapped as ``numpy.uint64``, on NumPy and
-CuPy ``uint64`` arrays and inside Numba-compiled code.
+:func:`weyl`, :func:`finalize` (their composition is :func:`splitmix64`),
+:func:`bernoulli_step`, :func:`uniform` and :func:`normal` are written once, in
+operations that mean the same on Python integers wrapped as ``numpy.uint64``, on
+NumPy and CuPy ``uint64`` arrays and inside Numba-compiled code (call them from
+an ``@njit`` function; Numba compiles them on first use).
+
+**Words to numbers.** There is one conversion of a random word to a uniform,
+:func:`uniform`: the top 53 bits as a multiple of 2**-53, a double in [0, 1)
+(every value equally likely, the same rule as NumPy's ``random()``). A
+Bernoulli(p) draw is ``uniform(w) < p``. A normal comes from two words by the
+Box-Muller transform, :func:`normal`, using ``1 - uniform`` (in (0, 1]) inside
+the logarithm. Kernels never write these conversions out themselves.
+
+**Counter layout.** A kernel gives every random word it draws a distinct
+counter. The constants below name the strides of the layouts the kernels share:
+a lazy Bernoulli word consumes at most :data:`DIGITS` consecutive counters (one
+per binary digit of the probability), and a normal consumes
+:data:`NORMAL_WORDS`. Each model documents its own layout with these constants
+in its kernel module (for example ``sim.phase.layout``).
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
+from numba.extending import register_jitable
 
 __all__ = [
     "GOLDEN",
@@ -34,6 +51,11 @@ __all__ = [
     "prob_to_fixed",
     "stream_key",
     "generator",
+    "uniform",
+    "normal",
+    "U53",
+    "DIGITS",
+    "NORMAL_WORDS",
 ]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -42,8 +64,18 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
+_S11 = np.uint64(11)
+
+#: 2**-53, the spacing of the uniforms returned by :func:`uniform`.
+U53 = 1.0 / 9007199254740992.0
+#: Counters a lazy Bernoulli word may consume (one per binary digit of p).
+DIGITS = 64
+#: Counters one normal consumes (:func:`normal`).
+NORMAL_WORDS = 2
+_TWO_PI = 2.0 * math.pi
 
 
+@register_jitable(inline="always")
 def weyl(key, ctr):
     """Position ``ctr`` of the Weyl sequence of stream ``key``: ``key + ctr * 0x9E3779B97F4A7C15``.
 
@@ -53,6 +85,7 @@ def weyl(key, ctr):
     return key + ctr * GOLDEN
 
 
+@register_jitable(inline="always")
 def finalize(z):
     """The SplitMix64 output function (a bijection of 64-bit words)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -60,6 +93,7 @@ def finalize(z):
     return z ^ (z >> _S31)
 
 
+@register_jitable(inline="always")
 def splitmix64(key, ctr):
     """Random 64-bit word number ``ctr`` of the stream ``key``.
 
@@ -76,6 +110,7 @@ def splitmix64(key, ctr):
     return finalize(weyl(key, ctr))
 
 
+@register_jitable(inline="always")
 def bernoulli_step(res, und, plane, r):
     """One step of the bit-sliced lazy comparison ``U < p`` for 64 lanes.
 
@@ -107,6 +142,33 @@ def bernoulli_step(res, und, plane, r):
     res = res | (und & plane & ~r)
     und = und & ~(plane ^ r)
     return res, und
+
+
+@register_jitable(inline="always")
+def uniform(word):
+    """The one conversion of a random 64-bit word to a uniform double in ``[0, 1)``.
+
+    ``(word >> 11) * 2**-53``: the top 53 bits of the word as a fraction, so
+    the 2**53 possible values are equally likely and exact. ``uniform(w) < p``
+    is a Bernoulli(p) draw (never true for ``p = 0``, always for ``p = 1``).
+    Works on ``numpy.uint64`` scalars, NumPy and CuPy ``uint64`` arrays and in
+    Numba-compiled code.
+    """
+    return (word >> _S11) * U53
+
+
+@register_jitable(inline="always")
+def normal(w1, w2):
+    """A standard normal from two random words (Box-Muller, cosine branch).
+
+    ``sqrt(-2 log(1 - uniform(w1))) * cos(2 pi uniform(w2))``; ``1 - uniform``
+    lies in ``(0, 1]``, so the logarithm is finite. Draw ``w1`` and ``w2`` at
+    two consecutive counters (:data:`NORMAL_WORDS`). NumPy's ufuncs work on
+    scalars, NumPy and CuPy arrays and inside Numba; the last bit of ``log``
+    and ``cos`` may differ between those libraries, so normals agree across
+    backends to rounding, uniforms exactly.
+    """
+    return np.sqrt(-2.0 * np.log(1.0 - uniform(w1))) * np.cos(_TWO_PI * uniform(w2))
 
 
 def prob_to_fixed(p):

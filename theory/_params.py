@@ -8,6 +8,8 @@ line and exit with status 2.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 
@@ -23,6 +25,7 @@ __all__ = [
     "check_int_array",
     "check_bool_array",
     "check_broadcast",
+    "accepts_params",
 ]
 
 
@@ -181,3 +184,30 @@ def check_broadcast(name, shape, other_name, other_shape):
         raise ValueError(
             f"{name} must broadcast against {other_name} of shape {other_shape}, got shape {shape}"
         ) from None
+
+
+def accepts_params(fn):
+    """Let a theory function take a model's parameter object in place of the numbers.
+
+    ``f(params, **kw)``, where ``params`` is a parameter dataclass instance
+    (``PhaseParams(...)``), calls ``f`` with every argument whose name is an
+    attribute of ``params`` (fields and properties) taken from it; keywords in
+    ``kw`` override. Called with plain numbers, ``f`` behaves as written.
+    Further arguments after a parameter object must be keywords.
+    """
+    names = tuple(inspect.signature(fn).parameters)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if args and hasattr(type(args[0]), "__dataclass_fields__"):
+            if len(args) > 1:
+                raise TypeError(f"{fn.__name__}: after a parameter object, pass the other "
+                                "arguments by keyword")
+            params = args[0]
+            merged = {n: getattr(params, n) for n in names
+                      if n not in kwargs and hasattr(params, n)}
+            merged.update(kwargs)
+            return fn(**merged)
+        return fn(*args, **kwargs)
+
+    return wrapper

@@ -1,30 +1,6 @@
-"""gpu.check bbam and knapsack, run with NumPy arrays in place of CuPy."""
+"""gpu.check runs and validation: the in-project model with JAX on the CPU."""
 
-from gpu import check as gpu_check
-
-
-def test_gpu_check_bbam_runs_on_cpu(capsys):
-    status = gpu_check.main(["bbam", "--device", "cpu", "--trials", "4000",
-                             "--bench-trials", "4000"])
-    out = capsys.readouterr().out
-    assert status == 0, out
-    assert out.count(" ok") == 4 and "PASS" in out
-
-
-def test_gpu_check_knapsack_runs_on_cpu(capsys):
-    status = gpu_check.main(["knapsack", "--device", "cpu", "--trials", "20000",
-                             "--bench-trials", "5000"])
-    out = capsys.readouterr().out
-    assert status == 0, out
-    assert "identical successes=True" in out and "PASS" in out
-
-
-def test_gpu_check_gamma_runs_on_cpu(capsys):
-    status = gpu_check.main(["gamma", "--device", "cpu", "--trials", "4096",
-                             "--bench-trials", "2048"])
-    out = capsys.readouterr().out
-    assert status == 0, out
-    assert "identical runs=True" in out and "PASS" in out
+from gpu.check import __main__ as gpu_check
 
 
 def test_gpu_check_runs_on_cpu(capsys):

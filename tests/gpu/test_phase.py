@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gpu import check as gpu_check
+from gpu.check import __main__ as gpu_check
 from gpu import phase as gp
 from sim import phase as sp
 from sim.backends import BackendUnavailable, available_backends

@@ -214,7 +214,7 @@ def test_cli_team_json(capsys):
 
 @pytest.mark.parametrize("version, score, median", [("paper", 60, "15.036"), ("repo", 45, "4.478")])
 def test_cli_paper_json(capsys, version, score, median):
-    assert sc.main(["--experiment", "paper", "--version", version, "--json"]) == 0
+    assert sc.main(["--experiment", "paper", "--variant", version, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert {"targets", "median_differentiation", "median_synergy", "t_stat", "p_value",
             "cohens_d", "apache_score"} <= set(d)
@@ -232,7 +232,7 @@ def test_cli_paper_report_shows_published_figures(capsys):
 
 def test_cli_apache_and_plot(tmp_path, capsys):
     png = tmp_path / "effort.png"
-    assert sc.main(["--experiment", "apache", "--version", "repo", "--plot", str(png)]) == 0
+    assert sc.main(["--experiment", "apache", "--variant", "repo", "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     assert "score 45/60" in out and "written to" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -255,7 +255,7 @@ def test_cli_apache_and_plot(tmp_path, capsys):
     (["--theta", "x"], "theta must be a comma-separated list"),
     (["--D", "0,0,0,0,0"], "D must have a positive sum"),
     (["--a-min", "60"], "a_max"),
-    (["--version", "P3"], "invalid choice"),
+    (["--variant", "P3"], "invalid choice"),
     (["--experiment", "bogus"], "invalid choice"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(argv, message, cli_exit):
@@ -333,7 +333,7 @@ def test_cli_repeated_play_json(capsys):
 
     from sim import coop as sc
 
-    assert sc.main(["--experiment", "repeated", "--version", "repo", "--omega", "10", "--beta",
+    assert sc.main(["--experiment", "repeated", "--variant", "repo", "--omega", "10", "--beta",
                     "0.6", "--theta", "0.6,0.4,0.2,0.1", "--a-min", "0.01", "--teams", "300",
                     "--rounds", "8", "--noise", "0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

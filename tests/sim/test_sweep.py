@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import sweep
-from sim.sweep import MODELS, main, make_spec, parse_values, point_seed, run_sweep
+from sim.sweep import main, make_spec, sweep_model, parse_values, point_seed, run_sweep
 
 # a small phase sweep: 3 x 4 points of depth-5 trees, well under a second in all
 SMALL = dict(rho="0:0.6:3", gamma="0.7,0.8,0.9,1", depth=5)
@@ -26,16 +26,16 @@ def small_spec(**kw):
 # ----------------------------------------------------------------------------
 
 def test_parse_ranges_and_lists():
-    rho = MODELS["phase"].param("rho")
+    rho = sweep_model("phase").param("rho")
     assert parse_values(rho, "0:0.95:20")[7] == 0.35  # linspace noise rounded away
     assert len(parse_values(rho, "0:0.95:20")) == 20
     assert parse_values(rho, "0.1, 0.2") == (0.1, 0.2)
     assert parse_values(rho, 0.3) == (0.3,)
     assert parse_values(rho, [0, 0.5]) == (0.0, 0.5)
-    assert parse_values(MODELS["phase"].param("b"), "3,5,7") == (3, 5, 7)
-    assert parse_values(MODELS["phase"].param("depth"), "4:12:5") == (4, 6, 8, 10, 12)
-    assert parse_values(MODELS["phase"].param("root_channel"), "true,false") == (True, False)
-    assert parse_values(MODELS["phase"].param("correlation"), "herding,item") == (
+    assert parse_values(sweep_model("phase").param("b"), "3,5,7") == (3, 5, 7)
+    assert parse_values(sweep_model("phase").param("depth"), "4:12:5") == (4, 6, 8, 10, 12)
+    assert parse_values(sweep_model("phase").param("root_channel"), "true,false") == (True, False)
+    assert parse_values(sweep_model("phase").param("correlation"), "herding,item") == (
         "herding", "item")
 
 
@@ -51,7 +51,7 @@ def test_parse_ranges_and_lists():
 ])
 def test_parse_errors_name_the_parameter(name, text, words):
     with pytest.raises(ValueError, match="^" + words.replace("(", r"\(").replace("[", r"\[")):
-        parse_values(MODELS["phase"].param(name), text)
+        parse_values(sweep_model("phase").param(name), text)
 
 
 def test_spec_errors():

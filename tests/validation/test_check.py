@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from validation import check as vc
+from validation.check import knapsack as vck
+from validation.check.__main__ import main as check_main
+from validation.check._common import correct_matrix
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -36,7 +39,7 @@ def test_independent_run_fails_the_correlated_claim_only_through_rho():
 
 def test_icc_estimator_recovers_rho():
     t = vc.planted_table("item", questions=4000, samples=8, p=0.6, rho=0.25, seed=5)
-    correct, _ = vc._correct_matrix(t)
+    correct, _ = correct_matrix(t)
     p, rho = vc.icc(correct)
     assert abs(p - 0.6) < 0.02 and abs(rho - 0.25) < 0.03
 
@@ -60,8 +63,8 @@ def test_predict_votes_limits():
 
 def test_hypergeometric_mixed_probability():
     # 4 of 8 correct, draw 2: P(mixed) = 1 - 2 * C(4,2)/C(8,2) = 1 - 12/28
-    assert vc._hyper_mixed(4, 8, 2) == pytest.approx(1 - 12 / 28)
-    assert vc._hyper_mixed(0, 8, 3) == 0.0 and vc._hyper_mixed(8, 8, 3) == 0.0
+    assert vck._hyper_mixed(4, 8, 2) == pytest.approx(1 - 12 / 28)
+    assert vck._hyper_mixed(0, 8, 3) == 0.0 and vck._hyper_mixed(8, 8, 3) == 0.0
 
 
 @pytest.mark.parametrize("model", ["item", "herding"])
@@ -98,18 +101,18 @@ def test_verdict_rule():
 
 
 def test_cli_bad_input(cli_exit, tmp_path):
-    status, err = cli_exit(vc.main, [str(tmp_path / "nothing")])
+    status, err = cli_exit(check_main, [str(tmp_path / "nothing")])
     assert status == 2 and len(err.strip().splitlines()) == 1
-    status, err = cli_exit(vc.main, ["--only", "phase,vibes", str(tmp_path)])
+    status, err = cli_exit(check_main, ["--only", "phase,vibes", str(tmp_path)])
     assert status == 2 and "only" in err
-    status, err = cli_exit(vc.main, [])
+    status, err = cli_exit(check_main, [])
     assert status == 2 and "run_dir" in err
 
 
 def test_quick_validation_end_to_end(tmp_path, capsys):
     """The whole --quick path: sample a run from the committed checkpoint, run all checks."""
     run_dir = tmp_path / "quick"
-    status = vc.main(["--quick", str(run_dir), "--json"])
+    status = check_main(["--quick", str(run_dir), "--json"])
     out = json.loads(capsys.readouterr().out)
     checks = {c["check"] for c in out["checks"]}
     assert checks == {"phase", "knapsack", "gamma", "bbam"}
@@ -131,5 +134,5 @@ def test_quick_validation_end_to_end(tmp_path, capsys):
     assert all(c["verdict"] == "pass" for c in out["checks"]
                if c["check"] == "gamma" and c["quantity"].startswith("adherence"))
     # A second call reuses the run instead of sampling again.
-    status2 = vc.main(["--quick", str(run_dir), "--only", "phase", "--json"])
+    status2 = check_main(["--quick", str(run_dir), "--only", "phase", "--json"])
     assert status2 in (0, 1)

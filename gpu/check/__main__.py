@@ -1,0 +1,85 @@
+"""``python -m gpu.check``: the command line of the GPU checks."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+
+import numpy as np
+
+from sim import _cli
+from sim.backends import BackendUnavailable, array_module
+from sim.registry import MODELS as _MODELS
+
+#: Checks of the in-project model with JAX, beside the models' kernel checks.
+JAX_CHECKS = ("runs", "validation")
+#: Every check this command runs: the registered models that have a GPU check, then the JAX ones.
+MODELS = tuple(m for m in _MODELS if importlib.util.find_spec(f"gpu.check.{m}")) + JAX_CHECKS
+
+def _jax_gpu_or_fail():
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        gpus = []
+    if not gpus:
+        raise ValueError("JAX sees no GPU (install a CUDA build: pip install 'jax[cuda12]'), "
+                         "or use --device cpu")
+
+
+def main(argv=None):
+    parser = _cli.ArgumentParser(prog="python -m gpu.check",
+                                 description="Check a GPU kernel against the Numba kernel.")
+    parser.add_argument("model", choices=MODELS)
+    parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu",
+                        help="gpu (CuPy) or cpu (the same array code on NumPy, small sizes)")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="trees per agreement case (default 2**20 on gpu, 4096 on cpu); "
+                        "for runs: traces to sample (default and minimum 100000 on gpu, "
+                        "256 on cpu)")
+    parser.add_argument("--bench-trials", type=int, default=None,
+                        help="trees timed for throughput (default 2**24 on gpu, 8192 on cpu)")
+    parser.add_argument("--json", action="store_true", help="print the records as JSON")
+    args = parser.parse_args(argv)
+    if args.model in JAX_CHECKS:
+        try:
+            if args.device == "gpu":
+                _jax_gpu_or_fail()
+            if args.trials is not None and args.trials < 1:
+                raise ValueError("trials (traces to sample) must be >= 1")
+        except ValueError as exc:
+            return _cli.fail(parser.prog, exc)
+        say = (lambda s: None) if args.json else print
+        say(f"gpu.check {args.model} on jax {args.device}")
+        fn = importlib.import_module(f"gpu.check.{args.model}").check
+        ok, records = fn(args.device == "gpu", args.trials, out=say)
+        if args.json:
+            print(json.dumps(dict(model=args.model, device=args.device, ok=ok,
+                                  records=_cli.jsonable(records))))
+        else:
+            print("PASS" if ok else "FAIL")
+        return 0 if ok else 1
+    try:
+        xp = array_module("cupy") if args.device == "gpu" else np
+        trials = args.trials or ((1 << 20) if args.device == "gpu" else 4096)
+        bench = args.bench_trials or ((1 << 24) if args.device == "gpu" else 8192)
+        if trials < 64 or bench < 64:
+            raise ValueError("trials and bench-trials must be >= 64")
+    except (BackendUnavailable, ValueError) as exc:
+        return _cli.fail(parser.prog, exc)
+    say = (lambda s: None) if args.json else print
+    say(f"gpu.check {args.model} on {xp.__name__}")
+    check = importlib.import_module(f"gpu.check.{args.model}").check
+    ok, records = check(xp, trials, bench, out=say)
+    if args.json:
+        print(json.dumps(dict(model=args.model, device=args.device, ok=ok, records=records)))
+    else:
+        print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""Gamma check: the length predictor on a run's hidden states, and guided decoding of the model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from validation.check._common import Z99, Row, verdict
+from validation.check._common import bootstrap as _bootstrap
+
+NAME = "gamma"
+NEEDS_MODEL = True
+
+TOL_COVERAGE = 0.05
+TOL_RELIABILITY = 0.05
+POS_SCALE = 64.0
+
+
+def predictor_data(hidden, lengths_ok=True):
+    """Positions of a run's ``hidden.npz`` as :class:`validation.gamma.PredictorData`.
+
+    Keeps closed traces (``remaining >= 1``); the candidate token is the
+    ``token`` array, the trace id the row, the position feature ``t / 64``.
+    """
+    from validation import gamma as vg
+
+    if "token" not in hidden:
+        raise ValueError("the gamma check needs hidden.npz with candidate tokens "
+                         "(write the run with --hidden)")
+    keep = hidden["remaining"] >= 1
+    if not keep.any():
+        raise ValueError("the run has no closed thinking trace to train the predictor on")
+    pos = hidden["position"][keep].astype(np.float32) / POS_SCALE
+    return vg.PredictorData(h=hidden["states"][keep].astype(np.float32),
+                            lengths=hidden["remaining"][keep], tokens=hidden["token"][keep],
+                            traces=hidden["row"][keep], pos=pos), keep
+
+
+def guidance_processor(predictor, budget, *, temperature=1.0, trigger="newline"):
+    """A JAX logits processor for budget guidance with a fitted predictor (spec 2.3, 3.3).
+
+    At a guided step it adds ``temperature * log a_v`` to the raw logits,
+    ``a_v = F(log(b_t + 1); alpha_v, rate_v)`` with ``b_t = max(budget - t, 1)``
+    and the predictor's whole-vocabulary ``(alpha, rate)`` from the current
+    hidden states. The sampler divides by the temperature afterwards, so the
+    result is ``q ∝ p_T a`` (A4, recommended variant; pure-Bayes log space,
+    falling back to ``p`` in a row with no positive weight). ``trigger``:
+    ``"newline"`` guides the first thinking token and every token after a
+    newline (reference code); ``"every_token"`` guides every thinking step.
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.special import gammainc, gammaln
+
+    from validation import gamma as vg
+    from validation import task
+
+    params = jax.tree_util.tree_map(jnp.asarray, predictor.params)
+    cfg = predictor.config
+    newline = task.VOCAB.index("\n")
+    budget = float(budget)
+    temperature = float(temperature) if temperature > 0 else 1.0
+
+    def proc(logits, state):
+        h = state["hidden"].astype(jnp.float32)
+        t = state["thinking_position"]
+        pos = (t.astype(jnp.float32) / POS_SCALE)[:, None]
+        z = vg._encode(params, cfg, h, pos)
+        alpha = jax.nn.softplus(z @ params["w_alpha"].T)
+        rate = jax.nn.softplus(z @ params["w_rate"].T)
+        b = jnp.maximum(budget - t.astype(jnp.float32), 1.0)[:, None]
+        x = rate * jnp.log(b + 1.0)
+        p = gammainc(alpha, x)
+        lead = alpha * jnp.log(x) - x - gammaln(alpha + 1.0)
+        loga = jnp.where(p > 0, jnp.log(jnp.where(p > 0, p, 1.0)), lead)
+        guided = logits + temperature * loga
+        ok = jnp.any(jnp.isfinite(guided), axis=-1)
+        rows = jnp.arange(logits.shape[0])
+        prev = state["tokens"][rows, state["position"]]
+        gate = state["thinking"] & state["generating"]
+        if trigger == "newline":
+            gate = gate & ((t == 0) | (prev == newline))
+        gate = gate & ok
+        return jnp.where(gate[:, None], guided, logits)
+
+    return proc
+
+
+def _decode_stats(samples, targets, budget):
+    from validation import task
+
+    T = np.array([s.thinking_length for s in samples])
+    closed = np.array([s.finished for s in samples])
+    correct = np.array([task.check_answer(s.answer, t) for s, t in zip(samples, targets)])
+    over = np.maximum(T - budget, 0)
+    return dict(adherence=float((T <= budget).mean()), mean_length=float(T.mean()),
+                overshoot_p90=float(np.quantile(over, 0.9)), accuracy=float(correct.mean()),
+                runaway=float((~closed).mean()), n=int(T.size), T=T, correct=correct)
+
+
+def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), questions=200,
+                seed=0, reps=200, likelihood="discrete", compare_faithful=True):
+    """Predictor quality on held-out traces and guided decoding of the real model.
+
+    The run's hidden states are split by question: 70 % train the predictor
+    (:mod:`validation.gamma`, MLP encoder over all layers, per-token heads,
+    position feature; trained by the discrete likelihood of the consistent
+    model, spec A9, which JAX can differentiate in the shape; with
+    ``compare_faithful`` the code's continuous-density loss is trained too and
+    its calibration reported as an alternative), 30 % evaluate it against an unconditional Gamma and a
+    position-only (bucketed) Gamma: mean discrete NLL (paired bootstrap),
+    randomised PIT, central-interval coverage and event reliability at the
+    guided budgets. Then ``questions`` held-out questions are decoded at
+    budgets of 1/4, 1/2 and 1 times the run's median thinking length:
+    unguided, hard truncation (``max_thinking``) and guided.
+
+    Returns
+    -------
+    rows : list of Row
+    detail : dict
+    """
+    from theory import gamma as tg
+    from validation import gamma as vg
+    from validation import task
+
+    if run.hidden is None:
+        raise ValueError("the gamma check needs a run written with --hidden")
+    data, keep = predictor_data(run.hidden)
+    table = run.table
+    qid = table["question_id"].to_numpy()[run.hidden["row"][keep]]
+    uq = np.unique(qid)
+    gen = np.random.default_rng(seed)
+    test_q = gen.choice(uq, size=max(1, int(0.3 * uq.size)), replace=False)
+    test = np.isin(qid, test_q)
+    train = data.subset(~test)
+    held = data.subset(test)
+    def fit(likelihood):
+        cfg = vg.PredictorConfig(n_vocab=len(task.VOCAB), d_in=data.h.shape[2],
+                                 n_layers_in=data.h.shape[1], encoder="mlp", width=64, depth=2,
+                                 use_position=True, n_pos=1, likelihood=likelihood, seed=seed)
+        return vg.fit_predictor(cfg, train, steps=steps, lr=1e-2, batch_size=512, seed=seed,
+                                schedule="cosine")
+
+    pred = fit(likelihood)
+    a_p, r_p = vg.predict(pred, held.h, held.pos, held.tokens)
+    unc = vg.fit_unconditional(train.lengths)
+    buckets = vg.fit_position_buckets(train.pos[:, 0], train.lengths)
+    a_b, r_b = vg.predict_position(buckets, held.pos[:, 0])
+    L = held.lengths
+    nll = {
+        "predictor": -tg.length_logpmf(L, a_p, r_p),
+        "unconditional": -tg.length_logpmf(L, np.full(L.size, unc.alpha),
+                                           np.full(L.size, unc.rate)),
+        "position": -tg.length_logpmf(L, a_b, r_b),
+    }
+    traces = held.traces
+    ut = np.unique(traces)
+    tr_index = np.searchsorted(ut, traces)
+
+    def per_trace(x):
+        s = np.bincount(tr_index, weights=x, minlength=ut.size)
+        c = np.bincount(tr_index, minlength=ut.size)
+        return s, c
+
+    rows = []
+    detail = dict(nll={k: float(v.mean()) for k, v in nll.items()}, n_train=int(train.h.shape[0]),
+                  n_held=int(L.size), history=np.asarray(pred.history))
+    for base in ("unconditional", "position"):
+        s_p, c = per_trace(nll["predictor"])
+        s_b, _ = per_trace(nll[base])
+        boot = _bootstrap(lambda idx: [s_p[idx].sum() / c[idx].sum(),
+                                       s_b[idx].sum() / c[idx].sum()], ut.size, reps, seed)
+        diff = boot[:, 1] - boot[:, 0]
+        lo, hi = np.quantile(boot[:, 1], [0.025, 0.975])
+        better = float(np.quantile(diff, 0.005)) > 0
+        rows.append(Row("gamma", f"held-out discrete NLL: predictor vs {base} Gamma",
+                        float(nll["predictor"].mean()), float(nll[base].mean()), lo, hi,
+                        "pass" if better else "fail", 0.0))
+    # Calibration: one position per trace for the PIT (positions within a trace are dependent).
+    pick = np.array([gen.choice(np.nonzero(tr_index == i)[0]) for i in range(ut.size)])
+    u = tg.randomized_pit(L[pick], a_p[pick], r_p[pick], seed=seed)
+    ks = tg.pit_uniformity(u)
+    rows.append(Row("gamma", f"randomised PIT, KS distance (one position per trace, "
+                             f"{likelihood} training)", 0.0,
+                    ks.ks_statistic, 0.0, float(stats.kstwo.ppf(0.99, u.size)),
+                    "pass" if ks.p_value > 0.01 else "fail", float("nan")))
+    if compare_faithful and likelihood != "continuous":
+        # The code's loss (density of log(L+1), spec 2.2) as an alternative theory.
+        alt = fit("continuous")
+        a_c, r_c = vg.predict(alt, held.h, held.pos, held.tokens)
+        ks_c = tg.pit_uniformity(tg.randomized_pit(L[pick], a_c[pick], r_c[pick], seed=seed))
+        nll_c = float(-tg.length_logpmf(L, a_c, r_c).mean())
+        rows.append(Row("gamma", f"randomised PIT, KS distance, faithful continuous-density "
+                                 f"training (held-out discrete NLL {nll_c:.3f})", 0.0,
+                        ks_c.ks_statistic, 0.0, float(stats.kstwo.ppf(0.99, u.size)),
+                        "follows" if ks_c.p_value > 0.01 else "departs", float("nan"),
+                        primary=False))
+        detail["faithful"] = dict(nll=nll_c, ks=ks_c.ks_statistic)
+    cov = tg.interval_coverage(L, a_p, r_p, levels=(0.5, 0.9), seed=seed)
+    for r in cov.itertuples():
+        se_eff = r.se * math.sqrt(L.size / ut.size)  # design effect: dependent positions
+        rows.append(Row("gamma", f"central {100 * r.level:.0f}% interval coverage",
+                        r.level, r.coverage_randomized, r.level - 1.96 * se_eff,
+                        r.level + 1.96 * se_eff,
+                        verdict(r.level, r.coverage_randomized, se_eff, TOL_COVERAGE),
+                        TOL_COVERAGE))
+    med = float(np.median(table["thinking_length"][table["finished"]]))
+    budgets = sorted({max(1, int(round(f * med))) for f in budgets_frac})
+    rel = tg.event_reliability(L, a_p, r_p, budgets)
+    for r in rel.summary.itertuples():
+        se = math.sqrt(max(r.observed * (1 - r.observed), 1e-4) / ut.size)
+        rows.append(Row("gamma", f"event P(L <= {int(r.budget)}): mean predicted vs frequency "
+                                 f"(ECE {r.ece:.3f})",
+                        r.mean_predicted, r.observed, r.observed - 1.96 * se,
+                        r.observed + 1.96 * se,
+                        verdict(r.mean_predicted, r.observed, se, TOL_RELIABILITY),
+                        TOL_RELIABILITY))
+    detail.update(pit=u, coverage=cov, reliability=rel, budgets=budgets, median_length=med)
+
+    # Guided decoding on held-out questions.
+    dec = run.meta.get("decoding", {})
+    temperature = float(dec.get("temperature", 0.8))
+    top_p = float(dec.get("top_p", 0.95))
+    lo_d, hi_d = int(table["difficulty"].min()), int(table["difficulty"].max())
+    qs = task.make_questions(questions, difficulty=(lo_d, hi_d), seed=seed + 7919)
+    prompts = [q.text for q in qs]
+    targets = [str(q.answer) for q in qs]
+    kw = dict(temperature=temperature, top_p=top_p, seed=seed + 1)
+    base = _decode_stats(adapter.generate(prompts, **kw), targets, 10 ** 9)
+    detail["decoding"] = {"unguided": base}
+    for b in budgets:
+        forced = _decode_stats(adapter.generate(prompts, max_thinking=b, **kw), targets, b)
+        guided = _decode_stats(adapter.generate(
+            prompts, logits_processor=guidance_processor(pred, b, temperature=temperature), **kw),
+            targets, b)
+        unguided_adh = float((base["T"] <= b).mean())
+        se = math.sqrt(max(guided["adherence"] * (1 - guided["adherence"]), 0.25 / len(qs))
+                       / len(qs))
+        rows.append(Row("gamma", f"adherence P(T <= {b}): guided vs unguided (must rise)",
+                        unguided_adh, guided["adherence"], guided["adherence"] - 1.96 * se,
+                        guided["adherence"] + 1.96 * se,
+                        "pass" if guided["adherence"] > unguided_adh else "fail", 0.0))
+        se_a = math.sqrt((guided["accuracy"] * (1 - guided["accuracy"])
+                          + forced["accuracy"] * (1 - forced["accuracy"])) / len(qs) + 1e-12)
+        rows.append(Row("gamma", f"accuracy at budget {b}: budget forcing vs guided "
+                                 f"(mean T {forced['mean_length']:.0f} vs "
+                                 f"{guided['mean_length']:.0f})",
+                        forced["accuracy"], guided["accuracy"],
+                        guided["accuracy"] - 1.96 * se_a, guided["accuracy"] + 1.96 * se_a,
+                        "follows" if guided["accuracy"] >= forced["accuracy"] - Z99 * se_a
+                        else "departs", float("nan"), primary=False))
+        detail["decoding"][f"forced {b}"] = forced
+        detail["decoding"][f"guided {b}"] = guided
+    detail["predictor"] = pred
+    return rows, detail
+
+
+
+def _plot_gamma(path, detail):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=110)
+    axes[0].hist(detail["pit"], bins=10, range=(0, 1), density=True, color="#a1d99b")
+    axes[0].axhline(1, color="k", lw=1)
+    axes[0].set_title("randomised PIT (held-out, one position per trace)", fontsize=9)
+    rel = detail["reliability"].table
+    for b, g in rel.groupby("budget"):
+        axes[1].plot(g.mean_predicted, g.observed, "o-", ms=3, label=f"b={int(b)}")
+    axes[1].plot([0, 1], [0, 1], "k--", lw=1)
+    axes[1].set_xlabel("predicted P(L <= b)")
+    axes[1].set_ylabel("observed frequency")
+    axes[1].legend(fontsize=7)
+    axes[1].set_title("event reliability", fontsize=9)
+    dec = detail["decoding"]
+    budgets = detail["budgets"]
+    for kind, mk in (("forced", "s"), ("guided", "o")):
+        axes[2].plot([dec[f"{kind} {b}"]["mean_length"] for b in budgets],
+                     [dec[f"{kind} {b}"]["accuracy"] for b in budgets], mk + "-",
+                     label="budget forcing" if kind == "forced" else "budget guidance")
+    axes[2].plot([dec["unguided"]["mean_length"]], [dec["unguided"]["accuracy"]], "k*", ms=10,
+                 label="unguided")
+    axes[2].set_xlabel("mean thinking tokens")
+    axes[2].set_ylabel("accuracy")
+    axes[2].legend(fontsize=7)
+    axes[2].set_title("guided decoding of the real model", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
