@@ -203,7 +203,7 @@ def fail(prog, exc):
 
 
 def float_list(name, text):
-    """Parse a comma-separated list of numbers given for flag ``name``; one-line ValueError if not."""
+    """Parse a comma-separated list of numbers given for flag ``name`` (one-line ValueError)."""
     parts = [p.strip() for p in str(text).split(",")]
     if not parts or any(p == "" for p in parts):
         raise ValueError(f"{name} must be a non-empty comma-separated list of numbers, "
@@ -211,7 +211,8 @@ def float_list(name, text):
     try:
         return [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"{name} must be a comma-separated list of numbers, got {text!r}")
+        raise ValueError(f"{name} must be a comma-separated list of numbers, "
+                         f"got {text!r}") from None
 
 
 def jsonable(x):
@@ -318,8 +319,13 @@ def progress_bar(enabled, text, total, unit=None):
     if not _interactive(enabled):
         yield lambda: None
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):

@@ -24,8 +24,9 @@ This module defines the interface only; it imports no model.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from sim.backends import BACKENDS
 

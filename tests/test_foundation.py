@@ -1,5 +1,7 @@
 """Parameter checks and the backend registry shared by all models."""
 
+import dataclasses
+
 import pytest
 
 from sim import backends
@@ -36,7 +38,7 @@ def test_check_int_and_odd():
 def test_phase_params_validate_and_freeze():
     p = PhaseParams(b=5, rho=0.2, gamma=0.8, depth=3, p0=0.7)
     assert p.mu0 == pytest.approx(0.4)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         p.rho = 0.3
     assert PhaseParams(correlation="global_shock").correlation == "shock"
     for kw, msg in [(dict(rho=1.0), "rho"), (dict(gamma=0.0), "gamma"), (dict(b=4), "b"),

@@ -113,7 +113,7 @@ def check_bool(name, value):
 
 
 def check_real_array(name, value, lo=None, hi=None, *, lo_open=False, hi_open=False):
-    """Like :func:`check_real` for a scalar or every element of an array; returns a float ndarray."""
+    """Like :func:`check_real` for a scalar or every element of an array (float ndarray)."""
     raw = np.asarray(value)
     if raw.dtype.kind not in "iuf":
         if raw.dtype.kind in "bcSU" or raw.size == 0:

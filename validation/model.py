@@ -105,7 +105,10 @@ def init_params(config, seed=0):
     key = jax.random.PRNGKey(check_int("seed", seed, 0))
     d, f = config.d_model, config.d_ff
     keys = iter(jax.random.split(key, 2 + 4 * config.n_layers))
-    normal = lambda k, shape, s=0.02: (s * jax.random.normal(k, shape)).astype(jnp.float32)
+
+    def normal(k, shape, s=0.02):
+        return (s * jax.random.normal(k, shape)).astype(jnp.float32)
+
     res = 0.02 / math.sqrt(2 * config.n_layers)
     blocks = []
     for _ in range(config.n_layers):
@@ -346,7 +349,8 @@ def sample(params, config, prompts, *, temperature=0.8, top_p=0.95, seed=0, max_
         if seeds.min() < 0 or seeds.max() >= 2**31:
             raise ValueError("seed values must be in [0, 2**31)")
     bs = min(batch_size, n)
-    out_tokens, out_hidden, out_rem = [], [] if capture_hidden else None, [] if capture_hidden else None
+    out_tokens = []
+    out_hidden, out_rem = ([], []) if capture_hidden else (None, None)
     for start in range(0, n, bs):
         idx = list(range(start, min(start + bs, n)))
         idx_pad = idx + [idx[-1]] * (bs - len(idx))

@@ -32,7 +32,8 @@ A run is a directory with
     0 = the position that predicts the first thinking token), ``remaining`` int64 ``[P]`` (tokens
     from the predicted token through ``</think>`` inclusive; -1 when the sample never closed its
     thinking), ``token`` int64 ``[P]`` (the token id predicted at that position, i.e. the
-    candidate whose remaining length is ``remaining``; -1 when the model gives no token ids). A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
+    candidate whose remaining length is ``remaining``; -1 when the model gives no token ids).
+    A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
 
 Files are written to temporary names and renamed; ``meta.json`` is written last, so a directory
 without it is an unfinished run. :func:`read_run` checks everything above and raises one-line
@@ -116,7 +117,7 @@ def _coerce(table):
 def _dtype_ok(series, expected):
     kind = series.dtype
     if expected == "string":
-        return pd.api.types.is_string_dtype(kind) or kind == object and all(
+        return pd.api.types.is_string_dtype(kind) or kind == np.dtype(object) and all(
             isinstance(v, str) for v in series)
     if expected == "bool":
         return pd.api.types.is_bool_dtype(kind)
@@ -234,7 +235,7 @@ def write_run(directory, table, meta, hidden=None):
     full = dict(meta)
     full.update(schema_version=SCHEMA_VERSION,
                 created=meta.get("created") or datetime.datetime.now(
-                    datetime.timezone.utc).isoformat(timespec="seconds"),
+                    datetime.UTC).isoformat(timespec="seconds"),
                 package_version=meta.get("package_version") or _package_version(),
                 n_questions=int(df["question_id"].nunique()),
                 n_samples=int(df.groupby("question_id").size().max()),

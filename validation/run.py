@@ -29,7 +29,7 @@ __all__ = ["sample_seed", "collect", "icc1", "summarize", "format_summary", "plo
 
 
 def sample_seed(run_seed, question_id, sample):
-    """Seed of one (question, sample): ``SeedSequence([run_seed, question_id, sample])``, 31 bits."""
+    """31-bit seed of one (question, sample): ``SeedSequence([run_seed, question_id, sample])``."""
     ss = np.random.SeedSequence([int(run_seed), int(question_id), int(sample)])
     return int(ss.generate_state(1)[0] & 0x7FFFFFFF)
 

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 
-from gpu.check._common import sync as _sync
 
 def check(gpu, traces=None, out=print):
     """Train the project LM with JAX and sample traces from it; returns (ok, records).

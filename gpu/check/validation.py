@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
-from gpu.check._common import sync as _sync
 
 def check(gpu, traces=None, out=print):
     """Every validation check at scale; returns (ok, rows as dicts).

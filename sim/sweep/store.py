@@ -124,7 +124,7 @@ def collect(out):
     if not names:
         return pd.DataFrame()
     frames = [pd.read_parquet(os.path.join(out, PARTS, f)) for f in names]
-    for i, f in enumerate(frames):
+    for f in frames:
         f["_row"] = np.arange(len(f))
     df = pd.concat(frames, ignore_index=True)
     keys = [a for a in man["axes"] if a in df.columns] + ["point", "_row"]

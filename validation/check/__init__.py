@@ -61,8 +61,8 @@ QUICK = dict(questions=240, samples=32, difficulty="1:4", gamma_questions=120, g
              bbam_questions=40)
 
 
-_PLOTS = {"phase": phase._plot_phase, "knapsack": knapsack._plot_knapsack, "gamma": gamma._plot_gamma,
-          "bbam": bbam._plot_bbam}
+_PLOTS = {"phase": phase._plot_phase, "knapsack": knapsack._plot_knapsack,
+          "gamma": gamma._plot_gamma, "bbam": bbam._plot_bbam}
 
 
 def run_checks(run, only=CHECKS, adapter=None, seed=0, sizes=None, progress=None):

@@ -26,7 +26,7 @@ def _quick_run(directory, seed, sizes):
 
 
 def main(argv=None):
-    """Run ``python -m validation.check``; returns 0 (all pass), 1 (a check failed), 2 (bad input)."""
+    """Run ``python -m validation.check``: 0 (all pass), 1 (a check failed), 2 (bad input)."""
     import json
     import sys
     from pathlib import Path
