@@ -30,10 +30,14 @@ import numpy as np
 
 from sim.backends import BACKENDS, BackendUnavailable
 
-__all__ = ["DEFAULT_SEED", "ArgumentParser", "add_version", "add_common_arguments",
-           "add_plot_arguments", "add_provenance", "command", "envelope", "explicit", "refuse",
-           "fail", "float_list", "jsonable", "new_figure", "save_figure", "write_table",
+__all__ = ["DEFAULT_SEED", "MAX_INPUT_BYTES", "ArgumentParser", "add_version",
+           "add_common_arguments", "add_plot_arguments", "add_guard_argument", "add_provenance",
+           "command", "envelope", "explicit", "refuse", "fail", "float_list", "jsonable",
+           "new_figure", "save_figure", "write_table", "regular_file", "writable_output",
            "progress_spinner", "progress_bar"]
+
+#: Largest input file a command reads (bytes); ``--yes`` lifts it.
+MAX_INPUT_BYTES = 2 * 2**30
 
 #: The root seed of every command line and simulator unless the user gives one.
 DEFAULT_SEED = 0
@@ -65,6 +69,81 @@ def add_plot_arguments(parser, what="the model's figure"):
     parser.add_argument("--dpi", type=float, default=150.0,
                         help="resolution of the --plot figure (default 150)")
     return parser
+
+
+def add_guard_argument(parser):
+    """Add ``--yes``: run even when the estimated work or memory exceeds this machine's limits."""
+    parser.add_argument("--yes", action="store_true",
+                        help="run even when the estimated work, memory or input size exceeds "
+                             "this machine's limits (see sim.guard)")
+    return parser
+
+
+def regular_file(path, name="file", max_bytes=MAX_INPUT_BYTES):
+    """Check that ``path`` is a readable regular file of at most ``max_bytes``; return it.
+
+    FIFOs, directories and devices are refused (reading them could block or never end).
+
+    Raises
+    ------
+    ValueError
+        One line naming ``name`` and the reason.
+    """
+    import stat
+
+    path = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(f"{name} {path} does not exist") from None
+    except OSError as exc:
+        raise ValueError(f"{name} {path} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else
+                "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file")
+        raise ValueError(f"{name} {path} is {kind}; give a regular file")
+    if max_bytes is not None and st.st_size > max_bytes:
+        from sim.guard import fmt_bytes
+
+        raise ValueError(f"{name} {path} is {fmt_bytes(st.st_size)}, above the limit of "
+                         f"{fmt_bytes(max_bytes)}; pass --yes to read it anyway")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{name} {path} cannot be read: permission denied")
+    return path
+
+
+def writable_output(path, name="out", directory=False):
+    """Check before any work that ``path`` can be written; return it.
+
+    For a file, its directory must exist and accept a new file (tested by
+    creating and removing a temporary file); for a ``directory`` output, the
+    directory is created if needed and tested the same way.
+
+    Raises
+    ------
+    ValueError
+        One line naming ``name`` and why the path cannot be written.
+    """
+    path = os.fspath(path)
+    target = path if directory else (os.path.dirname(os.path.abspath(path)) or ".")
+    if directory:
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(f"{name} {path} exists and is not a directory")
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"{name} {path} cannot be created: {exc.strerror or exc}") from None
+    elif os.path.isdir(path):
+        raise ValueError(f"{name} {path} is a directory; give a file name")
+    elif not os.path.isdir(target):
+        raise ValueError(f"{name} {path}: directory {target} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".budgetlab-write-test-", dir=target)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise ValueError(f"{name} {path} cannot be written: {exc.strerror or exc}") from None
+    return path
 
 
 def add_common_arguments(parser, trials, backend=True, plot=True):
