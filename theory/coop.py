@@ -348,8 +348,8 @@ def base_payoff(a, omega, beta, c):
 def teammates_welfare(a, omega, beta, c, welfare_mode="sum"):
     """Teammates' welfare ``W_{-i}`` of each member (docs/models/coop.md (3)).
 
-    ``"sum"`` (paper version P): ``W_{-i} = sum_{j != i} pi_j = (n-1)/n Q - c S_{-i}``;
-    ``"mean"`` (repository version R): ``W_{-i} = (1/(n-1)) sum_{j != i} pi_j``.
+    ``"sum"`` (the paper variant): ``W_{-i} = sum_{j != i} pi_j = (n-1)/n Q - c S_{-i}``;
+    ``"mean"`` (the repo variant): ``W_{-i} = (1/(n-1)) sum_{j != i} pi_j``.
 
     Parameters
     ----------
