@@ -279,7 +279,7 @@ class TestNumericAgainstSymbolic:
                                 0.237668, 0.347239, 0.49912, 0.710593)),
          ((15.0, 0.45, 2.0, 4), (0.5841, 1.03443, 1.69178, 2.63517,
                                  0.322189, 0.454778, 0.632487, 0.872008))])
-    def test_spec_fixtures(self, point, expected):
+    def test_reference_values(self, point, expected):
         # docs/models/coop.md, "Reference values" (6 significant digits), phi_B = 0.8, phi_C = 0.3
         omega, beta, c, n = point
         got = [sym.evaluate(sym.symmetric_equilibrium_effort(m), omega=omega, beta=beta, c=c,
