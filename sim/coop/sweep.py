@@ -69,8 +69,8 @@ def plot(df, manifest, ax=None):
             **{k: v for k, v in manifest["axes"].items() if k != "theta"}}
     group = "n" if "n" in axes else "welfare_mode"
     return plot_xy(df, dict(manifest, axes=axes), axes_or_new(ax), "mean effort per member",
-                   "coop: equilibrium effort (line) and repeated play (points) against loyalty "
-                   "(docs/models/coop.md (14), (22))", log=True, group=group)
+                   "coop: equilibrium (lines, docs/models/coop.md (14)) and repeated play "
+                   "(points)", log=True, group=group)
 
 
 SWEEP = SweepModel(
