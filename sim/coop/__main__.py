@@ -174,7 +174,7 @@ def _run(args):
         res = run_apache(variant)
         phases = pd.DataFrame(res["phases"])
         if args.plot:
-            _figure(args, lambda ax: plot_apache(phases, ax, a_max=APACHE["a_max"]))
+            _figure(args, lambda ax: plot_apache(phases, ax, APACHE["a_max"], variant))
         fields = dict(res, phases=[{k: v for k, v in ph.items() if k != "efforts"}
                                    for ph in res["phases"]])
         return dict(variant=variant), fields, lambda: report_apache(res)

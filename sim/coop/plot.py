@@ -63,15 +63,36 @@ def plot_effort_vs_loyalty(df, ax=None, team=None):
     ax.set_yscale("log")
     ax.set_ylim(low, min(high, float(df["interior"].max()) * 1.5))
     plain_log_axis(ax, "y")
+    ax.set_xlim(0.0, _loyalty_range(df, a_max, None if team is None else max(team.theta)))
     ax.set_xlabel("loyalty θ (every member)")
     ax.set_ylabel("mean equilibrium effort per member")
-    ax.set_title(f"Equilibrium effort against loyalty, {_variant(first['welfare_mode'])} "
-                 f"(ω={first['omega']:g}, β={first['beta']:g}, c={first['c']:g}, "
-                 f"φ_B={first['phi_B']:g}, φ_C={first['phi_C']:g}); dotted: without bounds",
-                 fontsize=9)
+    ax.set_title(f"Equilibrium effort against loyalty, {_variant(first['welfare_mode'])}\n"
+                 f"ω={first['omega']:g}, β={first['beta']:g}, c={first['c']:g}, "
+                 f"φ_B={first['phi_B']:g}, φ_C={first['phi_C']:g}; dotted: without bounds "
+                 "(docs/models/coop.md (14))", fontsize=9)
     ax.legend(fontsize=8, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
     return ax
+
+
+def _loyalty_range(df, a_max, team_theta=None):
+    """Upper end of the loyalty axis: past the loyalty where the last team size reaches the cap.
+
+    Beyond it every curve is flat at the cap, so the figure stops a little
+    after it (and after the marked team's loyalty); the whole range when no
+    curve reaches the cap.
+    """
+    top = float(df["theta"].max())
+    if not np.isfinite(a_max):
+        return top
+    reach = [rows["theta"][rows["mean_effort"] >= a_max].min() for _, rows in df.groupby("n")]
+    reach = [r for r in reach if np.isfinite(r)]
+    if len(reach) < df["n"].nunique():
+        return top
+    end = max(1.3 * max(reach), 0.1 * top)
+    if team_theta is not None:
+        end = max(end, 1.15 * team_theta)
+    return min(top, end)
 
 
 def plot_repeated_play(df, ax=None):
@@ -111,7 +132,7 @@ def plot_repeated_play(df, ax=None):
     return ax
 
 
-def plot_apache(df, ax=None, a_max=None):
+def plot_apache(df, ax=None, a_max=None, variant=None):
     """Predicted mean effort of the Apache phases beside the case's "expected effort".
 
     Parameters
@@ -123,6 +144,8 @@ def plot_apache(df, ax=None, a_max=None):
     ax : matplotlib.axes.Axes, optional
     a_max : float, optional
         Effort cap, drawn as a grey line.
+    variant : {"paper", "repo"}, optional
+        Named in the title.
 
     Returns
     -------
@@ -138,7 +161,8 @@ def plot_apache(df, ax=None, a_max=None):
     ax.set_yscale("log")
     plain_log_axis(ax, "y")
     ax.set_ylabel("mean effort per member")
-    ax.set_title("Apache HTTP Server case: mean effort per phase", fontsize=9)
+    what = f", {variant} variant" if variant else ""
+    ax.set_title(f"Apache HTTP Server case: mean effort per phase{what}", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", which="both", alpha=0.3)
     return ax
