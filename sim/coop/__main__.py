@@ -194,7 +194,9 @@ def main(argv=None):
     check_int("seed", args.seed, 0)
     params, fields, report = _run(args)
     if args.json:
-        fields = {k: v for k, v in fields.items() if k != "variant"}
+        # what params already says (the variant, the size, the seed) is not repeated
+        fields = {k: v for k, v in fields.items()
+                  if k != "variant" and not (k in params and params[k] == v)}
         print(json.dumps(_cli.envelope(params, experiment=args.experiment, **fields)))
     else:
         report()
