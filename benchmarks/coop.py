@@ -25,6 +25,7 @@ from _timing import best_of
 from sim import coop as sim_coop
 from sim import rng
 from sim.coop import kernel_array, kernel_numba, reference
+from sim.coop.core import STREAM
 from sim.coop.variants import welfare_mode
 from theory import coop as th
 
@@ -74,7 +75,7 @@ def repeated_play(teams, rounds, repeat):
     p = th.CoopParams(omega=10, beta=0.6, c=1.0, n=5, theta=(0.6, 0.5, 0.4, 0.2, 0.1),
                       a_min=0.01, welfare_mode="mean")
     T = np.tile(p.targets, (teams, 1))
-    key = rng.stream_key(0, sim_coop.core.STREAM)
+    key = rng.stream_key(0, STREAM)
     kernels = {
         "numba": kernel_numba.play_round,
         "array kernel on numpy": lambda *a: kernel_array.play_round(np, *a),
