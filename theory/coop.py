@@ -1,25 +1,24 @@
-"""Closed forms and exact equilibria of the TR-3 collective-action and loyalty model.
+"""Closed forms and exact equilibria of the collective-action and loyalty model (coop).
 
 Pant and Yu, "Computational Foundations for Strategic Coopetition: Formalizing
-Collective Action and Loyalty", arXiv 2601.16237 (v1 21 Jan 2026), and the
-authors' validation suite ``TR_validation/TR3_loyalty/TR3_validation_suite.py``
-of https://github.com/vikpant/strategic-coopetition. Section numbers (1.2,
-2.3, ...) refer to the project spec ``shared/specs/coopetition.md``; equation
-numbers (Eq. 1-5), "Proposition 1/2" and "Algorithm 1" are those of the code's
-docstrings.
+Collective Action and Loyalty", arXiv 2601.16237 (the TR-3 report), and the
+authors' validation code (https://github.com/vikpant/strategic-coopetition).
+The model, its numbered equations and their provenance are in
+``docs/models/coop.md``; every docstring here cites that document as
+``docs/models/coop.md (N)`` or the paper's own numbering ("paper Eq. (3)",
+"paper Proposition 1", numbered as in the docstrings of the authors' code).
 
-Provenance is stated in every docstring:
-
-* "(Eq. 1)", "(code)": the formula is the paper's or the reference code's.
-* "Derived for this project": a consequence of the stated facts, derived and
-  checked numerically for budgetlab; the paper does not state it in this form.
-* Choices the paper leaves open ([open] in the spec) are parameters with a
-  documented default and are never described as the paper's choice.
+Provenance is stated in every docstring: "paper" (the report's equation or
+proposition), "the authors' code", or "derived here" (a consequence of the
+model, derived and checked numerically for budgetlab). Choices the paper
+leaves open are parameters with a documented default (``docs/models/coop.md``,
+section "Open choices") and are never described as the paper's.
 
 Two model versions
 ------------------
-The teammates' welfare term ``W_{-i}`` of the loyalty modifier (Eq. 3) exists
-in two versions (spec 0), selected by ``welfare_mode``:
+The teammates' welfare term ``W_{-i}`` of the loyalty modifier
+(``docs/models/coop.md (3)``) exists in two versions of the authors' code,
+selected by ``welfare_mode``:
 
 * ``"sum"`` (alias ``"paper"``): ``W_{-i} = sum_{j != i} pi_j``, the version
   of commit ``a9f5e2a`` that reproduces every number of the paper's abstract;
@@ -35,6 +34,9 @@ Conventions
   call. Scalar model parameters (``omega``, ``beta``, ``c``, ``n``, ``phi_B``,
   ``phi_C``, ``a_min``, ``a_max``) broadcast against those leading axes where
   the docstring says so.
+* Public functions also take a :class:`CoopParams` in place of the model
+  parameters (:func:`theory._params.accepts_params`):
+  ``free_riding_effort(CoopParams(n=4))``; further arguments are keywords.
 * Functions that return one value per configuration return a ``float`` for
   scalar input and an ``ndarray`` otherwise.
 * Invalid input raises :class:`ValueError` (or :class:`TypeError`) with one
@@ -45,14 +47,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import numpy as np
 
-from ._params import (check_choice, check_int, check_int_array, check_real,
-                      check_real_array)
+from ._params import (
+    accepts_params,
+    check_choice,
+    check_int,
+    check_int_array,
+    check_real,
+    check_real_array,
+)
 
 __all__ = [
+    "DEFAULT_THETA",
     "WELFARE_MODES",
     "ZERO_WEIGHT_RULES",
     "CoopParams",
@@ -63,7 +72,7 @@ __all__ = [
     "interdependence_equilibrium",
     "trust_update",
     "Equilibrium",
-    # Eq. 1-5
+    # payoffs, docs/models/coop.md (1)-(7)
     "team_production",
     "base_payoff",
     "teammates_welfare",
@@ -72,7 +81,7 @@ __all__ = [
     "marginal_utility",
     "team_welfare",
     "team_cohesion",
-    # 2.1-2.3
+    # best responses and closed forms, docs/models/coop.md (8)-(14)
     "benefit_multiplier",
     "effective_cost",
     "target_aggregate",
@@ -84,21 +93,24 @@ __all__ = [
     "underprovision_ratio",
     "symmetric_equilibrium_aggregate",
     "symmetric_equilibrium_effort",
-    # 3.2-3.3
+    # equilibrium solvers, docs/models/coop.md (15)-(18)
     "equilibrium_aggregate",
     "equilibrium_direct",
     "equilibrium_gauss_seidel",
     "solve",
-    # 2.5, 3.4
+    # comparative statics, docs/models/coop.md (19)-(20)
     "effort_differentiation",
     "mechanism_synergy",
     "synergy_identity",
 ]
 
-#: Teammates' welfare versions: ``"sum"`` (paper, P) and ``"mean"`` (repository, R).
+#: Teammates' welfare versions (docs/models/coop.md (3)): ``"sum"`` (paper) and ``"mean"``
+#: (the authors' later code).
 WELFARE_MODES = ("sum", "mean")
 _MODE_ALIASES = {"paper": "sum", "P": "sum", "repo": "mean", "R": "mean"}
-#: What :func:`team_cohesion` does when every dependency weight is 0 ([open], spec 6.6).
+#: Loyalty of every member when ``CoopParams.theta`` is None (the authors' default).
+DEFAULT_THETA = 0.5
+#: What :func:`team_cohesion` does when every dependency weight is 0 (an open choice).
 ZERO_WEIGHT_RULES = ("raise", "nan")
 
 _POS = {"lo": 0.0, "lo_open": True}  # (0, inf]
@@ -166,39 +178,40 @@ def _bounds(a_min, a_max):
 
 @dataclass(frozen=True)
 class CoopParams:
-    """Validated parameters of one TR-3 team (spec 1).
+    """Validated parameters of one team (docs/models/coop.md, section "The model").
 
     Parameters
     ----------
     omega : float, default 25.0
-        Productivity ``omega > 0`` of ``Q = omega S^beta`` (Eq. 1; code default).
+        Productivity ``omega > 0`` of ``Q = omega S^beta`` (paper Eq. (1); the authors' default).
     beta : float, default 0.7
-        Returns to scale, in ``(0, 1)`` (Eq. 1; code default).
+        Returns to scale, in ``(0, 1)`` (paper Eq. (1); the authors' default).
     c : float, default 1.0
-        Marginal effort cost ``c > 0`` (Eq. 2; code default).
+        Marginal effort cost ``c > 0`` (paper Eq. (2); the authors' default).
     n : int, default 5
-        Team size, ``n >= 2`` (code default).
+        Team size, ``n >= 2`` (the authors' default).
     theta : sequence of float or None, default None
         Member loyalties ``theta_i`` in ``[0, 1]``, one per member; ``None``
-        means ``0.5`` for every member (the code's ``MemberState`` default).
+        means :data:`DEFAULT_THETA` (0.5) for every member (the authors' default).
         Stored as a tuple of floats.
     D : sequence of float or None, default None
-        Dependency weights ``D_{T,i} >= 0`` of the team on each member (Eq. 5),
-        one per member; ``None`` means equal weights ``1/n``. Only used by
-        :meth:`cohesion`.
+        Dependency weights ``D_{T,i} >= 0`` of the team on each member
+        (docs/models/coop.md (7)), one per member; ``None`` means equal weights
+        ``1/n``. Only used by :meth:`cohesion`.
     phi_B : float, default 0.8
-        Loyalty-benefit strength ``phi_B >= 0`` (Eq. 3; code default).
+        Loyalty-benefit strength ``phi_B >= 0`` (paper Eq. (3); the authors' default).
     phi_C : float, default 0.3
         Cost-tolerance strength ``phi_C >= 0`` with ``theta_i phi_C < 1`` for
-        every member (Eq. 3; the bound is derived: well-posedness).
+        every member (paper Eq. (3); the bound is derived here: beyond it the
+        effective cost of docs/models/coop.md (8) is not positive).
     a_min : float, default 0.0
-        Effort floor, in ``[0, a_max)`` ([open], spec 6.3). The theory uses 0;
-        the reference code's optimiser floor is 0.01 (:meth:`paper_compat`).
+        Effort floor, in ``[0, a_max)`` (an open choice). The theory uses 0;
+        the authors' optimiser floor is 0.01 (:meth:`paper_compat`).
     a_max : float, default 50.0
-        Effort cap ``> a_min`` (code).
+        Effort cap ``> a_min`` (the authors' code).
     welfare_mode : {"sum", "mean"}, default "sum"
-        Teammates' welfare in the loyalty modifier ([open], spec 6.1):
-        ``"sum"`` is the paper version P, ``"mean"`` the repository version R.
+        Teammates' welfare in the loyalty modifier (docs/models/coop.md (3)):
+        ``"sum"`` is the paper version, ``"mean"`` the authors' later code.
         ``"paper"`` and ``"repo"`` are accepted and stored as ``"sum"`` and
         ``"mean"``.
 
@@ -212,8 +225,8 @@ class CoopParams:
     beta: float = 0.7
     c: float = 1.0
     n: int = 5
-    theta: Union[tuple, None] = None
-    D: Union[tuple, None] = None
+    theta: tuple | None = None
+    D: tuple | None = None
     phi_B: float = 0.8
     phi_C: float = 0.3
     a_min: float = 0.0
@@ -232,7 +245,7 @@ class CoopParams:
         put(self, "a_min", check_real("a_min", self.a_min, 0.0, math.inf, hi_open=True))
         put(self, "a_max", check_real("a_max", self.a_max, self.a_min, math.inf, lo_open=True))
         put(self, "welfare_mode", _mode(self.welfare_mode))
-        theta = (0.5,) * self.n if self.theta is None else self.theta
+        theta = (DEFAULT_THETA,) * self.n if self.theta is None else self.theta
         put(self, "theta", self._member_list("theta", theta, 0.0, 1.0))
         for t in self.theta:
             if not t * self.phi_C < 1.0:
@@ -251,7 +264,8 @@ class CoopParams:
     def paper_compat(cls, **kwargs):
         """The reference suite's settings: ``welfare_mode="sum"``, ``a_min=0.01``, ``a_max=50``.
 
-        Any field can still be overridden by keyword (spec 6.3, 7).
+        Any field can still be overridden by keyword (docs/models/coop.md,
+        section "Open choices").
         """
         kwargs.setdefault("welfare_mode", "sum")
         kwargs.setdefault("a_min", 0.01)
@@ -263,24 +277,29 @@ class CoopParams:
         """Loyalties as a float array of shape ``(n,)``."""
         return np.array(self.theta, dtype=float)
 
+    @property
     def targets(self) -> np.ndarray:
-        """Best-response targets ``S_i*`` of the members (:func:`target_aggregate`)."""
+        """Best-response targets ``S_i*`` of the members (:func:`target_aggregate`).
+
+        A property, so that the solvers accept the parameter object:
+        ``equilibrium_direct(params)`` solves the team.
+        """
         return target_aggregate(self.theta_array, self.omega, self.beta, self.c, self.n,
                                 self.phi_B, self.phi_C, self.welfare_mode)
 
     def cohesion(self, zero_weights="raise") -> float:
-        """Team cohesion ``C`` (Eq. 5) with ``D`` (equal weights when ``D`` is ``None``)."""
-        D = np.full(self.n, 1.0 / self.n) if self.D is None else np.array(self.D)
-        return team_cohesion(self.theta_array, D, zero_weights=zero_weights)
+        """Team cohesion ``C`` (docs/models/coop.md (7)); equal weights when ``D`` is None."""
+        return team_cohesion(self.theta_array, self.D, zero_weights=zero_weights)
 
 
 # ---------------------------------------------------------------------------
-# payoffs (Eq. 1-4)
+# payoffs, docs/models/coop.md (1)-(6)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def team_production(S, omega, beta):
-    """Team output ``Q = omega S^beta`` (Eq. 1), with ``Q = 0`` for ``S <= 0`` (code).
+    """Team output ``Q = omega S^beta`` (docs/models/coop.md (1)), ``0`` for ``S <= 0``.
 
     Parameters
     ----------
@@ -303,8 +322,9 @@ def team_production(S, omega, beta):
     return _out(np.where(S > 0, q, 0.0))
 
 
+@accepts_params
 def base_payoff(a, omega, beta, c):
-    """Base team payoffs ``pi_i = Q(a)/n - c a_i`` (Eq. 2; equal sharing, linear cost).
+    """Base team payoffs ``pi_i = Q(a)/n - c a_i`` (docs/models/coop.md (2)).
 
     Parameters
     ----------
@@ -324,11 +344,12 @@ def base_payoff(a, omega, beta, c):
     return Q[..., None] / n - np.asarray(c)[..., None] * a
 
 
+@accepts_params
 def teammates_welfare(a, omega, beta, c, welfare_mode="sum"):
-    """Teammates' welfare ``W_{-i}`` of each member (Eq. 3 term; spec 1.5, code).
+    """Teammates' welfare ``W_{-i}`` of each member (docs/models/coop.md (3)).
 
-    ``"sum"`` (paper version P): ``W_{-i} = sum_{j != i} pi_j = (n-1)/n Q - c S_{-i}``;
-    ``"mean"`` (repository version R): ``W_{-i} = (1/(n-1)) sum_{j != i} pi_j``.
+    ``"sum"`` (the paper variant): ``W_{-i} = sum_{j != i} pi_j = (n-1)/n Q - c S_{-i}``;
+    ``"mean"`` (the repo variant): ``W_{-i} = (1/(n-1)) sum_{j != i} pi_j``.
 
     Parameters
     ----------
@@ -337,7 +358,7 @@ def teammates_welfare(a, omega, beta, c, welfare_mode="sum"):
     omega, beta, c : array_like
         Model parameters, broadcast against the leading axes of ``a``.
     welfare_mode : {"sum", "mean"}, default "sum"
-        Model version ([open], spec 6.1); ``"paper"``/``"repo"`` are aliases.
+        Model version (docs/models/coop.md (3)); ``"paper"``/``"repo"`` are aliases.
 
     Returns
     -------
@@ -351,8 +372,9 @@ def teammates_welfare(a, omega, beta, c, welfare_mode="sum"):
     return others if mode == "sum" else others / (n - 1)
 
 
+@accepts_params
 def loyalty_modifier(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
-    """Loyalty modifier ``L_i = theta_i [phi_B W_{-i} + phi_C c a_i]`` (Eq. 3, code).
+    """Loyalty modifier ``L_i = theta_i [phi_B W_{-i} + phi_C c a_i]`` (docs/models/coop.md (4)).
 
     The first term is the loyalty benefit (welfare internalisation), the second
     the cost tolerance, which equals scaling own cost by ``1 - theta_i phi_C``.
@@ -383,27 +405,52 @@ def _col(x, a):
     return np.asarray(x, dtype=float)[..., None]
 
 
+@accepts_params
 def utility(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
-    """Loyalty-augmented utilities ``U_i = pi_i + L_i`` (Eq. 4, code).
+    """Loyalty-augmented utilities ``U_i = pi_i + L_i`` (docs/models/coop.md (5)).
 
-    Expanded (derived for this project), with ``S_{-i} = S - a_i``:
+    Expanded (docs/models/coop.md (6), derived here), with ``S_{-i} = S - a_i``:
     ``U_i = k_i/n omega S^beta - c (1 - theta_i phi_C) a_i - theta_i phi_B c S_{-i} w``
     where ``k_i = 1 + (n-1) theta_i phi_B`` and ``w = 1`` in ``"sum"`` mode and
     ``k_i = 1 + theta_i phi_B``, ``w = 1/(n-1)`` in ``"mean"`` mode.
 
-    Parameters and returns as in :func:`loyalty_modifier`.
+    Parameters
+    ----------
+    a : array_like, shape (..., n)
+        Effort profiles, members on the last axis.
+    theta : array_like
+        Loyalties in ``[0, 1]``, broadcast against ``a``.
+    omega, beta, c, phi_B, phi_C : array_like
+        Model parameters, scalars or broadcast against the leading axes of ``a``.
+    welfare_mode : {"sum", "mean"}, default "sum"
+
+    Returns
+    -------
+    ndarray, shape (..., n)
+        ``U_i`` of every member.
     """
     pi = base_payoff(a, omega, beta, c)
     return pi + loyalty_modifier(a, theta, omega, beta, c, phi_B, phi_C, welfare_mode)
 
 
+@accepts_params
 def marginal_utility(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
-    """``g_i = dU_i/da_i = k_i omega beta S^(beta-1)/n - c (1 - theta_i phi_C)`` (spec 2.1; derived).
+    """Marginal utility ``g_i = dU_i/da_i`` of every member (docs/models/coop.md (9)).
 
-    Used for the KKT conditions of an equilibrium (spec 7, item 2). Requires
-    ``S > 0``.
+    ``g_i = k_i omega beta S^(beta-1)/n - c (1 - theta_i phi_C)``, derived here by
+    differentiating docs/models/coop.md (6). Used for the KKT conditions of an
+    equilibrium. Requires ``S > 0``.
 
-    Parameters and returns as in :func:`loyalty_modifier`.
+    Parameters
+    ----------
+    a : array_like, shape (..., n)
+        Effort profiles, members on the last axis.
+    theta, omega, beta, c, phi_B, phi_C, welfare_mode
+        As in :func:`utility`.
+
+    Returns
+    -------
+    ndarray, shape (..., n)
     """
     a = _members("a", np.asarray(a, dtype=float))
     n = a.shape[-1]
@@ -416,26 +463,42 @@ def marginal_utility(a, theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mod
     return k * omega * beta * S ** (beta - 1.0) / n - c * (1.0 - theta * _col(phi_C, a))
 
 
+@accepts_params
 def team_welfare(S, omega, beta, c):
-    """Team welfare ``Q - c S`` (spec 2.6, code)."""
+    """Team welfare ``Q - c S`` (docs/models/coop.md (21)).
+
+    Parameters
+    ----------
+    S : array_like
+        Aggregate effort.
+    omega, beta, c : array_like
+        Model parameters, broadcast against ``S``.
+
+    Returns
+    -------
+    float or ndarray
+    """
     c = check_real_array("c", c, **_POS)
     return _out(np.asarray(team_production(S, omega, beta)) - c * np.asarray(S, dtype=float))
 
 
+@accepts_params
 def team_cohesion(theta, D, zero_weights="raise"):
-    """Team cohesion ``C = sum_i D_{T,i} theta_i / sum_i D_{T,i}`` (Eq. 5, code).
+    """Team cohesion ``C = sum_i D_{T,i} theta_i / sum_i D_{T,i}`` (docs/models/coop.md (7)).
 
-    A report-only statistic: it does not enter utilities or equilibria (code).
+    A report-only statistic: it does not enter utilities or equilibria (as in
+    the authors' code).
 
     Parameters
     ----------
     theta : array_like, shape (..., n)
         Member loyalties in ``[0, 1]``.
-    D : array_like, shape (..., n)
-        Dependency weights ``D_{T,i} >= 0`` of the team on its members.
+    D : array_like, shape (..., n), or None
+        Dependency weights ``D_{T,i} >= 0`` of the team on its members; None
+        means equal weights (as in :class:`CoopParams`).
     zero_weights : {"raise", "nan"}, default "raise"
-        Rule when every weight of a team is 0 ([open], spec 6.6; the suite
-        returns 0.0 and the gym 0.5, neither is followed here).
+        Rule when every weight of a team is 0 (an open choice: the authors'
+        suite returns 0.0 and their gym 0.5, neither is followed here).
 
     Returns
     -------
@@ -444,6 +507,7 @@ def team_cohesion(theta, D, zero_weights="raise"):
     """
     check_choice("zero_weights", zero_weights, ZERO_WEIGHT_RULES)
     theta = check_real_array("theta", _members("theta", theta), 0.0, 1.0)
+    D = np.ones_like(theta) if D is None else D
     D = check_real_array("D", _members("D", D), **_NONNEG)
     theta, D = np.broadcast_arrays(theta, D)
     total = D.sum(axis=-1)
@@ -455,15 +519,30 @@ def team_cohesion(theta, D, zero_weights="raise"):
 
 
 # ---------------------------------------------------------------------------
-# best responses and closed-form equilibria (2.1-2.3)
+# best responses and closed-form equilibria, docs/models/coop.md (8)-(14)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def benefit_multiplier(theta, n, phi_B=0.8, welfare_mode="sum"):
-    """Marginal-benefit multiplier ``k_i`` (spec 2; derived from Eq. 3-4).
+    """Marginal-benefit multiplier ``k_i`` (docs/models/coop.md (8)), derived here.
 
-    ``k_i = 1 + (n-1) theta_i phi_B`` in ``"sum"`` mode (version P) and
-    ``k_i = 1 + theta_i phi_B`` in ``"mean"`` mode (version R).
+    ``k_i = 1 + (n-1) theta_i phi_B`` in ``"sum"`` mode (the paper version) and
+    ``k_i = 1 + theta_i phi_B`` in ``"mean"`` mode (the authors' later code).
+
+    Parameters
+    ----------
+    theta : array_like
+        Loyalties in ``[0, 1]``.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+    phi_B : array_like, default 0.8
+        Loyalty-benefit strength, ``>= 0``.
+    welfare_mode : {"sum", "mean"}, default "sum"
+
+    Returns
+    -------
+    float or ndarray
     """
     mode = _mode(welfare_mode)
     theta = check_real_array("theta", theta, 0.0, 1.0)
@@ -472,19 +551,52 @@ def benefit_multiplier(theta, n, phi_B=0.8, welfare_mode="sum"):
     return _out(1.0 + (n - 1.0) * theta * phi_B if mode == "sum" else 1.0 + theta * phi_B)
 
 
+@accepts_params
 def effective_cost(theta, c, phi_C=0.3):
-    """Effective marginal cost ``c_i = c (1 - theta_i phi_C)`` (spec 1.5; derived)."""
+    """Effective marginal cost ``c_i = c (1 - theta_i phi_C)`` (docs/models/coop.md (8)).
+
+    Parameters
+    ----------
+    theta : array_like
+        Loyalties in ``[0, 1]``, with ``theta phi_C < 1``.
+    c : array_like
+        Marginal effort cost, ``> 0``.
+    phi_C : array_like, default 0.3
+        Cost-tolerance strength, ``>= 0``.
+
+    Returns
+    -------
+    float or ndarray
+    """
     theta, _, phi_C = _loyalty(theta, 0.0, phi_C)
     c = check_real_array("c", c, **_POS)
     return _out(c * (1.0 - theta * phi_C))
 
 
+@accepts_params
 def target_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum"):
-    """Best-response target ``S_i* = (k_i omega beta / (n c_i))^(1/(1-beta))`` (spec 2.1; derived).
+    """Best-response target ``S_i* = (k_i omega beta / (n c_i))^(1/(1-beta))``.
 
-    The aggregate effort member ``i`` wants, from the first-order condition of
-    the strictly concave ``U_i``. Everything broadcasts; ``n`` may be an array.
+    docs/models/coop.md (10), derived here: the aggregate effort member ``i``
+    wants, from the first-order condition of the strictly concave ``U_i``.
     Computed in logs, so huge targets overflow to ``inf`` cleanly.
+
+    Parameters
+    ----------
+    theta : array_like
+        Loyalties in ``[0, 1]``.
+    omega, beta, c : array_like
+        Productivity ``> 0``, returns to scale in ``(0, 1)``, cost ``> 0``.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+    phi_B, phi_C : array_like
+        Loyalty strengths (docs/models/coop.md (4)).
+    welfare_mode : {"sum", "mean"}, default "sum"
+
+    Returns
+    -------
+    float or ndarray
+        ``S_i*``, broadcast over all inputs.
     """
     omega, beta = _production(omega, beta)
     k = np.asarray(benefit_multiplier(theta, n, phi_B, welfare_mode))
@@ -494,10 +606,24 @@ def target_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mod
         return _out(np.exp((np.log(k * omega * beta) - np.log(n * ci)) / (1.0 - beta)))
 
 
+@accepts_params
 def best_response(S_minus, target, a_min=0.0, a_max=math.inf):
-    """Clipped best response ``BR_i(S_{-i}) = clip(S_i* - S_{-i}, a_min, a_max)`` (spec 2.1; derived).
+    """Clipped best response ``BR_i(S_{-i}) = clip(S_i* - S_{-i}, a_min, a_max)``.
 
-    Exact (no numerical optimiser; spec 6.12).
+    docs/models/coop.md (11), derived here. Exact (no numerical optimiser).
+
+    Parameters
+    ----------
+    S_minus : array_like
+        Teammates' total effort ``S_{-i} >= 0``.
+    target : array_like
+        The member's target ``S_i*`` (:func:`target_aggregate`).
+    a_min, a_max : array_like
+        Effort bounds, ``0 <= a_min < a_max``.
+
+    Returns
+    -------
+    float or ndarray
     """
     a_min, a_max = _bounds(a_min, a_max)
     target = check_real_array("target", target, **_NONNEG)
@@ -505,20 +631,46 @@ def best_response(S_minus, target, a_min=0.0, a_max=math.inf):
     return _out(np.clip(target - S_minus, a_min, a_max))
 
 
+@accepts_params
 def free_riding_aggregate(omega, beta, c, n):
-    """Free-riding aggregate ``S_0* = (omega beta / (n c))^(1/(1-beta))`` ("Proposition 1"; code).
+    """Free-riding aggregate ``S_0* = (omega beta / (n c))^(1/(1-beta))``.
 
-    The aggregate effort at ``theta = 0``. The READMEs print this expression as
-    a per-member effort; it is not one (spec 2.2).
+    docs/models/coop.md (12): the aggregate effort at ``theta = 0`` (paper
+    Proposition 1). The authors' READMEs print this expression as a per-member
+    effort; it is not one.
+
+    Parameters
+    ----------
+    omega, beta, c : array_like
+        Productivity, returns to scale and cost.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+
+    Returns
+    -------
+    float or ndarray
     """
     return target_aggregate(0.0, omega, beta, c, n, 0.0, 0.0)
 
 
+@accepts_params
 def free_riding_effort(omega, beta, c, n):
-    """Holmstrom free-riding effort ``a_0* = (omega beta / (c n^(2-beta)))^(1/(1-beta))`` (code).
+    """Holmstrom free-riding effort ``a_0* = (omega beta / (c n^(2-beta)))^(1/(1-beta))``.
 
-    The per-member Nash effort at ``theta = 0`` ("Proposition 1"; the suite's
-    "Correct formula"), equal to ``S_0*/n``.
+    docs/models/coop.md (12): the per-member Nash effort at ``theta = 0`` (paper
+    Proposition 1; the form the authors' code calls the "Correct formula"),
+    equal to ``S_0*/n``.
+
+    Parameters
+    ----------
+    omega, beta, c : array_like
+        Productivity, returns to scale and cost.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+
+    Returns
+    -------
+    float or ndarray
     """
     omega, beta = _production(omega, beta)
     c = check_real_array("c", c, **_POS)
@@ -527,35 +679,92 @@ def free_riding_effort(omega, beta, c, n):
                        / (1.0 - beta)))
 
 
+@accepts_params
 def social_optimum_aggregate(omega, beta, c):
-    """Efficient aggregate ``S^opt = (omega beta / c)^(1/(1-beta))``, the maximiser of ``Q - c S`` (code)."""
+    """Efficient aggregate ``S^opt = (omega beta / c)^(1/(1-beta))`` (docs/models/coop.md (13)).
+
+    The maximiser of the team welfare ``Q - c S``.
+
+    Parameters
+    ----------
+    omega, beta, c : array_like
+        Productivity, returns to scale and cost.
+
+    Returns
+    -------
+    float or ndarray
+    """
     omega, beta = _production(omega, beta)
     c = check_real_array("c", c, **_POS)
     return _out(np.exp((np.log(omega * beta) - np.log(c)) / (1.0 - beta)))
 
 
+@accepts_params
 def social_optimum_effort(omega, beta, c, n):
-    """Per-member efficient effort ``a^opt = S^opt / n`` (code: gym ``social_optimum_effort``)."""
+    """Per-member efficient effort ``a^opt = S^opt / n`` (docs/models/coop.md (13)).
+
+    Parameters
+    ----------
+    omega, beta, c : array_like
+        Productivity, returns to scale and cost.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+
+    Returns
+    -------
+    float or ndarray
+    """
     n = check_int_array("n", n, 2)
     return _out(np.asarray(social_optimum_aggregate(omega, beta, c)) / n)
 
 
+@accepts_params
 def underprovision_ratio(beta, n):
-    """``a^opt / a_0* = S^opt / S_0* = n^(1/(1-beta)) > 1`` (spec 2.2; derived)."""
+    """Under-provision ratio ``a^opt / a_0* = S^opt / S_0* = n^(1/(1-beta)) > 1``.
+
+    docs/models/coop.md (13), derived here.
+
+    Parameters
+    ----------
+    beta : array_like
+        Returns to scale in ``(0, 1)``.
+    n : int or array_like of int
+        Team size, ``>= 2``.
+
+    Returns
+    -------
+    float or ndarray
+    """
     beta = check_real_array("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
     n = check_int_array("n", n, 2)
     return _out(np.asarray(n, dtype=float) ** (1.0 / (1.0 - beta)))
 
 
+@accepts_params
 def symmetric_equilibrium_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3,
                                     welfare_mode="sum", a_min=0.0, a_max=math.inf):
-    """Equilibrium aggregate with common loyalty ``theta`` (spec 2.3; derived).
+    """Equilibrium aggregate with common loyalty ``theta`` (docs/models/coop.md (14)).
 
     ``S*(theta) = clip(S*_theta, n a_min, n a_max)`` with
-    ``S*_theta = (k(theta) omega beta / (n c (1 - theta phi_C)))^(1/(1-beta))``.
-    Every Nash equilibrium has this aggregate; individual efforts are not unique
-    (any split within the bounds is an equilibrium), so only aggregates and the
-    mean effort are meaningful (spec 2.4).
+    ``S*_theta = (k(theta) omega beta / (n c (1 - theta phi_C)))^(1/(1-beta))``,
+    derived here. Every Nash equilibrium has this aggregate; individual efforts
+    are not unique (any split within the bounds is an equilibrium), so only
+    aggregates and the mean effort are meaningful (docs/models/coop.md, section
+    "Equilibrium").
+
+    Parameters
+    ----------
+    theta : array_like
+        The common loyalty in ``[0, 1]``. Given a :class:`CoopParams`, it is
+        each member's loyalty, with one result per member.
+    omega, beta, c, n, phi_B, phi_C, welfare_mode
+        As in :func:`target_aggregate`.
+    a_min, a_max : array_like
+        Effort bounds (default 0 and infinity: the interior solution).
+
+    Returns
+    -------
+    float or ndarray
     """
     a_min, a_max = _bounds(a_min, a_max)
     S = np.asarray(target_aggregate(theta, omega, beta, c, n, phi_B, phi_C, welfare_mode))
@@ -563,14 +772,25 @@ def symmetric_equilibrium_aggregate(theta, omega, beta, c, n, phi_B=0.8, phi_C=0
     return _out(np.clip(S, n * a_min, n * a_max))
 
 
+@accepts_params
 def symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3,
                                  welfare_mode="sum", a_min=0.0, a_max=math.inf):
-    """Mean equilibrium effort ``a*(theta) = S*(theta)/n`` with common loyalty (spec 2.3; derived).
+    """Mean equilibrium effort ``a*(theta) = S*(theta)/n`` with common loyalty.
 
-    Interior case: ``a*(theta) = a_0* [k(theta)/(1 - theta phi_C)]^(1/(1-beta))``,
+    docs/models/coop.md (14), derived here. Interior case:
+    ``a*(theta) = a_0* [k(theta)/(1 - theta phi_C)]^(1/(1-beta))``, with
     ``k = 1 + (n-1) theta phi_B`` ("sum") or ``1 + theta phi_B`` ("mean").
     This is the canonical symmetric selection and the mean effort that every
     metric of the paper uses.
+
+    Parameters
+    ----------
+    theta, omega, beta, c, n, phi_B, phi_C, welfare_mode, a_min, a_max
+        As in :func:`symmetric_equilibrium_aggregate`.
+
+    Returns
+    -------
+    float or ndarray
     """
     S = symmetric_equilibrium_aggregate(theta, omega, beta, c, n, phi_B, phi_C, welfare_mode,
                                         a_min, a_max)
@@ -578,7 +798,7 @@ def symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B=0.8, phi_C=0.3,
 
 
 # ---------------------------------------------------------------------------
-# exact equilibrium solvers (3.2, 3.3)
+# exact equilibrium solvers, docs/models/coop.md (15)-(18)
 # ---------------------------------------------------------------------------
 
 
@@ -603,10 +823,10 @@ class Equilibrium(NamedTuple):
     """
 
     efforts: np.ndarray
-    aggregate: Union[float, np.ndarray]
-    mean_effort: Union[float, np.ndarray]
-    unique: Union[bool, np.ndarray]
-    converged: Union[bool, np.ndarray]
+    aggregate: float | np.ndarray
+    mean_effort: float | np.ndarray
+    unique: bool | np.ndarray
+    converged: bool | np.ndarray
     iterations: int
 
 
@@ -619,8 +839,9 @@ def _solver_args(targets, a_min, a_max):
     return T, np.broadcast_to(a_min, lead), np.broadcast_to(a_max, lead)
 
 
+@accepts_params
 def equilibrium_aggregate(targets, a_min=0.0, a_max=math.inf):
-    """The unique equilibrium aggregate ``S*`` from the members' targets (spec 2.4, 3.3; derived).
+    """The unique equilibrium aggregate ``S*`` from the members' targets (docs/models/coop.md (15)).
 
     Direct, iteration-free and vectorised: with targets sorted descending
     ``T_(1) >= ... >= T_(n)`` and pinned sums ``S_m = m a_max + (n-m) a_min``
@@ -667,12 +888,13 @@ def _aggregate(T, lo, hi):
     return np.where(mstar == n, S_lo, np.clip(T_next, S_lo, S_hi))
 
 
+@accepts_params
 def equilibrium_direct(targets, a_min=0.0, a_max=math.inf):
-    """Exact equilibrium by the direct aggregate method (spec 3.3; derived).
+    """Exact equilibrium by the direct aggregate method (docs/models/coop.md (15)-(16)).
 
     Members with target above ``S*`` sit at ``a_max``, those below at
     ``a_min``; members whose target equals ``S*`` share the remainder equally
-    (the canonical symmetric selection, [open] spec 6.4). Individual efforts
+    (the canonical symmetric selection, an open choice). Individual efforts
     are unique only when at most one member ties (``Equilibrium.unique``).
 
     Parameters
@@ -708,9 +930,10 @@ def _bool_out(x):
     return bool(x) if x.ndim == 0 else x
 
 
+@accepts_params
 def equilibrium_gauss_seidel(targets, a_min=0.0, a_max=math.inf, a_init=None, tol=1e-12,
                              max_iter=1000):
-    """Exact Gauss-Seidel best-response iteration ("Algorithm 1" with closed-form BR; spec 3.2).
+    """Exact Gauss-Seidel best-response iteration (docs/models/coop.md (17)).
 
     Each sweep updates members ``i = 1..n`` in turn, each using the freshly
     updated efforts: ``a_i <- clip(S_i* - (S - a_i), a_min, a_max)``. Stops
@@ -753,7 +976,8 @@ def equilibrium_gauss_seidel(targets, a_min=0.0, a_max=math.inf, a_init=None, to
     a = np.clip(a, lo[..., None], hi[..., None])
     active = np.ones(T.shape[:-1], bool)
     sweeps = 0
-    for sweeps in range(1, max_iter + 1):
+    while sweeps < max_iter:
+        sweeps += 1
         old = a.copy()
         for i in range(n):
             others = a.sum(axis=-1) - a[..., i]
@@ -773,10 +997,11 @@ def equilibrium_gauss_seidel(targets, a_min=0.0, a_max=math.inf, a_init=None, to
 
 
 
+@accepts_params
 def equilibrium_reference(theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_mode="sum",
                           a_max=50.0, a_floor=0.01, a_init=None, tol=1e-6, max_iter=1000,
                           xatol=1e-5):
-    """The paper's numeric best-response iteration (spec 3.1) [code], for ONE team.
+    """The authors' numeric best-response iteration (docs/models/coop.md (18)), for ONE team.
 
     Gauss-Seidel over members from ``a_init`` (default ``a_max / 2``): each
     member in turn maximises its utility :func:`utility` over
@@ -821,7 +1046,8 @@ def equilibrium_reference(theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_m
 
     converged = False
     sweeps = 0
-    for sweeps in range(1, max_iter + 1):
+    while sweeps < max_iter:
+        sweeps += 1
         old = a.copy()
         for i in range(theta.size):
             res = optimize.minimize_scalar(neg_u, bounds=(a_floor, a_max), args=(i,),
@@ -835,7 +1061,7 @@ def equilibrium_reference(theta, omega, beta, c, phi_B=0.8, phi_C=0.3, welfare_m
 
 
 def solve(params: CoopParams, method="direct", **kwargs):
-    """Equilibrium of the team described by ``params`` (spec 1.7, 3).
+    """Equilibrium of the team described by ``params`` (docs/models/coop.md (15)-(17)).
 
     Parameters
     ----------
@@ -852,24 +1078,37 @@ def solve(params: CoopParams, method="direct", **kwargs):
     check_choice("method", method, ("direct", "gauss_seidel"))
     if not isinstance(params, CoopParams):
         raise TypeError(f"params must be a CoopParams, got {type(params).__name__}")
-    T = params.targets()
+    T = params.targets
     if method == "direct":
         return equilibrium_direct(T, params.a_min, params.a_max)
     return equilibrium_gauss_seidel(T, params.a_min, params.a_max, **kwargs)
 
 
 # ---------------------------------------------------------------------------
-# comparative statics (2.5, 3.4)
+# comparative statics, docs/models/coop.md (19)-(20)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def effort_differentiation(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum",
                            a_min=0.0, a_max=math.inf, theta_high=0.9, theta_low=0.1):
-    """Effort differentiation ``a*(theta_high) / a*(theta_low)``, symmetric teams (spec 2.5, 3.4).
+    """Effort differentiation ``a*(theta_high) / a*(theta_low)`` of symmetric teams.
 
-    The ratio of mean equilibrium efforts (code's definition, with the bounds).
-    Interior, it is independent of ``omega`` and ``c`` (derived):
+    docs/models/coop.md (19): the ratio of mean equilibrium efforts (the
+    authors' definition, with the bounds). Interior, it is independent of
+    ``omega`` and ``c`` (derived here):
     ``[k(0.9)(1 - 0.1 phi_C) / (k(0.1)(1 - 0.9 phi_C))]^(1/(1-beta))``.
+
+    Parameters
+    ----------
+    omega, beta, c, n, phi_B, phi_C, welfare_mode, a_min, a_max
+        As in :func:`symmetric_equilibrium_aggregate`.
+    theta_high, theta_low : float, default 0.9 and 0.1
+        The two common loyalties compared (the authors' 0.9 and 0.1).
+
+    Returns
+    -------
+    float or ndarray
     """
     theta_high = check_real("theta_high", theta_high, 0.0, 1.0)
     theta_low = check_real("theta_low", theta_low, 0.0, 1.0)
@@ -879,16 +1118,31 @@ def effort_differentiation(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode
     return _out(hi / lo)
 
 
+@accepts_params
 def mechanism_synergy(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum",
                       a_min=0.0, a_max=math.inf, theta=0.7):
-    """Mechanism synergy ``E_c / (E_B + E_C)`` at common loyalty ``theta`` (spec 3.4, code).
+    """Mechanism synergy ``E_c / (E_B + E_C)`` at common loyalty ``theta``.
 
-    With ``E_0`` the mean equilibrium effort at ``theta = 0``: ``E_c`` is the
-    gain at ``theta`` with both mechanisms, ``E_B`` with ``phi_C = 0`` (benefit
-    only), ``E_C`` with ``phi_B = 0`` (cost tolerance only). Returns 1.0 where
-    ``E_B + E_C <= 0`` (code). Interior, it equals :func:`synergy_identity`.
+    docs/models/coop.md (20). With ``E_0`` the mean equilibrium effort at
+    ``theta = 0``: ``E_c`` is the gain at ``theta`` with both mechanisms,
+    ``E_B`` with ``phi_C = 0`` (benefit only), ``E_C`` with ``phi_B = 0``
+    (cost tolerance only). Returns 1.0 where ``E_B + E_C <= 0`` (as the
+    authors' code does). Interior, it equals :func:`synergy_identity`.
+
+    Parameters
+    ----------
+    omega, beta, c, n, phi_B, phi_C, welfare_mode, a_min, a_max
+        As in :func:`symmetric_equilibrium_aggregate`.
+    theta : array_like, default 0.7
+        The common loyalty (the authors' 0.7); broadcasts like the other
+        parameters. Given a :class:`CoopParams`, the synergy is evaluated at
+        each member's loyalty (one value per member).
+
+    Returns
+    -------
+    float or ndarray
     """
-    theta = check_real("theta", theta, 0.0, 1.0)
+    theta = check_real_array("theta", theta, 0.0, 1.0)
     bounds = (welfare_mode, a_min, a_max)
     E0 = np.asarray(symmetric_equilibrium_effort(0.0, omega, beta, c, n, phi_B, phi_C, *bounds))
     Ec = np.asarray(symmetric_equilibrium_effort(theta, omega, beta, c, n, phi_B, phi_C,
@@ -903,11 +1157,22 @@ def mechanism_synergy(omega, beta, c, n, phi_B=0.8, phi_C=0.3, welfare_mode="sum
 
 
 def synergy_identity(X, Y):
-    """Interior synergy ``(XY - 1)/((X-1) + (Y-1)) = 1 + (X-1)(Y-1)/((X-1)+(Y-1))`` (spec 2.5; derived).
+    """Interior synergy ``(XY - 1)/((X-1) + (Y-1)) = 1 + (X-1)(Y-1)/((X-1)+(Y-1))``.
 
-    ``X = k(theta)^(1/(1-beta))`` (benefit only) and
-    ``Y = (1 - theta phi_C)^(-1/(1-beta))`` (cost tolerance only), both ``>= 1``
-    and not both 1.
+    docs/models/coop.md (20), derived here.
+
+    Parameters
+    ----------
+    X : array_like
+        ``k(theta)^(1/(1-beta))``, the effort multiplier of the loyalty benefit
+        alone, ``>= 1``.
+    Y : array_like
+        ``(1 - theta phi_C)^(-1/(1-beta))``, that of the cost tolerance alone,
+        ``>= 1``; not both 1.
+
+    Returns
+    -------
+    float or ndarray
     """
     X = check_real_array("X", X, 1.0)
     Y = check_real_array("Y", Y, 1.0)
@@ -917,12 +1182,12 @@ def synergy_identity(X, Y):
 
 
 # ---------------------------------------------------------------------------
-# companion model TR-2: trust and reputation dynamics (documented extension)
+# companion model TR-2: trust and reputation dynamics, docs/models/coop.md (24)-(25)
 # ---------------------------------------------------------------------------
 
 
 def trust_signal(a, a_base, kappa=1.0):
-    """Cooperation signal ``s = tanh(kappa (a - a_base))`` of an observed effort (TR-2) [paper].
+    """Cooperation signal ``s = tanh(kappa (a - a_base))`` (docs/models/coop.md (24)).
 
     Parameters
     ----------
@@ -930,13 +1195,18 @@ def trust_signal(a, a_base, kappa=1.0):
         Observed and baseline efforts.
     kappa : float
         Signal sensitivity, ``> 0`` (TR-2 suite default 1.0).
+
+    Returns
+    -------
+    ndarray
+        Signals in ``(-1, 1)``.
     """
     kappa = check_real("kappa", kappa, **_POS)
     return np.tanh(kappa * (np.asarray(a, dtype=float) - np.asarray(a_base, dtype=float)))
 
 
 def trust_update(T, R, s, D=0.0, lam_pos=0.10, lam_neg=0.30, xi=0.50, mu_R=0.60, delta_R=0.03):
-    """One step of the TR-2 trust and reputation dynamics (companion report TR-2) [paper].
+    """One step of the TR-2 trust and reputation dynamics (docs/models/coop.md (25)).
 
     Trust rises towards the ceiling ``1 - R`` on positive signals,
     ``dT = lam_pos s max(0, 1 - R - T)``, and falls on negative ones,
@@ -974,7 +1244,7 @@ def trust_update(T, R, s, D=0.0, lam_pos=0.10, lam_neg=0.30, xi=0.50, mu_R=0.60,
 
 
 # ---------------------------------------------------------------------------
-# companion model TR-1: interdependence and complementarity (documented extension)
+# companion model TR-1: interdependence and complementarity, docs/models/coop.md (27)-(28)
 # ---------------------------------------------------------------------------
 
 
@@ -984,12 +1254,13 @@ def _tr1_f(a, form, beta, theta_log):
 
 
 def interdependence_payoffs(a, e, alpha, gamma=0.65, form="power", beta=0.75, theta_log=20.0):
-    """Private payoffs of TR-1: ``pi_i = e_i - a_i + f(a_i) + alpha_i [V - sum_j f(a_j)]`` [paper].
+    """Private payoffs of TR-1: ``pi_i = e_i - a_i + f(a_i) + alpha_i [V - sum_j f(a_j)]``.
 
-    Value creation ``V = sum_i f(a_i) + gamma g(a)`` with ``g`` the geometric
-    mean of the efforts (0 if any effort is <= 0) and ``f(a) = a**beta``
-    (``form="power"``) or ``theta_log ln(1 + a)`` (``"log"``); so the shared part
-    is ``alpha_i gamma g(a)``. Defaults are TR-1's validated values.
+    docs/models/coop.md (27). Value creation ``V = sum_i f(a_i) + gamma g(a)``
+    with ``g`` the geometric mean of the efforts (0 if any effort is <= 0) and
+    ``f(a) = a**beta`` (``form="power"``) or ``theta_log ln(1 + a)``
+    (``"log"``); so the shared part is ``alpha_i gamma g(a)``. Defaults are
+    TR-1's validated values.
 
     Parameters
     ----------
@@ -1000,6 +1271,10 @@ def interdependence_payoffs(a, e, alpha, gamma=0.65, form="power", beta=0.75, th
     form : {"power", "log"}
     beta, theta_log : float
         Parameters of ``f``.
+
+    Returns
+    -------
+    ndarray, shape (N,)
     """
     check_choice("form", form, ("power", "log"))
     gamma = check_real("gamma", gamma, 0.0)
@@ -1012,10 +1287,10 @@ def interdependence_payoffs(a, e, alpha, gamma=0.65, form="power", beta=0.75, th
 
 
 def integrated_utility(a, D, e, alpha, **kw):
-    """TR-1 integrated utility ``U_i = pi_i + sum_{j != i} D_ij pi_j`` [paper].
+    """TR-1 integrated utility ``U_i = pi_i + sum_{j != i} D_ij pi_j`` (docs/models/coop.md (28)).
 
-    TR-3's paper-version utility is this form with uniform weights
-    ``D_ij = theta_i phi_B`` plus a cost-tolerance term (spec, derived).
+    The paper version of this model's utility is this form with uniform
+    weights ``D_ij = theta_i phi_B`` plus a cost-tolerance term (derived here).
 
     Parameters
     ----------
@@ -1024,6 +1299,10 @@ def integrated_utility(a, D, e, alpha, **kw):
         Interdependence coefficients in [0, 1]; the diagonal is ignored.
     e, alpha, **kw
         As in :func:`interdependence_payoffs`.
+
+    Returns
+    -------
+    ndarray, shape (N,)
     """
     D = np.array(check_real_array("D", D, 0.0, 1.0), dtype=float)
     if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] != np.size(a):
@@ -1036,11 +1315,22 @@ def integrated_utility(a, D, e, alpha, **kw):
 
 def interdependence_equilibrium(D, e, alpha, a_lo=0.01, a_hi=100.0, a_init=10.0, tol=1e-6,
                                 max_iter=1000, **kw):
-    """Coopetitive equilibrium of TR-1: Gauss-Seidel with a bounded scalar optimiser [paper].
+    """Coopetitive equilibrium of TR-1: Gauss-Seidel with a bounded scalar optimiser.
 
-    Each member in turn maximises its :func:`integrated_utility` over
-    ``[a_lo, a_hi]`` (TR-1's 0.01 and 100, start 10) given the others' current
-    efforts, until no effort moves by ``tol``.
+    TR-1's own procedure (docs/models/coop.md (28)): each member in turn
+    maximises its :func:`integrated_utility` over ``[a_lo, a_hi]`` given the
+    others' current efforts, until no effort moves by ``tol``.
+
+    Parameters
+    ----------
+    D, e, alpha, **kw
+        As in :func:`integrated_utility`.
+    a_lo, a_hi, a_init : float
+        Effort bounds and start (TR-1's 0.01, 100 and 10).
+    tol : float
+        Stop when no effort moves by this much in a sweep.
+    max_iter : int
+        Maximum number of sweeps.
 
     Returns
     -------
@@ -1058,8 +1348,9 @@ def interdependence_equilibrium(D, e, alpha, a_lo=0.01, a_hi=100.0, a_init=10.0,
         return -float(integrated_utility(trial, D, e, alpha, **kw)[i])
 
     converged = False
-    sweeps = 0
-    for sweeps in range(1, check_int("max_iter", max_iter, 1) + 1):
+    sweeps, max_iter = 0, check_int("max_iter", max_iter, 1)
+    while sweeps < max_iter:
+        sweeps += 1
         old = a.copy()
         for i in range(n):
             a[i] = optimize.minimize_scalar(neg_u, bounds=(a_lo, a_hi), args=(i,),

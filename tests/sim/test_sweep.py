@@ -89,8 +89,8 @@ def closed_port():
      "executor must be inline"),
     (["phase", "--rho", "0,0.5", "--out", "{d}/x", "--executor", "tcp://127.0.0.1:{port}",
       "--connect-timeout", "1"], "does not answer within 1 s"),
-    (["coop", "--theta", "0,0.5", "--backend", "numpy", "--out", "{d}/x"],
-     "backend for coop must be one of auto, numba"),
+    (["coop", "--theta", "0,0.5", "--phi-C", "2.5", "--out", "{d}/x"],
+     "theta*phi_C must be < 1"),
     (["phase", "--config", "{d}/missing.toml"], "config file"),
 ])
 def test_cli_bad_input(cli_exit, tmp_path, argv, words):

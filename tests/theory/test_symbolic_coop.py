@@ -1,15 +1,17 @@
-"""Symbolic identities of the TR-3 loyalty model, and the numeric theory checked against them.
+"""Symbolic identities of the coop model, and the numeric theory checked against them.
 
-Two kinds of test (spec ``specs/coopetition.md`` sections 1.5, 2.1-2.5, 2.7, 7):
+Two kinds of test (docs/models/coop.md (6)-(14), (19), (20) and its section
+"Comparative statics"):
 
 * the sympy derivations in :mod:`theory.symbolic.coop` against closed forms
-  typed here from the spec (expanded utility, FOC, ``k``, target, symmetric
+  typed here from docs/models/coop.md (expanded utility, FOC, ``k``, target, symmetric
   equilibrium, Holmstrom baseline, social optimum, ratios, synergy), proved by
   simplifying a difference to 0 or a ratio to 1 on the model's domain, and the
   signs of the comparative statics;
 * :mod:`theory.coop` (floating point) against 30-digit values of the
   derivations, relative tolerance 1e-10, on fixed and hypothesis-drawn
-  parameters (spec 7 ranges), in both welfare modes.
+  parameters (the ranges of the property tests of tests/theory/test_coop.py), in
+  both welfare modes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ MODES = ("sum", "mean")
 SET = settings(max_examples=4, deadline=None)
 
 
-def k_spec(mode):
+def k_typed(mode):
     return 1 + (N - 1) * THETA * PHI_B if mode == "sum" else 1 + THETA * PHI_B
 
 
@@ -75,7 +77,7 @@ def values(p):
 
 
 # ==========================================================================
-# symbolic: utility, FOC, target (spec 1.5, 2.1)
+# symbolic: utility, FOC, target, docs/models/coop.md (6)-(10)
 # ==========================================================================
 class TestUtilitySymbolic:
     @pytest.mark.parametrize("mode", MODES)
@@ -84,7 +86,7 @@ class TestUtilitySymbolic:
 
     def test_versions_differ(self):
         assert not zero(sym.utility("sum") - sym.utility("mean"))
-        # ... and agree when n = 2 or theta = 0 (spec 7 item 12)
+        # ... and agree when n = 2 or theta = 0
         assert zero((sym.utility("sum") - sym.utility("mean")).subs(N, 2))
         assert zero((sym.utility("sum") - sym.utility("mean")).subs(THETA, 0))
 
@@ -95,9 +97,9 @@ class TestUtilitySymbolic:
 
     @pytest.mark.parametrize("mode", MODES)
     def test_foc(self, mode):
-        foc = k_spec(mode) * OMEGA * BETA * S ** (BETA - 1) / N - C * (1 - THETA * PHI_C)
+        foc = k_typed(mode) * OMEGA * BETA * S ** (BETA - 1) / N - C * (1 - THETA * PHI_C)
         assert zero(sym.first_order_condition(mode) - foc)
-        assert zero(sym.benefit_multiplier(mode) - k_spec(mode))
+        assert zero(sym.benefit_multiplier(mode) - k_typed(mode))
         assert zero(sym.effective_cost(mode) - C * (1 - THETA * PHI_C))
         # the FOC does not depend on the others' effort other than through S
         assert S_MINUS not in sym.first_order_condition(mode).free_symbols
@@ -105,22 +107,22 @@ class TestUtilitySymbolic:
     @pytest.mark.parametrize("mode", MODES)
     def test_concavity(self, mode):
         d2 = sym.second_order_condition(mode)
-        assert zero(d2 - (BETA - 1) * k_spec(mode) * OMEGA * BETA * S ** (BETA - 2) / N)
+        assert zero(d2 - (BETA - 1) * k_typed(mode) * OMEGA * BETA * S ** (BETA - 2) / N)
         d2 = d2.subs(sym.domain_substitution(), simultaneous=True)
         assert sp.factor(sp.together(d2)).is_negative
 
     @pytest.mark.parametrize("mode", MODES)
     def test_target_and_best_response(self, mode):
         target = sym.target_aggregate(mode)
-        spec = (k_spec(mode) * OMEGA * BETA / (N * C * (1 - THETA * PHI_C))) ** P
-        assert same(target, spec)
+        typed = (k_typed(mode) * OMEGA * BETA / (N * C * (1 - THETA * PHI_C))) ** P
+        assert same(target, typed)
         assert zero(sym.interior_best_response(mode) - (target - S_MINUS))
         br = sym.best_response(mode, a_min=0, a_max=50)
         assert br == sp.Min(50, sp.Max(0, target - S_MINUS))
 
 
 # ==========================================================================
-# symbolic: equilibria (spec 2.2, 2.3, 2.5)
+# symbolic: equilibria, docs/models/coop.md (12)-(14), (19), (20)
 # ==========================================================================
 A0 = (OMEGA * BETA / (C * N ** (2 - BETA))) ** P
 
@@ -139,7 +141,7 @@ class TestEquilibriumSymbolic:
     @pytest.mark.parametrize("mode", MODES)
     def test_symmetric_equilibrium(self, mode):
         a = sym.symmetric_equilibrium_effort(mode)
-        assert same(a, A0 * (k_spec(mode) / (1 - THETA * PHI_C)) ** P)
+        assert same(a, A0 * (k_typed(mode) / (1 - THETA * PHI_C)) ** P)
         # symmetric aggregate = every member's target
         assert same(sym.symmetric_equilibrium_aggregate(mode), sym.target_aggregate(mode))
 
@@ -149,11 +151,12 @@ class TestEquilibriumSymbolic:
         assert not {OMEGA, C} & r.free_symbols
         k = sym.benefit_multiplier(mode)
         t9, t1 = sp.Rational(9, 10), sp.Rational(1, 10)
-        spec = (k.subs(THETA, t9) * (1 - t1 * PHI_C) / (k.subs(THETA, t1) * (1 - t9 * PHI_C))) ** P
-        assert same(r, spec)
+        typed = (k.subs(THETA, t9) * (1 - t1 * PHI_C) / (k.subs(THETA, t1) * (1 - t9 * PHI_C))) ** P
+        assert same(r, typed)
 
     def test_differentiation_table(self):
-        # spec 2.5: P, phi_B = 0.8, phi_C = 0.3: 15.036 at (beta, n) = (0.55, 4)
+        # paper variant, phi_B = 0.8, phi_C = 0.3: 15.036 at (beta, n) = (0.55, 4), the
+        # paper's median (docs/models/coop.md, "Reference values")
         r = sym.effort_differentiation("sum")
         assert abs(sym.evaluate(r, beta=0.55, n=4, phi_B=0.8, phi_C=0.3) - 15.036) < 5e-4
         assert abs(sym.evaluate(r, beta=0.4, n=8, phi_B=0.8, phi_C=0.3) - 15.3321) < 5e-5
@@ -162,7 +165,7 @@ class TestEquilibriumSymbolic:
 
 
 # ==========================================================================
-# symbolic: comparative statics (spec 2.5, 7 items 8-9)
+# symbolic: comparative statics (docs/models/coop.md, "Comparative statics")
 # ==========================================================================
 class TestComparativeStatics:
     EXPECTED = {"theta": 1, "phi_B": 1, "phi_C": 1, "omega": 1, "c": -1, "n": -1}
@@ -176,7 +179,7 @@ class TestComparativeStatics:
     @pytest.mark.parametrize("mode", MODES)
     def test_closed_forms(self, mode):
         cs = sym.comparative_statics(mode)
-        k = k_spec(mode)
+        k = k_typed(mode)
         assert zero(cs["theta"] - P * (sp.diff(k, THETA) / k + PHI_C / (1 - THETA * PHI_C)))
         assert zero(cs["phi_B"] - P * sp.diff(k, PHI_B) / k)
         assert zero(cs["phi_C"] - P * THETA / (1 - THETA * PHI_C))
@@ -185,7 +188,7 @@ class TestComparativeStatics:
         assert zero(cs["n"] - P * (-(2 - BETA) / N + sp.diff(k, N) / k))
 
     def test_n_sign_needs_bounded_benefit(self):
-        # spec 2.5: with phi_B > 1 version P can rise in n (n = 2, beta near 1)
+        # with phi_B > 1 the paper variant can rise in n (n = 2, beta near 1)
         d = sym.comparative_statics("sum")["n"]
         assert sym.evaluate(d, beta=0.9, n=2, theta=1, phi_B=5, phi_C=0.3) > 0
         assert sym.evaluate(d, beta=0.9, n=2, theta=1, phi_B=1, phi_C=0.3) < 0
@@ -276,8 +279,8 @@ class TestNumericAgainstSymbolic:
                                 0.237668, 0.347239, 0.49912, 0.710593)),
          ((15.0, 0.45, 2.0, 4), (0.5841, 1.03443, 1.69178, 2.63517,
                                  0.322189, 0.454778, 0.632487, 0.872008))])
-    def test_spec_fixtures(self, point, expected):
-        # spec 7 fixture table (6 significant digits), phi_B = 0.8, phi_C = 0.3
+    def test_reference_values(self, point, expected):
+        # docs/models/coop.md, "Reference values" (6 significant digits), phi_B = 0.8, phi_C = 0.3
         omega, beta, c, n = point
         got = [sym.evaluate(sym.symmetric_equilibrium_effort(m), omega=omega, beta=beta, c=c,
                             n=n, theta=t, phi_B=0.8, phi_C=0.3)

@@ -1,33 +1,35 @@
-"""Sympy derivations for the TR-3 collective-action and loyalty model (spec ``specs/coopetition.md``).
+"""Sympy derivations for the collective-action and loyalty model (``docs/models/coop.md``).
 
 Every function derives its result from a definition rather than quoting the
 closed form, and returns a sympy expression (or a dict or tuple of them):
 
-* the loyalty-augmented utility ``U_i = pi_i + L_i`` (Eq. 1-4) built from team
-  production, equal sharing, the teammates' welfare ``W_{-i}`` and the loyalty
-  modifier, in both model versions (spec 0, 1.5);
+* the loyalty-augmented utility ``U_i = pi_i + L_i`` (docs/models/coop.md
+  (1)-(5)) built from team production, equal sharing, the teammates' welfare
+  ``W_{-i}`` and the loyalty modifier, in both model versions;
 * its first-order condition in own effort, the marginal-benefit multiplier
   ``k`` and effective cost ``c (1 - theta phi_C)`` read off that condition, and
-  the second derivative (strict concavity; spec 2.1);
+  the second derivative (strict concavity; docs/models/coop.md (8)-(9));
 * the best-response target ``S_i*`` (the FOC solved for ``S``) and the
-  (clipped) best response (spec 2.1);
+  (clipped) best response (docs/models/coop.md (10)-(11));
 * the symmetric equilibrium, obtained by imposing ``a_j = a`` for every member
   in the FOC and solving for ``a`` (per-member effort), and its aggregate
-  (spec 2.3);
+  (docs/models/coop.md (14));
 * the Holmstrom free-riding baseline (the symmetric equilibrium at
-  ``theta = 0``, "Proposition 1") and the social optimum (the maximiser of
-  ``Q - c S``), with the under-provision ratio ``n**(1/(1-beta))`` (spec 2.2);
+  ``theta = 0``, paper Proposition 1) and the social optimum (the maximiser of
+  ``Q - c S``), with the under-provision ratio ``n**(1/(1-beta))``
+  (docs/models/coop.md (12)-(13));
 * the loyalty multiplier ``a*/a_0*``, the effort-differentiation ratio and the
-  mechanism-synergy identity (spec 2.3, 2.5);
+  mechanism-synergy identity (docs/models/coop.md (14), (19), (20));
 * the comparative statics ``d log a* / d x`` for ``x`` in ``theta``,
-  ``phi_B``, ``phi_C``, ``omega``, ``c``, ``n`` and their signs where the spec
-  states them (spec 2.5, 7 item 8-9), proved by sympy's sign inference after a
-  substitution that encodes the domains ``0 < beta < 1``, ``n > 1``,
-  ``theta phi_C < 1`` and, for ``n`` in version P, ``theta phi_B <= 1``.
+  ``phi_B``, ``phi_C``, ``omega``, ``c``, ``n`` and their signs
+  (docs/models/coop.md, section "Comparative statics"), proved by sympy's sign
+  inference after a substitution that encodes the domains ``0 < beta < 1``,
+  ``n > 1``, ``theta phi_C < 1`` and, for ``n`` in the paper variant,
+  ``theta phi_B <= 1``.
 
 Model versions are selected by ``welfare_mode`` as in :mod:`theory.coop`:
-``"sum"`` (alias ``"paper"``, version P) and ``"mean"`` (alias ``"repo"``,
-version R). Interior solutions only: the effort bounds enter only through
+``"sum"`` (alias ``"paper"``) and ``"mean"`` (alias ``"repo"``),
+docs/models/coop.md (3). Interior solutions only: the effort bounds enter only through
 :func:`best_response`.
 
 Numbers may be passed as ints, ``Rational``, sympy expressions or Python
@@ -40,7 +42,7 @@ against the numeric implementation in :mod:`theory.coop`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -93,10 +95,12 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# Symbols, declared positive as in spec 2.7. The remaining domain facts
+# Symbols, declared positive. The remaining domain facts
 # (beta < 1, n >= 2, theta <= 1, theta phi_C < 1) are not sympy assumptions;
 # :func:`domain_substitution` encodes them for sign proofs.
 # --------------------------------------------------------------------------
+#: The loyalties compared by the effort differentiation, and the synergy's (the authors').
+_HIGH, _LOW, _SYNERGY_THETA = sp.Rational(9, 10), sp.Rational(1, 10), sp.Rational(7, 10)
 OMEGA = sp.Symbol("omega", positive=True)  # productivity
 BETA = sp.Symbol("beta", positive=True)  # returns to scale, in (0, 1)
 C = sp.Symbol("c", positive=True)  # marginal effort cost
@@ -137,10 +141,10 @@ def _mode(welfare_mode):
 
 
 # --------------------------------------------------------------------------
-# Eq. 1-4: payoffs from their definitions
+# docs/models/coop.md (1)-(5): payoffs from their definitions
 # --------------------------------------------------------------------------
 def production(S_=S):
-    """Team production ``Q = omega S**beta`` (Eq. 1), for ``S > 0``.
+    """Team production ``Q = omega S**beta`` (docs/models/coop.md (1)), for ``S > 0``.
 
     Parameters
     ----------
@@ -154,7 +158,7 @@ def production(S_=S):
 
 
 def base_payoff(a=A, S_minus=S_MINUS):
-    """Base payoff ``pi_i = Q/n - c a_i`` with ``S = a_i + S_{-i}`` (Eq. 2).
+    """Base payoff ``pi_i = Q/n - c a_i`` with ``S = a_i + S_{-i}`` (docs/models/coop.md (2)).
 
     Returns
     -------
@@ -165,10 +169,10 @@ def base_payoff(a=A, S_minus=S_MINUS):
 
 
 def teammates_welfare(welfare_mode="sum", a=A, S_minus=S_MINUS):
-    """Teammates' welfare ``W_{-i}`` (Eq. 3 term; spec 1.5), from ``sum_{j != i} pi_j``.
+    """Teammates' welfare ``W_{-i}`` (docs/models/coop.md (3)), from ``sum_{j != i} pi_j``.
 
     The teammates' base payoffs sum to ``(n-1) Q / n - c S_{-i}`` (their shares
-    of ``Q`` minus their costs); version P uses that sum, version R divides it
+    of ``Q`` minus their costs); the paper variant uses that sum, the repo variant divides it
     by ``n - 1``.
 
     Parameters
@@ -185,7 +189,7 @@ def teammates_welfare(welfare_mode="sum", a=A, S_minus=S_MINUS):
 
 
 def loyalty_modifier(welfare_mode="sum", a=A, S_minus=S_MINUS, theta=THETA):
-    """Loyalty modifier ``L_i = theta [phi_B W_{-i} + phi_C c a_i]`` (Eq. 3).
+    """Loyalty modifier ``L_i = theta [phi_B W_{-i} + phi_C c a_i]`` (docs/models/coop.md (4)).
 
     Returns
     -------
@@ -195,7 +199,7 @@ def loyalty_modifier(welfare_mode="sum", a=A, S_minus=S_MINUS, theta=THETA):
 
 
 def utility(welfare_mode="sum", a=A, S_minus=S_MINUS, theta=THETA):
-    """Loyalty-augmented utility ``U_i = pi_i + L_i`` (Eq. 4), built from Eq. 1-3.
+    """Loyalty-augmented utility ``U_i = pi_i + L_i``, docs/models/coop.md (5), built from (1)-(4).
 
     Parameters
     ----------
@@ -211,11 +215,11 @@ def utility(welfare_mode="sum", a=A, S_minus=S_MINUS, theta=THETA):
 
 
 def expanded_utility(welfare_mode="sum"):
-    """The spec's expanded form of ``U_i`` (spec 1.5), typed in for comparison.
+    """The expanded form of ``U_i`` (docs/models/coop.md (6)), typed in for comparison.
 
     ``k/n omega S**beta - c (1 - theta phi_C) a - w theta phi_B c S_{-i}`` with
-    ``S = a + S_{-i}``, ``k = 1 + (n-1) theta phi_B``, ``w = 1`` (P) or
-    ``k = 1 + theta phi_B``, ``w = 1/(n-1)`` (R). Equal to :func:`utility`
+    ``S = a + S_{-i}``, ``k = 1 + (n-1) theta phi_B``, ``w = 1`` (paper) or
+    ``k = 1 + theta phi_B``, ``w = 1/(n-1)`` (repo). Equal to :func:`utility`
     (checked in the tests).
 
     Returns
@@ -231,13 +235,14 @@ def expanded_utility(welfare_mode="sum"):
 
 
 # --------------------------------------------------------------------------
-# spec 2.1: first-order condition, target, best response
+# docs/models/coop.md (8)-(11): first-order condition, target, best response
 # --------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def first_order_condition(welfare_mode="sum"):
-    """``dU_i/da_i`` of :func:`utility`, written in the aggregate ``S = a_i + S_{-i}`` (spec 2.1).
+    """``dU_i/da_i`` of :func:`utility`, written in the aggregate ``S = a_i + S_{-i}``.
 
-    Derived by differentiating Eq. 4 in own effort and substituting
+    docs/models/coop.md (9).
+    Derived by differentiating docs/models/coop.md (5) in own effort and substituting
     ``a_i = S - S_{-i}``; the result depends on ``S`` only:
     ``k omega beta S**(beta-1) / n - c (1 - theta phi_C)``.
 
@@ -249,9 +254,9 @@ def first_order_condition(welfare_mode="sum"):
     return _normal(sp.diff(utility(welfare_mode), A).subs(A, S - S_MINUS))
 
 
-@lru_cache(maxsize=None)
+@cache
 def second_order_condition(welfare_mode="sum"):
-    """``d^2 U_i / da_i^2`` in ``S`` (spec 2.1): ``(beta - 1) k omega beta S**(beta-2) / n < 0``.
+    """``d^2 U_i / da_i^2`` in ``S``: ``(beta - 1) k omega beta S**(beta-2) / n < 0``.
 
     Negative for ``beta < 1``, so ``U_i`` is strictly concave in own effort and
     the FOC characterises the best response.
@@ -276,12 +281,12 @@ def _foc_parts(welfare_mode):
     return benefit, cost
 
 
-@lru_cache(maxsize=None)
+@cache
 def benefit_multiplier(welfare_mode="sum"):
-    """Marginal-benefit multiplier ``k`` read off the FOC (spec 2).
+    """Marginal-benefit multiplier ``k`` read off the FOC (docs/models/coop.md (8)).
 
     ``k = (S-dependent part of the FOC) * n / (omega beta S**(beta-1))``:
-    ``1 + (n-1) theta phi_B`` (P) or ``1 + theta phi_B`` (R).
+    ``1 + (n-1) theta phi_B`` (paper) or ``1 + theta phi_B`` (repo).
 
     Returns
     -------
@@ -291,9 +296,11 @@ def benefit_multiplier(welfare_mode="sum"):
     return sp.expand(sp.simplify(benefit * N / (OMEGA * BETA * S ** (BETA - 1))))
 
 
-@lru_cache(maxsize=None)
+@cache
 def effective_cost(welfare_mode="sum"):
-    """Effective marginal cost ``c (1 - theta phi_C)``: minus the ``S``-free part of the FOC (spec 1.5).
+    """Effective marginal cost ``c (1 - theta phi_C)``: minus the ``S``-free part of the FOC.
+
+    docs/models/coop.md (8).
 
     The same in both versions (the welfare term's cost part does not involve
     own effort).
@@ -306,9 +313,11 @@ def effective_cost(welfare_mode="sum"):
     return sp.factor(-cost)
 
 
-@lru_cache(maxsize=None)
+@cache
 def target_aggregate(welfare_mode="sum"):
-    """Best-response target ``S_i*``: the FOC solved for ``S`` by :func:`sympy.solve` (spec 2.1).
+    """Best-response target ``S_i*``: the FOC solved for ``S`` by :func:`sympy.solve`.
+
+    docs/models/coop.md (10).
 
     Equal to ``(k omega beta / (n c (1 - theta phi_C)))**(1/(1-beta))``.
 
@@ -322,9 +331,11 @@ def target_aggregate(welfare_mode="sum"):
     return sols[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def interior_best_response(welfare_mode="sum"):
-    """Unconstrained best response: ``dU_i/da_i = 0`` solved for own effort ``a_i`` (spec 2.1).
+    """Unconstrained best response: ``dU_i/da_i = 0`` solved for own effort ``a_i``.
+
+    docs/models/coop.md (11).
 
     Sympy cannot solve in ``a_i`` directly (two generators ``a_i`` and
     ``(a_i + S_{-i})**beta``), so the condition is solved in ``S`` after the
@@ -346,7 +357,7 @@ def interior_best_response(welfare_mode="sum"):
 
 
 def best_response(welfare_mode="sum", a_min=A_MIN, a_max=A_MAX):
-    """Clipped best response ``min(a_max, max(a_min, S_i* - S_{-i}))`` (spec 2.1).
+    """Clipped best response ``min(a_max, max(a_min, S_i* - S_{-i}))`` (docs/models/coop.md (11)).
 
     The clip of :func:`interior_best_response` to the effort interval; exact
     because ``U_i`` is strictly concave (:func:`second_order_condition`).
@@ -359,11 +370,11 @@ def best_response(welfare_mode="sum", a_min=A_MIN, a_max=A_MAX):
 
 
 # --------------------------------------------------------------------------
-# spec 2.3 / 2.2: symmetric equilibrium, Holmstrom baseline, social optimum
+# docs/models/coop.md (12)-(14): symmetric equilibrium, Holmstrom baseline, social optimum
 # --------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def symmetric_equilibrium_effort(welfare_mode="sum"):
-    """Interior symmetric equilibrium effort ``a*(theta)`` (spec 2.3).
+    """Interior symmetric equilibrium effort ``a*(theta)`` (docs/models/coop.md (14)).
 
     Derived by imposing ``a_j = a`` for all ``j`` (so ``S_{-i} = (n-1) a``) in
     ``dU_i/da_i = 0`` and solving for ``a``; equals ``S*_theta / n`` and
@@ -381,7 +392,9 @@ def symmetric_equilibrium_effort(welfare_mode="sum"):
 
 
 def symmetric_equilibrium_aggregate(welfare_mode="sum"):
-    """Interior symmetric equilibrium aggregate ``S*_theta = n a*(theta)`` (spec 2.3).
+    """Interior symmetric equilibrium aggregate ``S*_theta = n a*(theta)``.
+
+    docs/models/coop.md (14).
 
     Returns
     -------
@@ -391,9 +404,11 @@ def symmetric_equilibrium_aggregate(welfare_mode="sum"):
 
 
 def free_riding_effort():
-    """Holmstrom free-riding effort ``a_0*``: the symmetric equilibrium at ``theta = 0`` (spec 2.2).
+    """Holmstrom free-riding effort ``a_0*``: the symmetric equilibrium at ``theta = 0``.
 
-    Equal to ``(omega beta / (c n**(2-beta)))**(1/(1-beta))`` ("Proposition 1",
+    docs/models/coop.md (12).
+
+    Equal to ``(omega beta / (c n**(2-beta)))**(1/(1-beta))`` (paper Proposition 1,
     the suite's "Correct formula"); identical in both versions.
 
     Returns
@@ -404,9 +419,9 @@ def free_riding_effort():
 
 
 def free_riding_aggregate():
-    """Free-riding aggregate ``S_0* = (omega beta / (n c))**(1/(1-beta))``: the target at ``theta = 0``.
+    """Free-riding aggregate ``S_0* = (omega beta / (n c))**(1/(1-beta))``, the target at theta 0.
 
-    Not a per-member effort (spec 2.2, 6.2).
+    Not a per-member effort (docs/models/coop.md (12)).
 
     Returns
     -------
@@ -415,10 +430,11 @@ def free_riding_aggregate():
     return target_aggregate("sum").subs(THETA, 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def social_optimum_aggregate():
-    """Efficient aggregate ``S^opt``: ``d(Q - c S)/dS = 0`` solved for ``S`` (spec 2.2).
+    """Efficient aggregate ``S^opt``: ``d(Q - c S)/dS = 0`` solved for ``S``.
 
+    docs/models/coop.md (13).
     Equal to ``(omega beta / c)**(1/(1-beta))``.
 
     Returns
@@ -432,7 +448,7 @@ def social_optimum_aggregate():
 
 
 def social_optimum_effort():
-    """Per-member efficient effort ``a^opt = S^opt / n`` (spec 2.2).
+    """Per-member efficient effort ``a^opt = S^opt / n`` (docs/models/coop.md (13)).
 
     Returns
     -------
@@ -442,7 +458,7 @@ def social_optimum_effort():
 
 
 def underprovision_ratio():
-    """``a^opt / a_0*`` simplified; equals ``n**(1/(1-beta)) > 1`` (spec 2.2).
+    """``a^opt / a_0*`` simplified; equals ``n**(1/(1-beta)) > 1`` (docs/models/coop.md (13)).
 
     Returns
     -------
@@ -452,10 +468,12 @@ def underprovision_ratio():
 
 
 # --------------------------------------------------------------------------
-# spec 2.3 / 2.5: multipliers, differentiation, synergy
+# docs/models/coop.md (14), (19), (20): multipliers, differentiation, synergy
 # --------------------------------------------------------------------------
 def loyalty_multiplier(welfare_mode="sum"):
-    """``a*(theta) / a_0*`` simplified: ``[k / (1 - theta phi_C)]**(1/(1-beta))`` (spec 2.3).
+    """``a*(theta) / a_0*`` simplified: ``[k / (1 - theta phi_C)]**(1/(1-beta))``.
+
+    docs/models/coop.md (14).
 
     Returns
     -------
@@ -465,9 +483,10 @@ def loyalty_multiplier(welfare_mode="sum"):
     return sp.simplify(sp.powsimp(ratio, force=True))
 
 
-def effort_differentiation(welfare_mode="sum", theta_high=sp.Rational(9, 10),
-                           theta_low=sp.Rational(1, 10)):
-    """``a*(theta_high) / a*(theta_low)`` of the interior symmetric equilibrium (spec 2.5).
+def effort_differentiation(welfare_mode="sum", theta_high=_HIGH, theta_low=_LOW):
+    """``a*(theta_high) / a*(theta_low)`` of the interior symmetric equilibrium.
+
+    docs/models/coop.md (19).
 
     Free of ``omega`` and ``c`` (checked in the tests).
 
@@ -480,8 +499,10 @@ def effort_differentiation(welfare_mode="sum", theta_high=sp.Rational(9, 10),
     return sp.simplify(sp.powsimp(ratio, force=True))
 
 
-def synergy_ratio(welfare_mode="sum", theta=sp.Rational(7, 10)):
-    """Mechanism synergy ``E_c / (E_B + E_C)`` from the interior equilibrium (spec 2.5, 3.4).
+def synergy_ratio(welfare_mode="sum", theta=_SYNERGY_THETA):
+    """Mechanism synergy ``E_c / (E_B + E_C)`` from the interior equilibrium.
+
+    docs/models/coop.md (20).
 
     ``E_c = a*(theta) - a_0*``, ``E_B`` the same with ``phi_C = 0`` and ``E_C``
     with ``phi_B = 0``. Not simplified; compare with :func:`synergy_identity`.
@@ -496,8 +517,8 @@ def synergy_ratio(welfare_mode="sum", theta=sp.Rational(7, 10)):
     return Ec / (EB + EC)
 
 
-def synergy_identity(welfare_mode="sum", theta=sp.Rational(7, 10)):
-    """Spec 2.5's closed form ``1 + (X-1)(Y-1)/((X-1)+(Y-1))``.
+def synergy_identity(welfare_mode="sum", theta=_SYNERGY_THETA):
+    """The closed form ``1 + (X-1)(Y-1)/((X-1)+(Y-1))`` of docs/models/coop.md (20).
 
     ``X = k(theta)**(1/(1-beta))`` (benefit only) and
     ``Y = (1 - theta phi_C)**(-1/(1-beta))`` (cost tolerance only), with ``k``
@@ -515,15 +536,15 @@ def synergy_identity(welfare_mode="sum", theta=sp.Rational(7, 10)):
 
 
 # --------------------------------------------------------------------------
-# spec 2.5 / 7 items 8-9: comparative statics
+# comparative statics (docs/models/coop.md, section "Comparative statics")
 # --------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def comparative_statics(welfare_mode="sum"):
     """``d log a*(theta) / d x`` of the interior symmetric effort for each parameter ``x``.
 
     Derived by differentiating ``log`` of :func:`symmetric_equilibrium_effort`
     (after ``expand_log``); the sign equals that of ``d a*/d x`` since
-    ``a* > 0``. ``n`` is treated as continuous. Expected (spec 2.5):
+    ``a* > 0``. ``n`` is treated as continuous. Expected:
     ``theta``: ``(1/(1-beta)) [k_theta/k + phi_C/(1 - theta phi_C)]``;
     ``c``: ``-1/((1-beta) c)``; ``omega``: ``1/((1-beta) omega)``;
     ``n``: ``(1/(1-beta)) [-(2-beta)/n + k_n/k]``.
@@ -544,8 +565,8 @@ def domain_substitution(bounded_benefit=False):
     ``beta = 1/(1+u)`` (so ``0 < beta < 1``), ``n = 1 + m`` (``n > 1``),
     ``phi_C = 1/(theta (1+s))`` (``theta phi_C < 1``) and, when
     ``bounded_benefit``, ``phi_B = 1/(theta (1+t))`` with ``t >= 0``
-    (``theta phi_B <= 1``, the spec's condition for ``d a*/d n < 0`` in
-    version P; always true for ``theta, phi_B`` in ``[0, 1]``).
+    (``theta phi_B <= 1``, the condition for ``d a*/d n < 0`` in the
+    paper variant; always true for ``theta, phi_B`` in ``[0, 1]``).
 
     Returns
     -------
@@ -563,7 +584,7 @@ def comparative_static_sign(name, welfare_mode="sum"):
     The derivative of :func:`comparative_statics` is rewritten with
     :func:`domain_substitution` (``bounded_benefit`` for ``x = n``) and put
     over a common denominator; sympy's assumption system then decides the
-    sign. Spec 2.5 / 7: ``+1`` for ``theta``, ``phi_B``, ``phi_C`` (``theta > 0``)
+    sign. Expected: ``+1`` for ``theta``, ``phi_B``, ``phi_C`` (``theta > 0``)
     and ``omega``; ``-1`` for ``c`` and ``n``.
 
     Parameters
