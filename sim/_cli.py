@@ -146,22 +146,26 @@ def writable_output(path, name="out", directory=False):
     return path
 
 
-def add_common_arguments(parser, trials, backend=True, plot=True):
+def add_common_arguments(parser, trials, backend=True, plot=True, helps=None):
     """Add the shared flags to ``parser``; ``trials`` is the model's default Monte Carlo size.
 
     Adds ``--version``, ``--trials``, ``--seed`` (default :data:`DEFAULT_SEED`),
     ``--backend`` (unless ``backend`` is false), ``--json`` and, unless ``plot``
-    is false, ``--plot`` and ``--dpi``.
+    is false, ``--plot`` and ``--dpi``. ``helps`` maps a flag's destination
+    (``"trials"``, ``"seed"``, ``"backend"``) to a help text that replaces the
+    generic one, where the model gives the flag a more specific meaning.
     """
+    helps = helps or {}
     add_version(parser)
     g = parser.add_argument_group("common")
     g.add_argument("--trials", type=int, default=trials,
-                   help=f"Monte Carlo size (default {trials})")
+                   help=helps.get("trials", f"Monte Carlo size (default {trials})"))
     g.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                   help=f"root seed, >= 0 (default {DEFAULT_SEED})")
+                   help=helps.get("seed", f"root seed, >= 0 (default {DEFAULT_SEED})"))
     if backend:
         g.add_argument("--backend", default="auto", choices=BACKENDS,
-                       help="numpy (reference), numba (fast CPU), cupy (GPU) or auto (default)")
+                       help=helps.get("backend", "numpy (reference), numba (fast CPU), cupy "
+                                                 "(GPU) or auto (default)"))
     g.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     if plot:
         add_plot_arguments(g)

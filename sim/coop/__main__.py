@@ -101,19 +101,15 @@ def _build_parser():
                      help=f"standard deviation of the noise on each move (default {NOISE:g})")
     rep.add_argument("--trust", action="store_true",
                      help="loyalty follows the TR-2 trust dynamics (docs/models/coop.md (24)-(26))")
-    _cli.add_common_arguments(p, trials=None)
-    for action in p._actions:
-        if action.dest == "trials":
-            action.help = (f"Monte Carlo size: teams played in parallel (--experiment repeated, "
-                           f"default {TRIALS}) or perturbed teams (--experiment montecarlo, "
-                           f"default {ROBUSTNESS_TRIALS})")
-        elif action.dest == "seed":
-            action.help = (f"root seed, >= 0 (default {_cli.DEFAULT_SEED}): the noise of "
-                           "repeated play, the draws of the robustness run, the bootstrap of "
-                           "the paper experiment (42 gives the authors' numbers)")
-        elif action.dest == "backend":
-            action.help = ("numpy (reference), numba (fast CPU), cupy (GPU) or auto (default); "
-                           "--experiment repeated only")
+    _cli.add_common_arguments(p, trials=None, helps=dict(
+        trials=(f"Monte Carlo size: teams played in parallel (--experiment repeated, "
+                f"default {TRIALS}) or perturbed teams (--experiment montecarlo, "
+                f"default {ROBUSTNESS_TRIALS})"),
+        seed=(f"root seed, >= 0 (default {_cli.DEFAULT_SEED}): the noise of repeated play, the "
+              "draws of the robustness run, the bootstrap of the paper experiment (42 gives the "
+              "authors' numbers)"),
+        backend=("numpy (reference), numba (fast CPU), cupy (GPU) or auto (default); "
+                 "--experiment repeated only")))
     return p
 
 
