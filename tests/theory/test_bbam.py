@@ -941,3 +941,54 @@ def test_conjugate_closed_forms_against_scipy_distributions():
     assert M.normal_bayes_risk(4, 1.0, 2.0) == pytest.approx(1.0 / (1.0 + 2.0))
     # E3 bias: Var(A_hat) * 1e4 / T exactly when T is fixed
     assert M.e3_estimator_bias(0.3, 10, 100.0) == pytest.approx(1e4 * 0.21 / 1000.0)
+
+
+# ---------------------------------------------------------------------------
+# the parameter class and functions that take it
+# ---------------------------------------------------------------------------
+
+
+class TestParams:
+    def test_defaults_and_checks(self):
+        p = M.BbamParams()
+        assert p.m_counts == M.MATH500_M_COUNTS and p.max_subquestions == 7
+        assert sum(k * n for k, n in enumerate(M.MATH500_M_COUNTS, 1)) / 500 == 3.71
+        one_line_error(ValueError, "budget must be in", M.BbamParams, budget=-1.0)
+        one_line_error(ValueError, "u_ale_max must be in", M.BbamParams, u_ale_max=1.0)
+        one_line_error(ValueError, "m_counts must have a positive total", M.BbamParams,
+                       m_counts=(0, 0))
+        one_line_error(ValueError, "min_tokens must be an integer in", M.BbamParams,
+                       min_tokens=-1)
+        one_line_error(TypeError, "carry_over must be True or False", M.BbamParams,
+                       carry_over=1)
+        with pytest.raises(AttributeError):
+            p.budget = 3.0  # frozen
+
+    def test_allocation_rules_take_the_budget_from_params(self):
+        p = M.BbamParams(budget=300.0)
+        for rule in (M.allocate_kkt, M.allocate_paper):
+            np.testing.assert_array_equal(rule(p, c=HET_C, beta=HET_BETA),
+                                          rule(HET_C, HET_BETA, 300.0))
+        np.testing.assert_array_equal(M.allocate_uniform(p, m=3), [100.0, 100.0, 100.0])
+        assert M.equal_beta_value(p, c=HET_C, beta=2.0) == M.equal_beta_value(HET_C, 2.0, 300.0)
+        # a keyword overrides the parameter object
+        np.testing.assert_array_equal(M.allocate_kkt(p, c=HET_C, beta=HET_BETA, budget=200.0),
+                                      M.allocate_kkt(HET_C, HET_BETA, 200.0))
+        with pytest.raises(TypeError, match="pass the other arguments by keyword"):
+            M.allocate_kkt(p, HET_C, HET_BETA)
+
+    def test_plan_and_budget_takes_rounding_and_floor_from_params(self):
+        # credits [50, 30, 20], B = 6, constant schedule: B s = (3, 1.8, 1.2); the authors'
+        # rounding gives (4, 1, 1), largest remainder (3, 2, 1)
+        paper = M.BbamParams(rounding="paper")
+        lr = M.BbamParams(rounding="largest_remainder")
+        assert M.allocate_plan_and_budget(paper, credits=[50, 30, 20], budget=6).tolist() == [
+            4, 1, 1]
+        assert M.allocate_plan_and_budget(lr, credits=[50, 30, 20], budget=6).tolist() == [
+            3, 2, 1]
+        floor = M.BbamParams(min_tokens=2)
+        assert M.allocate_plan_and_budget(floor, credits=[90, 5, 5], budget=9).tolist() == [
+            5, 2, 2]
+        # the parameter class holds a real budget; the integer one must be given
+        one_line_error(TypeError, "budget must be an integer", M.allocate_plan_and_budget,
+                       paper, credits=[50, 30, 20])
