@@ -63,7 +63,8 @@ def build_parser():
     sim.add_argument("--beta-range", default=f"{d.beta_low:g},{d.beta_high:g}",
                      help=f"beta ~ Uniform(lo, hi) (default {d.beta_low:g},{d.beta_high:g})")
     sim.add_argument("--half-range", default=f"{d.half_low:g},{d.half_high:g}",
-                     help="tokens to halve the epistemic uncertainty, log-uniform between lo,hi "
+                     help="tokens at which the epistemic uncertainty falls to 0.5, log-uniform "
+                          "between lo,hi "
                           f"(default {d.half_low:g},{d.half_high:g})")
     sim.add_argument("--front-loading", type=float, default=d.front_loading,
                      help=f"c_j scaled by exp(-x j) along the plan (default {d.front_loading:g})")
@@ -208,7 +209,7 @@ def _report(params, df, trials, seed, backend):
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
-    console.print(f"budgetlab bbam  trials={trials} questions, budget={params.budget:g} "
+    console.print(f"budgetlab bbam  questions={trials} budget={params.budget:g} "
                   f"seed={seed} backend={backend}", markup=False)
     m_prior = ("MATH-500 plans" if params.m_counts == th.MATH500_M_COUNTS
                else f"counts {params.m_counts}")
