@@ -24,12 +24,12 @@ from sim.bbam.allocators import ALLOCATORS, allocation, allocations
 from sim.bbam.contraction import fit_power_law, posterior_contraction
 from sim.bbam.core import TRIALS, expected_outcome, outcomes, simulate
 from sim.bbam.e3_estimator import e3_estimator
-from sim.bbam.frontier import FRONTIER_BUDGETS, FRONTIER_TRIALS, frontier
+from sim.bbam.frontier import frontier
 from sim.bbam.plot import plot_frontier
 from sim.bbam.questions import Questions, sample_questions
 from sim.bbam.rounding import rounding_loss
 from sim.bbam.sweep import SWEEP
-from theory.bbam import MATH500_M_COUNTS, BbamParams
+from theory.bbam import BbamParams
 
 #: The model's name (:data:`sim.registry.MODELS`).
 NAME = "bbam"
@@ -40,7 +40,6 @@ __all__ = [
     "NAME",
     "Params",
     "BbamParams",
-    "MATH500_M_COUNTS",
     "SWEEP",
     "TRIALS",
     "ALLOCATORS",
@@ -51,8 +50,6 @@ __all__ = [
     "outcomes",
     "expected_outcome",
     "simulate",
-    "FRONTIER_BUDGETS",
-    "FRONTIER_TRIALS",
     "frontier",
     "plot_frontier",
     "posterior_contraction",

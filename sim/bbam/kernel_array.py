@@ -23,6 +23,15 @@ __all__ = ["uniforms", "required_tokens", "outcomes_array", "outcomes_on"]
 def uniforms(xp, key, n, slots):
     """The uniforms of ``n`` questions with ``slots`` sub-question slots, by the layout.
 
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy``.
+    key : numpy.uint64
+        Stream key.
+    n, slots : int
+        Questions and sub-question slots per question.
+
     Returns
     -------
     steps : xp array, shape (n, slots)
@@ -117,6 +126,22 @@ def outcomes_on(xp, params, q, b, key):
     Moves the questions ``q`` (:class:`sim.bbam.Questions`) and the
     allocation ``b`` to ``xp`` (a copy to the GPU for CuPy), runs the kernel
     and brings the results back.
+
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy`` (:func:`sim.backends.array_module`).
+    params : BbamParams
+        Uses ``synthesis``, ``synthesis_accuracy`` and ``carry_over``.
+    q : Questions
+    b : ndarray (n, M) or None
+        Per-step caps; ``None`` is the global pool.
+    key : numpy.uint64
+        Stream key, ``sim.rng.stream_key(seed, sim.bbam.layout.STREAM)``.
+
+    Returns
+    -------
+    solved, tokens : numpy.ndarray
     """
     dev = [xp.asarray(a) for a in (q.c, q.beta, q.u_ale, q.mask)]
     bb = None if b is None else xp.asarray(b)

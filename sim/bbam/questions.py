@@ -11,7 +11,7 @@ only through a log-normal estimate ``c_hat``. These are host draws from
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +45,6 @@ class Questions:
     c_hat: np.ndarray
     mask: np.ndarray
     budget: float
-    extra: dict = field(default_factory=dict)
 
     @property
     def n(self):

@@ -249,3 +249,16 @@ def test_frontier_has_every_budget_and_allocator():
     more = fr[fr["budget"] == 400.0].set_index("name")["tokens"]
     less = fr[fr["budget"] == 150.0].set_index("name")["tokens"]
     assert (more > less).all()
+
+
+def test_frontier_figure_legend_hides_no_curve():
+    from matplotlib.figure import Figure
+
+    fr = sb.frontier(sb.BbamParams(), [150.0, 400.0], trials=1000, seed=1, backend="numba")
+    fig = Figure(figsize=(8.2, 4.8), layout="constrained")
+    ax = sb.plot_frontier(fr, fig.subplots())
+    fig.draw_without_rendering()
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == list(sb.ALLOCATORS)
+    # the legend lies right of the axes, so it covers no curve and no iso-E3 label
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1

@@ -35,7 +35,7 @@ def allocate_paper(c, beta, budget, mask=None):
     ``b_ij = B_i (c_ij beta_ij)**(1/(beta_ij+1)) / sum_k (c_ik beta_ik)**(1/(beta_ik+1))``.
 
     It normalises the stationary points at ``lambda = 1``. It equals the exact
-    optimum :func:`allocate_kkt` when all exponents within a question are
+    optimum :func:`~theory.bbam.allocate_kkt` when all exponents within a question are
     equal, and not otherwise (derived here): with
     ``c = (0.5, 0.3, 0.9)``, ``beta = (1, 1.5, 2.5)``, ``B = 300`` its
     objective is about twice the optimum's and worse than uniform.
@@ -43,12 +43,12 @@ def allocate_paper(c, beta, budget, mask=None):
     Parameters
     ----------
     c, beta, budget, mask
-        As in :func:`allocate_kkt`.
+        As in :func:`~theory.bbam.allocate_kkt`.
 
     Returns
     -------
     ndarray
-        Same shape as :func:`allocate_kkt`.
+        Same shape as :func:`~theory.bbam.allocate_kkt`.
     """
     c2, beta2, budget1, mask2, lead, m = c_beta_budget(c, beta, budget, mask)
     lv = (np.log(beta2) + np.log(c2)) / (beta2 + 1.0)
@@ -168,7 +168,7 @@ def uniform_value(c, beta, budget, mask=None):
     Parameters
     ----------
     c, beta, budget, mask
-        As in :func:`allocate_kkt` (``beta`` may differ across sub-questions).
+        As in :func:`~theory.bbam.allocate_kkt` (``beta`` may differ across sub-questions).
 
     Returns
     -------
@@ -230,7 +230,7 @@ def bridge_prior(w, f, beta, kappa=1.0):
     w : array_like
         Complexity weights (credits or normalised credits), ``>= 0``.
     f : array_like
-        Schedule multipliers (:func:`schedule_weights`), ``>= 0``.
+        Schedule multipliers (:func:`~theory.bbam.schedule_weights`), ``>= 0``.
     beta : array_like
         Common exponent, ``> 0``.
     kappa : array_like, default 1.0

@@ -191,7 +191,7 @@ def allocate_kkt(c, beta, budget, mask=None, tol=1e-12):
     with ``lambda > 0`` the unique root of ``sum_j b_j(lambda) = B``: every
     sub-question has the same marginal reduction
     ``beta_j c_j b_j**(-beta_j-1) = lambda``. This differs from the paper's
-    Eq. (6) (:func:`allocate_paper`) unless all ``beta_j`` in a question are
+    Eq. (6) (:func:`~theory.bbam.allocate_paper`) unless all ``beta_j`` in a question are
     equal (docs/models/bbam.md, "Known disagreements with the papers").
 
     The root is found for all questions at once on ``t = ln(lambda)``
@@ -204,7 +204,7 @@ def allocate_kkt(c, beta, budget, mask=None, tol=1e-12):
     questions are processed in cache-sized blocks (10**6 questions x 8
     sub-questions take about 0.3 s on one core).
 
-    Takes a :class:`BbamParams` in place of ``budget``:
+    Takes a :class:`~theory.bbam.BbamParams` in place of ``budget``:
     ``allocate_kkt(params, c=c, beta=beta)``.
 
     Parameters
@@ -235,7 +235,7 @@ def allocate_kkt(c, beta, budget, mask=None, tol=1e-12):
     See Also
     --------
     allocate_kkt_scipy : the same optimum for one question with ``brentq``.
-    allocate_paper : the paper's closed form, docs/models/bbam.md (5).
+    theory.bbam.allocate_paper : the paper's closed form, docs/models/bbam.md (5).
     """
     tol = check_real("tol", tol, 0.0, 1.0, lo_open=True, hi_open=True)
     c2, beta2, budget1, mask2, lead, m = c_beta_budget(c, beta, budget, mask, fill=None)

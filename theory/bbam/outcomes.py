@@ -35,7 +35,7 @@ def solve_probability(b, c, beta, u_ale=0.0):
 
     ``1 - min(1, U(b))``, derived here: the simulation gives the required
     length ``tau`` the survival function ``P(tau > x) = min(1, U(x))`` with
-    ``U`` of :func:`uncertainty`, which reads the paper's utility ``1 - U`` as
+    ``U`` of :func:`~theory.bbam.uncertainty`, which reads the paper's utility ``1 - U`` as
     a success probability (and, with probability ``u_ale``, ``tau = inf``).
 
     Parameters
@@ -43,7 +43,7 @@ def solve_probability(b, c, beta, u_ale=0.0):
     b : array_like
         Tokens, ``>= 0`` (0 where ``b == 0``).
     c, beta, u_ale : array_like
-        As in :func:`uncertainty`.
+        As in :func:`~theory.bbam.uncertainty`.
 
     Returns
     -------
@@ -75,7 +75,7 @@ def expected_tokens(b, c, beta, u_ale=0.0):
     b : array_like
         Token cap, ``>= 0``.
     c, beta, u_ale : array_like
-        As in :func:`uncertainty`.
+        As in :func:`~theory.bbam.uncertainty`.
 
     Returns
     -------

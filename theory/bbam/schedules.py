@@ -189,7 +189,7 @@ def allocate_plan_and_budget(credits, budget, schedule="constant", rounding="pap
     ``min_tokens`` and allocates the remaining ``B - m min_tokens`` by the same
     rule.
 
-    Takes a :class:`BbamParams` for ``rounding`` and ``min_tokens``; the budget
+    Takes a :class:`~theory.bbam.BbamParams` for ``rounding`` and ``min_tokens``; the budget
     must then be given as an integer keyword, since the parameter class holds
     a real one: ``allocate_plan_and_budget(params, credits=w, budget=400)``.
 
