@@ -3,17 +3,18 @@
     python benchmarks/bbam.py [--questions N] [--subquestions M] [--loop-questions K]
                               [--kernel-questions Q] [--repeat R]
 
-Allocation: times ``theory.bbam.allocate_kkt`` on N questions x M
-sub-questions at once, ``theory.bbam.allocate_kkt_scipy`` (one brentq solve per
-question, with input checks) on K of the same questions, and a lean brentq loop
-without checks, and prints questions per second, the ratios to the vectorised
-solver, and the largest difference between the allocations on the shared
-questions.
+Allocation: times ``theory.bbam.allocate_kkt`` (the exact optimum,
+docs/models/bbam.md (4)) on N questions x M sub-questions at once,
+``theory.bbam.allocate_kkt_scipy`` (one brentq solve per question, with input
+checks) on K of the same questions, and a lean brentq loop without checks, and
+prints questions per second, the ratios to the vectorised solver, and the
+largest difference between the allocations on the shared questions.
 
-Outcome kernels: times ``sim.bbam.outcomes`` on Q questions drawn from the
-default prior (budget 400) for the exact allocation (static caps) and the
-global pool (sequential), with the NumPy array kernel, the Numba kernel (all
-cores) and, when a GPU is usable, the array kernel on CuPy. The best of
+Outcome kernels (docs/models/bbam.md (17)-(20) and "Counter layout"): times
+``sim.bbam.outcomes`` on Q questions drawn from the default prior (budget 400)
+for the exact allocation (static caps) and the global pool (sequential), with
+the NumPy array kernel, the Numba kernel (all cores) and, when a GPU is usable,
+the array kernel on CuPy. The best of
 ``--repeat`` timings is reported; compilation is excluded.
 """
 
