@@ -1,11 +1,12 @@
-"""Tests of theory.bbam: the invariants and reference vectors of spec sections 7.1-7.3.
+"""Tests of theory.bbam: invariants and reference vectors of docs/models/bbam.md (1)-(24).
 
-Expected values come from the spec's printed vectors and tables (compared to
+Expected values come from printed reference vectors (outputs of the authors'
+``allocate_tokens`` and the worked examples of docs/models/bbam.md, compared to
 within half a unit of the last printed digit), from exact rational arithmetic
 (``fractions.Fraction``) or from independent references written here: a
-line-by-line port of the official ``allocate_tokens`` (with the stable
-tie-break of A10), scipy optimisers and root finders, ``scipy.integrate.quad``
-and brute-force enumeration.
+line-by-line port of the authors' ``allocate_tokens`` (with a stable
+tie-break), scipy optimisers and root finders, ``scipy.integrate.quad`` and
+brute-force enumeration.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from scipy import integrate, optimize, special
 
 from theory import bbam as M
+from theory.bbam.kkt import _kkt_bisect
 
 FAST = settings(max_examples=60, deadline=None)
 MEDIUM = settings(max_examples=25, deadline=None)
@@ -44,7 +46,8 @@ def printed(text):
 
 def assert_printed(actual, text):
     value, tol = printed(text)
-    assert abs(actual - value) <= tol, f"{actual!r} differs from printed {text} by more than {tol:g}"
+    assert abs(actual - value) <= tol, (f"{actual!r} differs from printed {text} by more "
+                                        f"than {tol:g}")
 
 
 def one_line_error(exc_type, match, func, *args, **kwargs):
@@ -57,8 +60,9 @@ def one_line_error(exc_type, match, func, *args, **kwargs):
 # independent references
 # ---------------------------------------------------------------------------
 
-# The official schedules and allocator (inference/_5_planned_local_weighted_model.py
-# at 7f75b44), copied line by line; the only change is kind="stable" (A10).
+# The authors' schedules and allocator (inference/_5_planned_local_weighted_model.py
+# at 7f75b44), ported line by line; the only change is kind="stable" (ties go to the
+# earlier position, docs/models/bbam.md, "Known disagreements with the papers").
 
 
 def constant_schedule(i, N):
@@ -109,7 +113,7 @@ def exact_shares(credits, f):
 
 
 def exact_round(shares, budget, rule):
-    """D7 (rule='paper') or largest remainder in exact arithmetic, ties to the earlier position."""
+    """Rounding (12) (rule='paper') or largest remainder, exactly; ties to the earlier position."""
     exact = [budget * s for s in shares]
     b = [math.floor(x) for x in exact]
     r = budget - sum(b)
@@ -125,7 +129,7 @@ def near_integer(shares, budget, tol=1e-9):
 
 
 def kkt_by_minimize(c, beta, budget):
-    """Minimise sum c b^-beta over the simplex B * softmax(z) (independent of T1)."""
+    """Minimise sum c b^-beta over the simplex B * softmax(z) (independent of (4))."""
     c, beta = np.asarray(c, float), np.asarray(beta, float)
     m = c.size
     scale = float(np.sum(c * (budget / m) ** -beta))
@@ -158,7 +162,7 @@ def objective_direct(b, c, beta):
 
 
 # ---------------------------------------------------------------------------
-# D1-D3
+# uncertainty and utility, docs/models/bbam.md (1)-(3)
 # ---------------------------------------------------------------------------
 
 
@@ -197,10 +201,10 @@ class TestUncertaintyUtility:
 
 
 # ---------------------------------------------------------------------------
-# 7.1 allocator (D5-D7)
+# Plan-and-Budget allocator, docs/models/bbam.md (10)-(12)
 # ---------------------------------------------------------------------------
 
-GOLDEN = {  # spec 7.1, outputs of the official allocate_tokens
+GOLDEN = {  # outputs of the authors' allocate_tokens
     ((20, 40, 40), 350): {"constant": [70, 140, 140], "linear": [117, 156, 77],
                           "polynomial": [166, 148, 36], "exponential": [79, 143, 128],
                           "cosine": [154, 168, 28]},
@@ -250,7 +254,7 @@ class TestPlanAndBudget:
         np.testing.assert_array_equal(b3.reshape(8, 7), b)
 
     def test_d7_bound_is_attained(self):
-        # spec D7: B s = (3, 1.8, 1.2) but b = (4, 1, 1)
+        # rounding (12): B s = (3, 1.8, 1.2) but b = (4, 1, 1)
         s = M.plan_and_budget_shares([50, 30, 20])
         np.testing.assert_allclose(6 * s, [3.0, 1.8, 1.2], rtol=1e-15)
         b = M.allocate_plan_and_budget([50, 30, 20], 6)
@@ -416,7 +420,7 @@ class TestPlanAndBudget:
         np.testing.assert_allclose(M.schedule_weights("cosine", m),
                                    [1.1, 0.5 + 0.5 / math.sqrt(2) + 0.1, 0.6,
                                     0.5 - 0.5 / math.sqrt(2) + 0.1, 0.1], rtol=1e-14)
-        assert M.schedule_weights("cosine", m, offset=0.0)[-1] == 0.0  # A4: textbook form
+        assert M.schedule_weights("cosine", m, offset=0.0)[-1] == 0.0  # the paper's plain form
         for name in M.SCHEDULES:
             assert M.schedule_weights(name, 1).tolist() == [1.0]
         one_line_error(ValueError, "m must be an integer in", M.schedule_weights, "linear", 0)
@@ -438,7 +442,7 @@ class TestPlanAndBudget:
 
 
 # ---------------------------------------------------------------------------
-# 7.2 BBAM optimiser (T1, T2, C1)
+# allocation rules, docs/models/bbam.md (4)-(8)
 # ---------------------------------------------------------------------------
 
 HET_C, HET_BETA, HET_B = [0.5, 0.3, 0.9], [1.0, 1.5, 2.5], 300.0
@@ -467,7 +471,7 @@ class TestKKT:
             assert_printed(value, text)
         assert_printed(M.objective(t2, HET_C, HET_BETA), "6.76697e-3")
         assert_printed(M.uniform_value(HET_C, HET_BETA, HET_B), "5.30900e-3")
-        # T2 about 2x worse than T1, ordering reversed, worse than uniform (spec T2)
+        # (5) about 2x worse than (4), ordering reversed, worse than uniform
         ratio = M.objective(t2, HET_C, HET_BETA) / M.objective(b, HET_C, HET_BETA)
         assert 2.0 < ratio < 2.2
         assert np.all(np.diff(b) < 0) and np.all(np.diff(t2) > 0)
@@ -554,8 +558,8 @@ class TestKKT:
     @FAST
     def test_scaling_c_with_heterogeneous_beta(self, seed, k):
         # Scaling every c by k scales the objective by k, so the exact optimum
-        # (T1) is unchanged for ANY exponents (lambda absorbs k); the paper's
-        # Eq. (6) (T2) is unchanged only when the exponents are equal.
+        # (4) is unchanged for ANY exponents (lambda absorbs k); the paper's
+        # Eq. (6) is unchanged only when the exponents are equal.
         c, beta, budget = instance(seed)
         np.testing.assert_allclose(M.allocate_kkt(k * c, beta, budget),
                                    M.allocate_kkt(c, beta, budget), rtol=1e-10)
@@ -641,7 +645,7 @@ class TestKKT:
         e = 1.0 / (beta + 1.0)
         big_l = np.log(beta * c)
         v = np.where(mask, big_l - np.log(budget)[:, None] / e, -np.inf)
-        t = M._kkt_bisect(big_l, e * mask, mask.astype(float), np.log(budget), v.max(axis=-1),
+        t = _kkt_bisect(big_l, e * mask, mask.astype(float), np.log(budget), v.max(axis=-1),
                           1e-14)
         b = np.exp(e * (big_l - t[:, None])) * mask
         for q in range(50):
@@ -679,7 +683,7 @@ class TestKKT:
 
 
 # ---------------------------------------------------------------------------
-# C2 and the bridge identity
+# the Lambert-W peak (8) and the bridge identity (13)
 # ---------------------------------------------------------------------------
 
 
@@ -712,8 +716,8 @@ class TestBetaStar:
         assert 1 / special.lambertw(1 / math.e).real == pytest.approx(3.5911214766686, rel=1e-12)
 
     def test_exact_multiplier_moves_the_peak_below_one(self):
-        # equal c, beta >= 1, B = 300: T1 gives fewer tokens to larger beta,
-        # T2 (peak near 3.59 for c = 1) gives more
+        # equal c, beta >= 1, B = 300: (4) gives fewer tokens to larger beta,
+        # (5) (peak near 3.59 for c = 1) gives more
         beta = np.array([1.0, 2.0, 3.0])
         b = M.allocate_kkt([1.0, 1.0, 1.0], beta, 300.0)
         assert np.all(np.diff(b) < 0)
@@ -761,10 +765,10 @@ class TestE3:
 
     @given(st.floats(1.0, 100.0), tokens_mean, st.floats(1.0, 100.0), tokens_mean)
     @FAST
-    def test_ratio_identity(self, A, T, A2, T2):
-        ratio = M.e3_ratio_identity(A, T, A2, T2)
-        assert ratio == pytest.approx(M.e3(A2, T2) / M.e3(A, T), rel=1e-12)
-        assert M.e3_relative_change(M.e3(A, T), M.e3(A2, T2)) == pytest.approx(
+    def test_ratio_identity(self, A, T, A_new, T_new):
+        ratio = M.e3_ratio_identity(A, T, A_new, T_new)
+        assert ratio == pytest.approx(M.e3(A_new, T_new) / M.e3(A, T), rel=1e-12)
+        assert M.e3_relative_change(M.e3(A, T), M.e3(A_new, T_new)) == pytest.approx(
             ratio - 1, rel=1e-9, abs=1e-12)
 
     def test_elasticities(self):
@@ -785,7 +789,7 @@ class TestE3:
         assert abs(100 * M.e3_relative_change(0.16, 0.46) - 187.5) <= 1e-9
         # reviewer's 5.26 -> 5.92: 0.1255 (12.55%)
         assert abs(M.e3_relative_change(5.26, 5.92) - 0.1255) <= 0.00005
-        # +70% accuracy and -39% tokens together would give +374% (spec 4)
+        # +70% accuracy and -39% tokens together would give +374%
         assert round(100 * (M.e3_ratio_identity(50, 1000, 85, 610) - 1)) == 374
 
     def test_paper_table(self):
@@ -794,7 +798,7 @@ class TestE3:
         for row, change in zip(M.PAPER_E3, changes):
             assert set(row) >= {"task", "model", "old", "new", "stated_change"}
             assert change == pytest.approx(100 * (row["new"] / row["old"] - 1), rel=1e-12)
-            assert abs(change - row["stated_change"]) <= 0.1  # stated from rounded E3 (spec 4)
+            assert abs(change - row["stated_change"]) <= 0.1  # stated from rounded E3
         assert [round(x, 2) for x in changes] == [29.45, 20.38, 12.55, 22.75, 193.75]
 
     def test_implied_tokens(self):
@@ -937,3 +941,54 @@ def test_conjugate_closed_forms_against_scipy_distributions():
     assert M.normal_bayes_risk(4, 1.0, 2.0) == pytest.approx(1.0 / (1.0 + 2.0))
     # E3 bias: Var(A_hat) * 1e4 / T exactly when T is fixed
     assert M.e3_estimator_bias(0.3, 10, 100.0) == pytest.approx(1e4 * 0.21 / 1000.0)
+
+
+# ---------------------------------------------------------------------------
+# the parameter class and functions that take it
+# ---------------------------------------------------------------------------
+
+
+class TestParams:
+    def test_defaults_and_checks(self):
+        p = M.BbamParams()
+        assert p.m_counts == M.MATH500_M_COUNTS and p.max_subquestions == 7
+        assert sum(k * n for k, n in enumerate(M.MATH500_M_COUNTS, 1)) / 500 == 3.71
+        one_line_error(ValueError, "budget must be in", M.BbamParams, budget=-1.0)
+        one_line_error(ValueError, "u_ale_max must be in", M.BbamParams, u_ale_max=1.0)
+        one_line_error(ValueError, "m_counts must have a positive total", M.BbamParams,
+                       m_counts=(0, 0))
+        one_line_error(ValueError, "min_tokens must be an integer in", M.BbamParams,
+                       min_tokens=-1)
+        one_line_error(TypeError, "carry_over must be True or False", M.BbamParams,
+                       carry_over=1)
+        with pytest.raises(AttributeError):
+            p.budget = 3.0  # frozen
+
+    def test_allocation_rules_take_the_budget_from_params(self):
+        p = M.BbamParams(budget=300.0)
+        for rule in (M.allocate_kkt, M.allocate_paper):
+            np.testing.assert_array_equal(rule(p, c=HET_C, beta=HET_BETA),
+                                          rule(HET_C, HET_BETA, 300.0))
+        np.testing.assert_array_equal(M.allocate_uniform(p, m=3), [100.0, 100.0, 100.0])
+        assert M.equal_beta_value(p, c=HET_C, beta=2.0) == M.equal_beta_value(HET_C, 2.0, 300.0)
+        # a keyword overrides the parameter object
+        np.testing.assert_array_equal(M.allocate_kkt(p, c=HET_C, beta=HET_BETA, budget=200.0),
+                                      M.allocate_kkt(HET_C, HET_BETA, 200.0))
+        with pytest.raises(TypeError, match="pass the other arguments by keyword"):
+            M.allocate_kkt(p, HET_C, HET_BETA)
+
+    def test_plan_and_budget_takes_rounding_and_floor_from_params(self):
+        # credits [50, 30, 20], B = 6, constant schedule: B s = (3, 1.8, 1.2); the authors'
+        # rounding gives (4, 1, 1), largest remainder (3, 2, 1)
+        paper = M.BbamParams(rounding="paper")
+        lr = M.BbamParams(rounding="largest_remainder")
+        assert M.allocate_plan_and_budget(paper, credits=[50, 30, 20], budget=6).tolist() == [
+            4, 1, 1]
+        assert M.allocate_plan_and_budget(lr, credits=[50, 30, 20], budget=6).tolist() == [
+            3, 2, 1]
+        floor = M.BbamParams(min_tokens=2)
+        assert M.allocate_plan_and_budget(floor, credits=[90, 5, 5], budget=9).tolist() == [
+            5, 2, 2]
+        # the parameter class holds a real budget; the integer one must be given
+        one_line_error(TypeError, "budget must be an integer", M.allocate_plan_and_budget,
+                       paper, credits=[50, 30, 20])

@@ -1,10 +1,10 @@
 """Symbolic identities of the BBAM model, and the numeric theory checked against them.
 
-Two kinds of test (spec ``specs/bbam.md`` sections 2 and 7.2-7.3):
+Two kinds of test (docs/models/bbam.md (3)-(9), (13) and (19)):
 
 * the sympy derivations in :mod:`theory.symbolic.bbam` against closed forms
-  typed here from the spec and against each other (KKT stationarity, the
-  equal-beta optimum and value, C1 limits and elasticities, the Lambert-W peak,
+  typed here from docs/models/bbam.md and against each other (KKT stationarity, the
+  equal-beta optimum and value, its limits and elasticities, the Lambert-W peak,
   the bridge identity, E3, the expected-tokens integral);
 * :mod:`theory.bbam` (floating point) against exact or 30-digit values of the
   derivations, with tolerance 1e-12 for closed forms and root finders.
@@ -46,7 +46,7 @@ def close(value, expected, tol=TOL):
 
 
 # ==========================================================================
-# P1 / T1 / T2 / C1
+# docs/models/bbam.md (3)-(7)
 # ==========================================================================
 class TestKKTSymbolic:
     def test_stationary_point(self):
@@ -71,7 +71,7 @@ class TestKKTSymbolic:
         for bj, cj in zip(alloc, cs):
             assert zero(bj - BUDGET * cj**e / total)
         assert zero(sum(alloc) - BUDGET)
-        # T2 with a common exponent is the same allocation
+        # the paper's Eq. (6) with a common exponent is the same allocation
         for bj, pj in zip(alloc, sym.paper_allocation(cs, BETA)):
             assert zero(sp.powsimp(sp.expand_power_base(bj - pj, force=True), force=True))
 
@@ -117,7 +117,7 @@ class TestKKTSymbolic:
 
 
 # ==========================================================================
-# C2
+# docs/models/bbam.md (8)
 # ==========================================================================
 class TestBetaStarSymbolic:
     def test_derivative(self):
@@ -131,8 +131,8 @@ class TestBetaStarSymbolic:
         numerator = (BETA + 1) / BETA - sp.log(C * BETA / LAM)
         slope = sp.simplify(sp.diff(numerator, BETA))
         assert zero(slope + 1 / BETA**2 + 1 / BETA)
-        assert sp.limit(sym.t2_weight(C, BETA, 1), BETA, sp.oo) == 1
-        assert sp.limit(sym.t2_weight(Q(1, 2), BETA, 1), BETA, 0, "+") == 0
+        assert sp.limit(sym.paper_weight(C, BETA, 1), BETA, sp.oo) == 1
+        assert sp.limit(sym.paper_weight(Q(1, 2), BETA, 1), BETA, 0, "+") == 0
 
     def test_lambert_root(self):
         # parametrise c = lambda e w e^w (so W0(c/(lambda e)) = w > 0): beta = 1/w
@@ -166,8 +166,8 @@ class TestBetaStarSymbolic:
 class TestBridgeSymbolic:
     @pytest.mark.parametrize("m", [2, 3, 4])
     def test_identity(self, m):
-        t2, schedule, ws, fs = sym.bridge_identity(m)
-        for lhs, rhs in zip(t2, schedule):
+        paper, schedule, ws, fs = sym.bridge_identity(m)
+        for lhs, rhs in zip(paper, schedule):
             assert KAPPA not in lhs.free_symbols
             assert zero(lhs - rhs)
 
@@ -255,8 +255,8 @@ class TestE3Symbolic:
     @SYM
     def test_numeric(self, a, t, a2, t2):
         assert close(num.e3(float(a), float(t)), sym.e3(a, t))
-        lhs, _, (A2, T2) = sym.e3_ratio_identity()
-        exact = lhs.subs({sym.A: a, sym.T: t, A2: a2, T2: t2})
+        lhs, _, (a_new, t_new) = sym.e3_ratio_identity()
+        exact = lhs.subs({sym.A: a, sym.T: t, a_new: a2, t_new: t2})
         assert close(num.e3_ratio_identity(float(a), float(t), float(a2), float(t2)), exact)
         old, new = sym.e3(a, t), sym.e3(a2, t2)
         assert close(num.e3_relative_change(f(old), f(new)), sym.e3_relative_change(old, new),
@@ -286,7 +286,8 @@ class TestExpectedTokensSymbolic:
         x0v = x0.subs({BETA: 2, sym.U_ALE: Q(1, 4)})
         assert zero(at.subs(sym.B, x0v) - x0v)
 
-    @given(st.fractions(1, 2000, max_denominator=10), st.fractions(Q(1, 10), 20, max_denominator=10),
+    @given(st.fractions(1, 2000, max_denominator=10),
+           st.fractions(Q(1, 10), 20, max_denominator=10),
            exponents, st.sampled_from([0, Q(1, 10), Q(1, 2), Q(9, 10)]))
     @settings(max_examples=25, deadline=None)
     def test_numeric(self, b, c, beta, u):

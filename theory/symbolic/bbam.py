@@ -1,22 +1,22 @@
-"""Sympy derivations for Plan-and-Budget / BBAM / E3 (spec ``specs/bbam.md``).
+"""Sympy derivations of the bbam closed forms, docs/models/bbam.md (3)-(9), (13) and (19).
 
 Every function derives its result from a definition rather than quoting the
 closed form, and returns a sympy expression (or a list or tuple of them):
 
-* the KKT stationarity of the paper's Lagrangian, solved for ``b_j``
-  (T1: ``b_j = (beta_j c_j / lambda)**(1/(beta_j+1))``), spec P1/T1;
+* the KKT stationarity of the paper's Lagrangian, docs/models/bbam.md (3),
+  solved for ``b_j``: ``b_j = (beta_j c_j / lambda)**(1/(beta_j+1))`` (4);
 * the equal-beta multiplier from the budget constraint, the resulting
-  allocation (which simplifies to the paper's Eq. (6), T2), its optimal value
-  ``B**-beta (sum_j c_j**(1/(beta+1)))**(beta+1)`` and the uniform value, the
-  allocation ratio, elasticities and limits (C1);
-* the derivative of the log T2 weight in ``beta`` and its Lambert-W root
-  ``beta* = 1/W0(c/(lambda e))`` (C2);
-* the bridge identity: a schedule is the BBAM optimum under the implied prior
-  ``c_j = kappa (w_j f_j)**(beta+1)``;
-* E3 = A**2/T, its elasticities, the ratio identity and the gap between the
-  mean of per-query E3 and the dataset E3 (D4, spec 7.3);
+  allocation (which simplifies to the paper's Eq. (6), docs/models/bbam.md
+  (5)), its optimal value ``B**-beta (sum_j c_j**(1/(beta+1)))**(beta+1)`` and
+  the uniform value (7), the allocation ratio, elasticities and limits;
+* the derivative of the log weight of the paper's Eq. (6) in ``beta`` and its
+  Lambert-W root ``beta* = 1/W0(c/(lambda e))`` (8);
+* the bridge identity (13): a schedule is the exact optimum under the implied
+  prior ``c_j = kappa (w_j f_j)**(beta+1)``;
+* E3 = A**2/T (9), its elasticities, the ratio identity and the gap between
+  the mean of per-query E3 and the dataset E3;
 * the expected-tokens integral ``int_0^b min(1, c x**-beta + u) dx`` of the
-  sub-question length model in ``docs/bbam-theory-api.md``.
+  sub-question length model (19).
 
 Numbers may be passed as ints, ``Rational``, sympy expressions or Python
 floats; a float is converted through its shortest decimal ``repr``
@@ -29,7 +29,7 @@ against the numeric implementation in :mod:`theory.bbam`.
 from __future__ import annotations
 
 import numbers
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -61,7 +61,7 @@ __all__ = [
     "allocation_ratio",
     "allocation_elasticities",
     "equal_beta_limits",
-    "t2_weight",
+    "paper_weight",
     "log_weight_derivative",
     "beta_star_equation",
     "beta_star_solution",
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# Symbols, with the model's domains (spec 1) as assumptions.
+# Symbols, with the model's domains as assumptions.
 # --------------------------------------------------------------------------
 B = sp.Symbol("b", positive=True)  # tokens given to one sub-question
 C = sp.Symbol("c", positive=True)  # initial epistemic uncertainty
@@ -122,10 +122,10 @@ def indexed(name, m, **assumptions):
 
 
 # --------------------------------------------------------------------------
-# P1 / T1: Lagrangian and KKT stationarity
+# docs/models/bbam.md (3)-(4): Lagrangian and KKT stationarity
 # --------------------------------------------------------------------------
 def lagrangian(m, equal_beta=False):
-    """The paper's Lagrangian ``sum_j c_j b_j**(-beta_j) + lambda (sum_j b_j - B)`` (P1).
+    """The paper's Lagrangian ``sum_j c_j b_j**(-beta_j) + lambda (sum_j b_j - B)``, (3).
 
     Parameters
     ----------
@@ -145,7 +145,7 @@ def lagrangian(m, equal_beta=False):
 
 
 def kkt_stationary_point(c=C, beta=BETA, lam=LAM):
-    """Solve ``d/db [c b**(-beta) + lambda b] = 0`` for ``b > 0`` (T1; derived).
+    """Solve ``d/db [c b**(-beta) + lambda b] = 0`` for ``b > 0``, docs/models/bbam.md (4).
 
     The stationarity condition of one term of :func:`lagrangian`
     (``beta c b**(-beta-1) = lambda``: equal marginal reduction per token),
@@ -167,9 +167,9 @@ def kkt_stationary_point(c=C, beta=BETA, lam=LAM):
     return sols[0].subs({C: exact(c), BETA: exact(beta), LAM: exact(lam)}, simultaneous=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def kkt_allocation(m, equal_beta=False):
-    """Stationary points ``b_j(lambda)`` of the whole Lagrangian, solved per ``j`` (T1).
+    """Stationary points ``b_j(lambda)`` of the whole Lagrangian, solved per ``j``, (4).
 
     Each ``dL/db_j = 0`` of :func:`lagrangian` is solved for ``b_j``; the
     multiplier is left free (for heterogeneous exponents it is the root of a
@@ -194,9 +194,9 @@ def kkt_allocation(m, equal_beta=False):
     return tuple(alloc), cs, betas
 
 
-@lru_cache(maxsize=None)
+@cache
 def equal_beta_multiplier(m):
-    """The multiplier ``lambda`` solving ``sum_j b_j(lambda) = B`` when all ``beta_j = beta`` (C1; derived).
+    """The multiplier ``lambda`` solving ``sum_j b_j(lambda) = B`` when all ``beta_j = beta``.
 
     Returns
     -------
@@ -217,9 +217,9 @@ def _simplify_positive(expr):
     return sp.simplify(expr)
 
 
-@lru_cache(maxsize=None)
+@cache
 def equal_beta_allocation(m):
-    """Equal-beta optimum, derived by substituting :func:`equal_beta_multiplier` (C1, = T2).
+    """Equal-beta optimum, by substituting :func:`equal_beta_multiplier`; equals (5).
 
     Returns
     -------
@@ -233,7 +233,7 @@ def equal_beta_allocation(m):
 
 
 def paper_allocation(cs, betas, budget=BUDGET):
-    """The paper's closed form (v3 Eq. (6); T2): ``B (c_j beta_j)**(1/(beta_j+1)) / sum_k (...)``.
+    """The paper's Eq. (6), docs/models/bbam.md (5): ``B (c_j beta_j)**(1/(beta_j+1)) / sum_k``.
 
     Parameters
     ----------
@@ -257,7 +257,7 @@ def paper_allocation(cs, betas, budget=BUDGET):
 
 
 def objective(bs, cs, betas):
-    """BBAM objective ``sum_j c_j b_j**(-beta_j)`` (P1).
+    """Allocation objective ``sum_j c_j b_j**(-beta_j)``, docs/models/bbam.md (3).
 
     Parameters
     ----------
@@ -274,7 +274,7 @@ def objective(bs, cs, betas):
 
 
 def equal_beta_value(cs, beta=BETA, budget=BUDGET):
-    """Closed form of the equal-beta optimal value, ``B**-beta (sum_j c_j**(1/(beta+1)))**(beta+1)`` (C1).
+    """Equal-beta optimal value ``B**-beta (sum_j c_j**(1/(beta+1)))**(beta+1)``, (7).
 
     Derived for this project; :func:`equal_beta_value_identity` in the tests
     checks that it equals :func:`objective` at :func:`equal_beta_allocation`.
@@ -288,7 +288,7 @@ def equal_beta_value(cs, beta=BETA, budget=BUDGET):
 
 
 def uniform_value(cs, beta=BETA, budget=BUDGET):
-    """Objective of the uniform allocation ``B/m``: ``m**beta B**-beta sum_j c_j`` (C1).
+    """Objective of the uniform allocation ``B/m``: ``m**beta B**-beta sum_j c_j``, (7).
 
     Returns
     -------
@@ -300,7 +300,7 @@ def uniform_value(cs, beta=BETA, budget=BUDGET):
 
 
 def allocation_ratio(j=0, k=1, m=2):
-    """``b_j / b_k`` at the equal-beta optimum, simplified: ``(c_j/c_k)**(1/(beta+1))`` (C1).
+    """``b_j / b_k`` at the equal-beta optimum, simplified: ``(c_j/c_k)**(1/(beta+1))``.
 
     Returns
     -------
@@ -311,7 +311,7 @@ def allocation_ratio(j=0, k=1, m=2):
 
 
 def allocation_elasticities(m=2, j=0):
-    """Elasticities of ``b_j`` in ``c_j`` for a common exponent (C1; derived).
+    """Elasticities of ``b_j`` in ``c_j`` for a common exponent (derived here).
 
     Returns
     -------
@@ -330,7 +330,7 @@ def allocation_elasticities(m=2, j=0):
 
 
 def equal_beta_limits(m):
-    """Limits of the equal-beta shares ``b_j / B`` as ``beta -> 0+`` and ``beta -> inf`` (C1).
+    """Limits of the equal-beta shares ``b_j / B`` as ``beta -> 0+`` and ``beta -> inf``.
 
     Returns
     -------
@@ -345,10 +345,10 @@ def equal_beta_limits(m):
 
 
 # --------------------------------------------------------------------------
-# C2: unimodality of the T2 weight and the Lambert-W peak
+# docs/models/bbam.md (8): unimodality of the paper's weight and the Lambert-W peak
 # --------------------------------------------------------------------------
-def t2_weight(c=C, beta=BETA, lam=1):
-    """Stationary point ``(c beta / lambda)**(1/(beta+1))``; at ``lambda = 1`` the T2 weight (C2).
+def paper_weight(c=C, beta=BETA, lam=1):
+    """Stationary point ``(c beta / lambda)**(1/(beta+1))``; at ``lambda = 1`` the weight of (5).
 
     Returns
     -------
@@ -358,7 +358,7 @@ def t2_weight(c=C, beta=BETA, lam=1):
 
 
 def log_weight_derivative(lam=1):
-    """``d/dbeta ln((c beta / lambda)**(1/(beta+1)))`` (C2; derived).
+    """``d/dbeta ln((c beta / lambda)**(1/(beta+1)))``, docs/models/bbam.md (8).
 
     Returns
     -------
@@ -366,12 +366,12 @@ def log_weight_derivative(lam=1):
         ``((beta+1) - beta ln(c beta/lambda)) / (beta (beta+1)**2)`` with the
         logarithm expanded.
     """
-    ln_g = sp.expand_log(sp.log(t2_weight(C, BETA, lam)), force=True)
+    ln_g = sp.expand_log(sp.log(paper_weight(C, BETA, lam)), force=True)
     return sp.together(sp.diff(ln_g, BETA))
 
 
 def beta_star_equation(lam=1):
-    """First-order condition of C2, ``ln(c beta/lambda) - 1 - 1/beta = 0``, derived from the derivative.
+    """First-order condition of (8), ``ln(c beta/lambda) - 1 - 1/beta = 0``, from the derivative.
 
     The numerator of :func:`log_weight_derivative` divided by ``-1`` (it is
     ``(beta+1)/beta - ln(c beta/lambda)``, strictly decreasing in ``beta``, so
@@ -398,7 +398,7 @@ def beta_star_solution(lam=1):
 
 
 def beta_star(c=C, lam=1):
-    """Closed form of the peak, ``beta* = 1 / W0(c / (lambda e))`` (C2).
+    """Closed form of the peak, ``beta* = 1 / W0(c / (lambda e))``, docs/models/bbam.md (8).
 
     Returns
     -------
@@ -408,57 +408,57 @@ def beta_star(c=C, lam=1):
 
 
 # --------------------------------------------------------------------------
-# bridge identity
+# docs/models/bbam.md (13): bridge identity
 # --------------------------------------------------------------------------
 def bridge_prior(w, f, beta=BETA, kappa=KAPPA):
-    """``c = kappa (w f)**(beta+1)`` (bridge identity; derived for this project)."""
+    """``c = kappa (w f)**(beta+1)`` (bridge identity, derived here)."""
     return exact(kappa) * (exact(w) * exact(f)) ** (exact(beta) + 1)
 
 
 def bridge_identity(m):
-    """Both sides of the bridge identity for ``m`` sub-questions (derived for this project).
+    """Both sides of the bridge identity for ``m`` sub-questions (derived here).
 
     Returns
     -------
-    (t2, schedule, ws, fs) : two lists of sympy.Expr and two tuples of symbols
-        ``t2``: the paper's Eq. (6) with a common ``beta`` and
+    (paper, schedule, ws, fs) : two lists of sympy.Expr and two tuples of symbols
+        ``paper``: the paper's Eq. (6) with a common ``beta`` and
         ``c_j = kappa (w_j f_j)**(beta+1)``, simplified; ``schedule``: the
-        Plan-and-Budget allocation ``B w_j f_j / sum_k w_k f_k`` (D6). They are
+        Plan-and-Budget allocation ``B w_j f_j / sum_k w_k f_k`` (11). They are
         equal for every ``kappa > 0``.
     """
     ws, fs = indexed("w", m), indexed("f", m)
     cs = [bridge_prior(wj, fj) for wj, fj in zip(ws, fs)]
-    t2 = [_simplify_positive(bj) for bj in paper_allocation(cs, BETA)]
+    paper = [_simplify_positive(bj) for bj in paper_allocation(cs, BETA)]
     total = sum(wj * fj for wj, fj in zip(ws, fs))
     schedule = [BUDGET * wj * fj / total for wj, fj in zip(ws, fs)]
-    return t2, schedule, ws, fs
+    return paper, schedule, ws, fs
 
 
 # --------------------------------------------------------------------------
-# D4: E3
+# docs/models/bbam.md (9): E3
 # --------------------------------------------------------------------------
 def e3(a=A, t=T):
-    """``E3 = A**2 / T`` (D4; paper, code)."""
+    """``E3 = A**2 / T``, docs/models/bbam.md (9) (paper)."""
     a, t = exact(a), exact(t)
     return a**2 / t
 
 
 def e3_elasticities():
-    """Elasticities ``(A/E3) dE3/dA`` and ``(T/E3) dE3/dT`` (D4; derived): ``(2, -1)``."""
+    """Elasticities ``(A/E3) dE3/dA`` and ``(T/E3) dE3/dT`` (derived here): ``(2, -1)``."""
     value = e3()
     return (sp.simplify(sp.diff(value, A) * A / value),
             sp.simplify(sp.diff(value, T) * T / value))
 
 
 def e3_ratio_identity():
-    """Both sides of ``E3(A2, T2)/E3(A, T) = (A2/A)**2 (T/T2)`` (spec 7.3).
+    """Both sides of ``E3(A_new, T_new)/E3(A, T) = (A_new/A)**2 (T/T_new)``.
 
     Returns
     -------
-    (lhs, rhs, (A2, T2)) : sympy.Expr, sympy.Expr, tuple of symbols
+    (lhs, rhs, (A_new, T_new)) : sympy.Expr, sympy.Expr, tuple of symbols
     """
-    a2, t2 = sp.Symbol("A2", positive=True), sp.Symbol("T2", positive=True)
-    return e3(a2, t2) / e3(A, T), (a2 / A) ** 2 * (T / t2), (a2, t2)
+    a_new, t_new = sp.Symbol("A_new", positive=True), sp.Symbol("T_new", positive=True)
+    return e3(a_new, t_new) / e3(A, T), (a_new / A) ** 2 * (T / t_new), (a_new, t_new)
 
 
 def e3_relative_change(e3_old, e3_new):
@@ -467,7 +467,7 @@ def e3_relative_change(e3_old, e3_new):
 
 
 def e3_mean_gap(t=T):
-    """``mean_q E3(q) - E3(dataset)`` for 0/1 scores with mean ``p`` and equal tokens ``T`` (spec 7.3).
+    """``mean_q E3(q) - E3(dataset)`` for 0/1 scores with mean ``p`` and equal tokens ``T``.
 
     Derived: a correct query has E3 ``100**2/T`` and a wrong one 0, so the
     mean of per-query E3 is ``10**4 p / T`` while the dataset E3 is
@@ -484,7 +484,7 @@ def e3_mean_gap(t=T):
 
 
 # --------------------------------------------------------------------------
-# sub-question length model (docs/bbam-theory-api.md; derived for this project)
+# docs/models/bbam.md (19): sub-question length model (derived here)
 # --------------------------------------------------------------------------
 def expected_tokens(b=B, c=C, beta=BETA, u_ale=U_ALE):
     """``E[min(tau, b)] = int_0^b min(1, c x**-beta + u) dx``, integrated by sympy.

@@ -1,4 +1,11 @@
-"""Bbam check: accuracy against thinking budget, the uncertainty law and budget allocation."""
+"""Bbam check: accuracy against thinking budget, the uncertainty law and budget allocation.
+
+The real model's accuracy at truncated thinking budgets is fitted by the law
+``1 - accuracy = c b**-beta + u`` (docs/models/bbam.md (1) read through (17));
+its budget is then split over difficulty levels by the exact optimum, the
+paper's Eq. (6) and uniformly (docs/models/bbam.md (4)-(6)), and the realised
+accuracies and E3 (9) are compared with the law's predictions.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,9 @@ import numpy as np
 
 from validation.check._common import Row, verdict
 
+__all__ = ["NAME", "NEEDS_MODEL", "TOL_BBAM", "BBAM_FRACTIONS", "fit_uncertainty_law",
+           "wilson_interval", "check_bbam", "plot_bbam"]
+
 NAME = "bbam"
 NEEDS_MODEL = True
 
@@ -16,7 +26,7 @@ BBAM_FRACTIONS = (0.15, 0.3, 0.5, 0.75, 1.0, 1.5)
 
 
 def fit_uncertainty_law(budgets, errors, weights=None):
-    """Least-squares fit of ``U(b) = c b^(-beta) + u_ale`` (spec D1, D2) to error rates.
+    """Least-squares fit of ``U(b) = c b^(-beta) + u_ale`` to error rates, docs/models/bbam.md (1).
 
     Weighted least squares (``weights`` are inverse standard errors) from a grid
     of starting exponents; the best fit is kept, so a poor fit means the law
@@ -96,6 +106,7 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
 
     laws = {}
     curves = {}
+    intervals = {}
     for i, d in enumerate(levels):
         bs = sorted({max(1, int(round(f * med[d]))) for f in BBAM_FRACTIONS})
         acc, se = [], []
@@ -107,16 +118,17 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
         err = 1.0 - np.array(acc)
         laws[d] = fit_uncertainty_law(bs, err, 1.0 / np.array(se))
         curves[d] = (np.array(bs), np.array(acc), np.array(se))
+        intervals[d] = wilson_interval(np.array(acc), questions)
     rows = []
     for d in levels:
         b, acc, se = curves[d]
+        lo, hi = intervals[d]
         cc, bb, uu = laws[d]
         fit = np.clip(1.0 - (cc * b.astype(float) ** (-bb) + uu), 0.0, 1.0)
         worst = int(np.argmax(np.abs(fit - acc) / np.maximum(se, 1e-3)))
         rows.append(Row("bbam", f"law 1 - c b^-beta - u at difficulty {d} (c={cc:.3g}, "
                                 f"beta={bb:.3g}, u={uu:.3g}): worst budget {int(b[worst])}",
-                        float(fit[worst]), float(acc[worst]),
-                        float(acc[worst] - 1.96 * se[worst]), float(acc[worst] + 1.96 * se[worst]),
+                        float(fit[worst]), float(acc[worst]), float(lo[worst]), float(hi[worst]),
                         verdict(fit[worst], acc[worst], se[worst], TOL_BBAM, primary=False),
                         TOL_BBAM, primary=False))
     c = np.array([laws[d][0] for d in levels])
@@ -126,8 +138,8 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
     allocs = {"exact": np.asarray(tb.allocate_kkt(c, beta, B), float),
               "paper": np.asarray(tb.allocate_paper(c, beta, B), float),
               "uniform": np.asarray(tb.allocate_uniform(B, m=len(levels)), float)}
-    detail = dict(levels=levels, median=med, laws=laws, curves=curves, budget=B,
-                  allocations=allocs, realised={})
+    detail = dict(levels=levels, median=med, laws=laws, curves=curves, intervals=intervals,
+                  questions=questions, budget=B, allocations=allocs, realised={})
     for k, (name, b) in enumerate(allocs.items()):
         b = np.maximum(np.round(b), 1).astype(int)
         pred = np.clip(1.0 - (c * b.astype(float) ** (-beta) + ua), 0.0, 1.0)
@@ -143,9 +155,10 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
         se = float(oks.mean(axis=0).std(ddof=1) / math.sqrt(oks.shape[1]))
         T = float(used.sum(axis=0).mean())
         e3 = tb.e3(100 * A_obs, T)
+        # an accuracy lies in [0, 1]: the normal interval is clipped there
         rows.append(Row("bbam", f"mean accuracy over levels, {name} allocation "
                                 f"(budgets {', '.join(str(x) for x in b)}; E3 {e3:.2f})",
-                        A_pred, A_obs, A_obs - 1.96 * se, A_obs + 1.96 * se,
+                        A_pred, A_obs, max(0.0, A_obs - 1.96 * se), min(1.0, A_obs + 1.96 * se),
                         verdict(A_pred, A_obs, se, TOL_BBAM), TOL_BBAM))
         detail["realised"][name] = dict(budgets=b, predicted=pred, observed=oks.mean(axis=1),
                                         accuracy=A_obs, tokens=T, e3=e3)
@@ -157,28 +170,80 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
     return rows, detail
 
 
+def wilson_interval(accuracy, n, level=0.95):
+    """Wilson score interval of binomial proportions: ``(low, high)`` arrays inside [0, 1].
 
-def _plot_bbam(path, detail):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Unlike ``p +- 1.96 se`` it never leaves [0, 1] and does not collapse at an
+    observed 0 or 1 (:meth:`scipy.stats.binomtest` with ``method="wilson"``).
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    Parameters
+    ----------
+    accuracy : array_like
+        Observed proportions ``k / n``.
+    n : int
+        Trials behind each proportion.
+    """
+    from scipy.stats import binomtest
+
+    acc = np.atleast_1d(np.asarray(accuracy, dtype=float))
+    ci = [binomtest(int(round(a * n)), n).proportion_ci(level, method="wilson") for a in acc]
+    return np.array([x.low for x in ci], float), np.array([x.high for x in ci], float)
+
+
+def plot_bbam(detail, ax=None):
+    """Accuracy against the thinking budget per difficulty, with the fitted law.
+
+    Points are the observed accuracies with their 95% Wilson intervals; lines
+    are the fitted ``1 - c b**-beta - u`` (docs/models/bbam.md (1)), clipped
+    to [0, 1]. The legend sits outside the axes, right of them.
+
+    Parameters
+    ----------
+    detail : dict
+        The second value returned by :func:`check_bbam`.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sim._plot import axes_or_new, plain_log_axis
+
+    ax = axes_or_new(ax, 7.5, 4.2)
+    n = detail.get("questions")
+    handles = []
     for i, d in enumerate(detail["levels"]):
         b, acc, se = detail["curves"][d]
         c, beta, ua = detail["laws"][d]
-        ax.errorbar(b, acc, yerr=1.96 * se, fmt="o", ms=3, color=f"C{i}", capsize=2)
-        grid = np.linspace(b.min(), b.max(), 100)
-        ax.plot(grid, np.clip(1 - (c * grid ** (-beta) + ua), 0, 1), "-", color=f"C{i}",
-                label=f"difficulty {d}: beta={beta:.2f}")
+        if "intervals" in detail:
+            lo, hi = detail["intervals"][d]
+        elif n:
+            lo, hi = wilson_interval(acc, n)
+        else:  # a detail without its size: the normal interval, clipped to [0, 1]
+            lo, hi = np.clip(acc - 1.96 * se, 0, 1), np.clip(acc + 1.96 * se, 0, 1)
+        points = ax.errorbar(b, acc, yerr=np.vstack([acc - lo, hi - acc]), fmt="o", ms=3,
+                             color=f"C{i}", capsize=2, label=f"difficulty {d}: observed")
+        grid = np.geomspace(b.min(), b.max(), 100)
+        (line,) = ax.plot(grid, np.clip(1 - (c * grid ** (-beta) + ua), 0, 1), "-",
+                          color=f"C{i}", label=f"difficulty {d}: fitted law, beta={beta:.2f}")
+        handles += [points, line]
     ax.set_xscale("log")
-    ax.set_xlabel("thinking budget (tokens, truncation)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("bbam: accuracy against budget and the fitted law 1 - c b^-beta - u", fontsize=9)
-    ax.legend(fontsize=7)
+    plain_log_axis(ax, "x")
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("thinking budget b (tokens, truncation)")
+    ax.set_ylabel("accuracy (95% Wilson interval)")
+    ax.set_title("bbam: accuracy against budget and the fitted law 1 - c b^-beta - u",
+                 fontsize=9)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return ax
 
 
+def _plot_bbam(path, detail):
+    """Write :func:`plot_bbam` to ``path`` (the report's figure)."""
+    from sim import _cli
+
+    fig, ax = _cli.new_figure(8.5, 4.2)
+    plot_bbam(detail, ax)
+    return _cli.save_figure(fig, path, prog="python -m validation.check")
