@@ -19,6 +19,10 @@ operations that mean the same on Python integers wrapped as ``numpy.uint64``, on
 NumPy and CuPy ``uint64`` arrays and inside Numba-compiled code (call them from
 an ``@njit`` function; Numba compiles them on first use).
 
+Outside Numba, pass arrays (0-d arrays for one value): NumPy warns about the
+intended wrap-around of 64-bit arithmetic on ``numpy.uint64`` scalars, not on
+arrays.
+
 **Words to numbers.** There is one conversion of a random word to a uniform,
 :func:`uniform`: the top 53 bits as a multiple of 2**-53, a double in [0, 1)
 (every value equally likely, the same rule as NumPy's ``random()``). A

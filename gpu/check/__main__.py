@@ -37,9 +37,10 @@ def main(argv=None):
     parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu",
                         help="gpu (CuPy) or cpu (the same array code on NumPy, small sizes)")
     parser.add_argument("--trials", type=int, default=None,
-                        help="trees per agreement case (default 2**20 on gpu, 4096 on cpu); "
-                        "for runs: traces to sample (default and minimum 100000 on gpu, "
-                        "256 on cpu)")
+                        help="Monte Carlo size of each agreement case, in the model's unit "
+                        "(trees, questions, batch replicates, teams, runs; default 2**20 on "
+                        "gpu, 4096 on cpu); for runs and validation: traces to sample (default "
+                        "and minimum 100000 on gpu, 256 on cpu)")
     parser.add_argument("--bench-trials", type=int, default=None,
                         help="trees timed for throughput (default 2**24 on gpu, 8192 on cpu)")
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
