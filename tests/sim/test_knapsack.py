@@ -182,3 +182,106 @@ def test_clipped_advantage_fraction_matches_binomial_expectation():
     se = clipped.std(ddof=1) / np.sqrt(groups)
     assert expected > 0.005
     assert abs(clipped.mean() - expected) <= 4 * se
+
+
+# ----------------------------------------------------------------------------
+# the model interface and the command-line conventions
+# ----------------------------------------------------------------------------
+
+def test_package_follows_the_model_interface():
+    from sim import registry
+    from sim.interface import Model
+    from theory.knapsack import KnapsackSimParams
+
+    mod = registry.model("knapsack")
+    assert isinstance(mod, Model) and mod.NAME == "knapsack"
+    assert mod.Params is KnapsackSimParams is sk.KnapsackSimParams
+    assert sk.SWEEP.name == "knapsack"
+    assert {p.name for p in sk.SWEEP.params} == {
+        "prompts", "n", "budget", "n_low", "n_up", "beta_a", "estimate_samples", "stale_sd"}
+    df = sk.simulate(sk.Params(prompts=32), trials=50, seed=3, backend="numpy")
+    assert list(df["name"]) == list(sk.ALLOCATORS)
+    assert {"egr_expected", "egr_sim", "egr_se", "seed", "backend", "version"} <= set(df.columns)
+    assert (df["seed"] == 3).all() and (df["backend"] == "numpy").all()
+
+
+def test_parser_defaults_are_the_library_defaults():
+    import dataclasses
+    import inspect
+
+    from sim.knapsack.__main__ import build_parser
+
+    parser = build_parser()
+    for f in dataclasses.fields(sk.Params):
+        assert parser.get_default(f.name) == f.default, f.name
+    training = inspect.signature(sk.simulate_training).parameters
+    for name in ("epochs", "dataset", "lr", "transfer"):
+        assert parser.get_default(name) == training[name].default, name
+    assert parser.get_default("trials") == inspect.signature(sk.simulate).parameters[
+        "trials"].default
+    assert parser.get_default("seed") == 0 == inspect.signature(sk.simulate).parameters[
+        "seed"].default
+
+
+def test_version_and_json_envelope(capsys):
+    from sim import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"budgetlab {__version__}"
+    out = cli_json(capsys, "--trials", "50", "--prompts", "16", "--seed", "2",
+                   "--backend", "numpy")
+    assert out["version"] == __version__
+    assert out["params"]["prompts"] == 16 and out["params"]["trials"] == 50
+    assert out["params"]["seed"] == 2 and out["params"]["backend"] == "numpy"
+    assert out["params"]["mixture"] == [0.4, 0.2, 0.4]
+
+
+REFUSED = [
+    (["--epochs", "3"], "--epochs does not apply to a run without --train"),
+    (["--lr", "100"], "--lr does not apply to a run without --train"),
+    (["--rates", "{d}/ok.csv", "--prompts", "8"], "--prompts does not apply to --rates"),
+    (["--rates", "{d}/ok.csv", "--beta-a", "0.5"], "--beta-a does not apply to --rates"),
+    (["--dpi", "300"], "--dpi does not apply to a run without --plot"),
+]
+
+
+@pytest.mark.parametrize("argv,message", REFUSED, ids=[" ".join(a) for a, _ in REFUSED])
+def test_options_outside_their_mode_are_refused(argv, message, tmp_path, cli_exit):
+    (tmp_path / "ok.csv").write_text("p\n0.5\n0.2\n")
+    status, err = cli_exit(main, [a.format(d=tmp_path) for a in argv])
+    assert status == 2 and err.count("\n") == 1
+    assert message in err
+
+
+def test_mixture_and_beta_shape_reach_the_population(capsys):
+    # all prompts near-unsolved: every true rate is in [0, 0.02], so E[EGR] of uniform is small
+    out = cli_json(capsys, "--trials", "50", "--mixture", "0,1,0", "--backend", "numpy")
+    uniform = out["allocators"][0]
+    assert uniform["name"] == "uniform"
+    # f(8, 0.02) = 0.149 bounds E[EGR] of 8 rollouts at rates <= 0.02, docs/models/knapsack.md (1)
+    assert uniform["egr_expected"] <= 1 - 0.98**8 - 0.02**8
+    status = main(["--mixture", "1,2", "--json"])
+    assert status == 2
+    assert "mixture must be three non-negative weights" in capsys.readouterr().err
+
+
+def test_plot_functions_draw_on_given_axes():
+    from matplotlib.figure import Figure
+
+    df, allocation, p, p_hat = sk.simulate_batch(sk.Params(prompts=64), replicates=20,
+                                                 backend="numpy")
+    table = sk.allocation_table(allocation, p, p_hat)
+    assert len(table) == 64 * len(sk.ALLOCATORS)
+    ax = Figure().subplots()
+    assert sk.plot_allocation(table, ax) is ax
+    assert len(ax.collections) == len(sk.ALLOCATORS)
+    assert ax.get_yscale() == "log"
+    # plain labels on the log axis ("20", not "2x10^1")
+    assert ax.yaxis.get_major_formatter()(20.0, 0) == "20"
+    train = sk.simulate_training(sk.Params(prompts=64), epochs=2, dataset=128, seed=1,
+                                 names=("uniform", "knapsack"))
+    ax2 = Figure().subplots()
+    assert sk.plot_training(train, ax2) is ax2 and len(ax2.lines) == 2
+    with pytest.raises(ValueError, match="metric must be"):
+        sk.plot_training(train, ax2, "nonsense")
