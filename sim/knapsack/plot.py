@@ -4,7 +4,9 @@
   success rate, one marker per allocator (the frame of
   :func:`sim.knapsack.core.allocation_table`);
 * :func:`plot_training` -- a metric of the toy training run over epochs, one
-  line per allocator (the frame of :func:`sim.knapsack.training.simulate_training`).
+  line per allocator (the frame of :func:`sim.knapsack.training.simulate_training`);
+* :func:`plot_sweep` -- the sweep figure: expected and simulated
+  effective-gradient ratio per allocator against the first swept parameter.
 
 They draw on the axes given (new axes of the current pyplot figure when
 ``ax`` is None) and choose no backend; ``python -m sim.knapsack --plot`` makes
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from sim._plot import axes_or_new, plain_log_axis
 
-__all__ = ["plot_allocation", "plot_training", "STYLE"]
+__all__ = ["plot_allocation", "plot_training", "plot_sweep", "STYLE"]
 
 #: Colour, marker and line style of each allocator, shared by every knapsack figure.
 STYLE = {
@@ -105,4 +107,53 @@ def plot_training(train, ax=None, metric="egr"):
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_sweep(df, manifest, ax=None):
+    """Expected (lines) and simulated (points, 95% intervals) EGR per allocator, first axis.
+
+    The expectation is ``docs/models/knapsack.md (12)``. Swept parameters
+    other than the first are held at their first value and named in the
+    title; a random design has no lines, only points.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Collected sweep rows (``name``, ``theory``, ``estimate``, ``se`` and
+        the swept parameters).
+    manifest : dict
+        The sweep's manifest (``axes``: parameter -> values; ``design``).
+    ax : matplotlib.axes.Axes or None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = axes_or_new(ax, 5.0, 3.6)
+    axes = manifest["axes"]
+    x = next(iter(axes))
+    random = manifest.get("design") == "random"
+    fixed = {}
+    if not random:
+        for name, values in axes.items():
+            if name != x and name in df.columns:
+                fixed[name] = values[0]
+                df = df[df[name] == values[0]]
+    for name, rows in df.groupby("name", sort=False):
+        st = STYLE.get(name, _OTHER)
+        rows = rows.sort_values(x)
+        if not random:
+            ax.plot(rows[x], rows["theory"], color=st["color"], ls=st["ls"], lw=1.3,
+                    label=f"{name}: expected")
+        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt=st["marker"], ms=4,
+                    color=st["color"], capsize=2, ls="none", label=f"{name}: simulated")
+    ax.set_xlabel(x)
+    ax.set_ylabel("effective-gradient ratio (95% interval)")
+    note = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
+                     for k, v in fixed.items())
+    ax.set_title("expected and simulated EGR" + (f" ({note})" if note else ""), fontsize=9,
+                 loc="left")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2, frameon=False)
     return ax

@@ -8,10 +8,9 @@ simulated effective-gradient ratio against its expectation,
 
 from __future__ import annotations
 
-from sim._plot import axes_or_new
 from sim.interface import SweepModel, params_of
 from sim.knapsack.core import simulate
-from sim.sweep.plot import plot_xy
+from sim.knapsack.plot import plot_sweep
 from theory.knapsack import KnapsackSimParams
 
 __all__ = ["SWEEP", "point", "plot", "validate"]
@@ -31,9 +30,8 @@ def point(values, seed, trials, backend):
 
 
 def plot(df, manifest, ax=None):
-    """Expected (lines) and simulated (points, 95% intervals) EGR per allocator, first axis."""
-    return plot_xy(df, manifest, axes_or_new(ax), "effective-gradient ratio (95% interval)",
-                   "knapsack: expected and simulated EGR by allocator")
+    """The sweep figure, :func:`sim.knapsack.plot.plot_sweep`."""
+    return plot_sweep(df, manifest, ax)
 
 
 def validate(values):

@@ -285,3 +285,22 @@ def test_plot_functions_draw_on_given_axes():
     assert sk.plot_training(train, ax2) is ax2 and len(ax2.lines) == 2
     with pytest.raises(ValueError, match="metric must be"):
         sk.plot_training(train, ax2, "nonsense")
+
+
+def test_sweep_figure_has_a_line_and_points_per_allocator():
+    from matplotlib.figure import Figure
+
+    parts = []
+    for n in (4, 12):
+        values = {p.name: p.default for p in sk.SWEEP.params}
+        values.update(n=n, prompts=32)
+        df = sk.SWEEP.point(values, 1, 40, "numpy")
+        df["n"] = n
+        parts.append(df)
+    rows = pd.concat(parts, ignore_index=True)
+    assert set(rows["quantity"]) == {"effective_gradient_ratio"}
+    assert np.allclose(rows["theory"], rows["egr_expected"])
+    ax = Figure().subplots()
+    assert sk.SWEEP.plot(rows, {"axes": {"n": [4, 12]}}, ax) is ax
+    assert len(ax.lines) >= len(sk.ALLOCATORS) and len(ax.containers) == len(sk.ALLOCATORS)
+    assert ax.get_xlabel() == "n"
