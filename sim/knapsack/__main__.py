@@ -8,6 +8,7 @@ Every default comes from :class:`theory.knapsack.KnapsackSimParams`,
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import inspect
 import json
@@ -36,7 +37,11 @@ JSON_COLUMNS = ("name", "egr_expected", "egr_sim", "egr_se", "prompt_ratio", "pr
 
 
 def _mixture(text):
-    return tuple(_cli.float_list("--mixture", text))
+    """``W1,W2,W3`` as a tuple of floats (argparse prints the one-line reason on failure)."""
+    try:
+        return tuple(_cli.float_list("--mixture", text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_batch_arguments(parser):

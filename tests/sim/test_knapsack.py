@@ -154,6 +154,9 @@ BAD = [
     (["--n-low", "9", "--n-up", "4"], "n_low must be <= n_up"),
     (["--prompts", "0"], "prompts must be an integer in"),
     (["--trials", "1"], "trials must be an integer in"),
+    (["--mixture", "1,a"], "--mixture must be a comma-separated list of numbers, got '1,a'"),
+    (["--mixture", "1,2"], "mixture must be three non-negative weights"),
+    (["--beta-a", "0"], "beta_a must be in (0, inf], got 0"),
 ]
 
 
