@@ -1,12 +1,12 @@
-"""Clean Knapsack-RL allocators against the exact DP, and the Lagrangian solver at scale.
+"""Clean Knapsack-RL allocators against the exact DP, the Lagrangian solver at scale, the rollouts.
 
-    python benchmarks/knapsack.py [--prompts M] [--big-prompts N] [--repeat R]
+    python benchmarks/knapsack.py [--prompts M] [--big-prompts N] [--repeat R] [--replicates R]
 
 (a) At the paper's size (256 prompts, budget 2048, n_low 2, n_up 128) times the
 clean solvers of ``theory.knapsack.allocate_greedy`` (heap, sort, lagrangian),
 ``sim.knapsack.allocate_greedy_numba`` when it exists, and the exact DP
-``theory.knapsack.allocate_dp``, on two batches of true rates: the spec 7.3
-mixture (40% U[0.97, 1], 20% U[0, 0.02], 40% Beta(0.7, 0.7)) and an
+``theory.knapsack.allocate_dp``, on two batches of true rates: the population
+mixture of docs/models/knapsack.md (17) (40% U[0.97, 1], 20% U[0, 0.02], 40% Beta(0.7, 0.7)) and an
 all-informative batch p ~ U[0.01, 0.99]. It checks that every solver reaches
 the DP's optimum (``total_value`` equal to 1e-12 relative) and prints each
 time and its ratio to the DP's.
@@ -14,6 +14,11 @@ time and its ratio to the DP's.
 Lagrangian threshold solver at this size) on 10**6 prompts, budget 8 * 10**6,
 on the same two kinds of batch, beside the Numba heap when it exists (and the
 Python heap with ``--check-heap``), each checked to give the same allocation.
+(c) Rollouts per second of the rollout kernels of ``sim.knapsack`` on the
+knapsack allocation of a batch of the paper's size (uniform rates, budget
+2048): the Numba kernel (parallel over replicates), the array kernel on NumPy
+and the NumPy reference, each checked to give the Numba kernel's successes,
+docs/models/knapsack.md (21).
 The best of ``--repeat`` timings is reported (fast calls are looped so one
 timing lasts at least 50 ms); compilation is excluded.
 """
@@ -44,7 +49,7 @@ def _best(fn, repeat, min_time=0.05):
 
 
 def mixture_rates(m, gen):
-    """Spec 7.3: 40% near-solved U[0.97, 1], 20% near-unsolved U[0, 0.02], 40% Beta(0.7, 0.7)."""
+    """docs/models/knapsack.md (17): 40% U[0.97, 1], 20% U[0, 0.02], 40% Beta(0.7, 0.7)."""
     u = gen.uniform(size=m)
     return np.where(u < 0.4, gen.uniform(0.97, 1.0, m),
                     np.where(u < 0.6, gen.uniform(0.0, 0.02, m), gen.beta(0.7, 0.7, m)))
@@ -60,41 +65,45 @@ def _numba_greedy():
 
 def paper_size(args, gen, numba_greedy):
     m, budget, lo, hi = args.prompts, args.prompts * args.nbar, args.n_low, args.n_up
-    batches = [("mixture 7.3", mixture_rates(m, gen)),
+    batches = [("mixture (17)", mixture_rates(m, gen)),
                ("U[0.01, 0.99]", gen.uniform(0.01, 0.99, m))]
     print(f"(a) paper size: {m} prompts, budget {budget}, n_low {lo}, n_up {hi}")
     print(f"{'batch':15s} {'solver':26s} {'seconds':>11s} {'DP time / time':>15s} "
           f"{'value':>12s} {'rel. diff':>10s} {'= heap':>7s}")
     for name, p in batches:
-        solvers = [
-            ("greedy heap", lambda: ks.allocate_greedy(p, budget, lo, hi, method="heap")),
-            ("greedy sort", lambda: ks.allocate_greedy(p, budget, lo, hi, method="sort")),
-            ("greedy lagrangian", lambda: ks.allocate_greedy(p, budget, lo, hi, method="lagrangian")),
-        ]
-        if numba_greedy is not None:
-            pc = np.ascontiguousarray(p, dtype=np.float64)
-            solvers.append(("sim allocate_greedy_numba",
-                            lambda: numba_greedy(pc, budget, lo, hi)))
-        solvers.append(("exact DP (allocate_dp)", lambda: ks.allocate_dp(p, budget, lo, hi)))
-        N_dp = ks.allocate_dp(p, budget, lo, hi)
-        v_dp = ks.total_value(N_dp, p)
-        N_heap = ks.allocate_greedy(p, budget, lo, hi, method="heap")
-        t_dp = None
-        rows = []
-        for label, fn in solvers:
-            N = np.asarray(fn())  # also compiles Numba before timing
-            t = _best(fn, args.dp_repeat if label.startswith("exact") else args.repeat)
-            if label.startswith("exact"):
-                t_dp = t
-            v = ks.total_value(N, p)
-            rel = abs(v - v_dp) / abs(v_dp)
-            if rel > 1e-12 or int(N.sum()) > budget:
-                raise SystemExit(f"{label} on {name}: value {v!r} vs DP {v_dp!r} (rel {rel:.1e})")
-            rows.append((label, t, v, rel, bool(np.array_equal(N, N_heap))))
-        for label, t, v, rel, same in rows:
-            print(f"{name:15s} {label:26s} {t:11.3e} {t_dp / t:14.1f}x {v:12.8f} {rel:10.1e} "
-                  f"{'yes' if same else 'no':>7s}")
+        _paper_batch(args, name, p, budget, lo, hi, numba_greedy)
     print("all solvers reach the DP optimum to 1e-12 relative")
+
+
+def _paper_batch(args, name, p, budget, lo, hi, numba_greedy):
+    solvers = [
+        ("greedy heap", lambda: ks.allocate_greedy(p, budget, lo, hi, method="heap")),
+        ("greedy sort", lambda: ks.allocate_greedy(p, budget, lo, hi, method="sort")),
+        ("greedy lagrangian",
+         lambda: ks.allocate_greedy(p, budget, lo, hi, method="lagrangian")),
+    ]
+    if numba_greedy is not None:
+        pc = np.ascontiguousarray(p, dtype=np.float64)
+        solvers.append(("sim allocate_greedy_numba", lambda: numba_greedy(pc, budget, lo, hi)))
+    solvers.append(("exact DP (allocate_dp)", lambda: ks.allocate_dp(p, budget, lo, hi)))
+    N_dp = ks.allocate_dp(p, budget, lo, hi)
+    v_dp = ks.total_value(N_dp, p)
+    N_heap = ks.allocate_greedy(p, budget, lo, hi, method="heap")
+    t_dp = None
+    rows = []
+    for label, fn in solvers:
+        N = np.asarray(fn())  # also compiles Numba before timing
+        t = _best(fn, args.dp_repeat if label.startswith("exact") else args.repeat)
+        if label.startswith("exact"):
+            t_dp = t
+        v = ks.total_value(N, p)
+        rel = abs(v - v_dp) / abs(v_dp)
+        if rel > 1e-12 or int(N.sum()) > budget:
+            raise SystemExit(f"{label} on {name}: value {v!r} vs DP {v_dp!r} (rel {rel:.1e})")
+        rows.append((label, t, v, rel, bool(np.array_equal(N, N_heap))))
+    for label, t, v, rel, same in rows:
+        print(f"{name:15s} {label:26s} {t:11.3e} {t_dp / t:14.1f}x {v:12.8f} {rel:10.1e} "
+              f"{'yes' if same else 'no':>7s}")
 
 
 def large(args, gen, numba_greedy):
@@ -103,25 +112,56 @@ def large(args, gen, numba_greedy):
     print(f"\n(b) clean solver at scale: {m} prompts, budget {budget}, n_low {lo}, n_up {hi}")
     print(f"{'batch':15s} {'solver':26s} {'seconds':>9s} {'prompts/s':>11s} {'x auto':>8s} "
           f"{'same N':>7s}")
-    for name, p in (("mixture 7.3", mixture_rates(m, gen)),
+    for name, p in (("mixture (17)", mixture_rates(m, gen)),
                     ("U[0.01, 0.99]", gen.uniform(0.01, 0.99, m))):
-        N = ks.allocate_greedy(p, budget, lo, hi)
-        t = _best(lambda: ks.allocate_greedy(p, budget, lo, hi), args.repeat)
-        print(f"{name:15s} {'allocate_greedy (auto)':26s} {t:9.3f} {m / t:11.3e} {1:7.1f}x {'-':>7s}")
-        others = []
-        if numba_greedy is not None and args.numba_big:
-            pc = np.ascontiguousarray(p, dtype=np.float64)
-            others.append(("sim allocate_greedy_numba", lambda: numba_greedy(pc, budget, lo, hi),
-                           args.repeat))
-        if args.check_heap:
-            others.append(("greedy heap (Python)",
-                           lambda: ks.allocate_greedy(p, budget, lo, hi, method="heap"), 1))
-        for label, fn, rep in others:
-            Nx = np.asarray(fn())
-            tx = _best(fn, rep)
-            print(f"{name:15s} {label:26s} {tx:9.3f} {m / tx:11.3e} {tx / t:7.1f}x "
-                  f"{'yes' if np.array_equal(Nx, N) else 'NO':>7s}")
-    print("x auto: time of the row / time of allocate_greedy (auto); same N: equal to auto's allocation")
+        _large_batch(args, name, p, budget, lo, hi, numba_greedy)
+    print("x auto: time of the row / time of allocate_greedy (auto); "
+          "same N: equal to auto's allocation")
+
+
+def _large_batch(args, name, p, budget, lo, hi, numba_greedy):
+    m = p.size
+    N = ks.allocate_greedy(p, budget, lo, hi)
+    t = _best(lambda: ks.allocate_greedy(p, budget, lo, hi), args.repeat)
+    print(f"{name:15s} {'allocate_greedy (auto)':26s} {t:9.3f} {m / t:11.3e} {1:7.1f}x "
+          f"{'-':>7s}")
+    others = []
+    if numba_greedy is not None and args.numba_big:
+        pc = np.ascontiguousarray(p, dtype=np.float64)
+        others.append(("sim allocate_greedy_numba", lambda: numba_greedy(pc, budget, lo, hi),
+                       args.repeat))
+    if args.check_heap:
+        others.append(("greedy heap (Python)",
+                       lambda: ks.allocate_greedy(p, budget, lo, hi, method="heap"), 1))
+    for label, fn, rep in others:
+        Nx = np.asarray(fn())
+        tx = _best(fn, rep)
+        print(f"{name:15s} {label:26s} {tx:9.3f} {m / tx:11.3e} {tx / t:7.1f}x "
+              f"{'yes' if np.array_equal(Nx, N) else 'NO':>7s}")
+
+
+def rollouts(args):
+    from sim import rng
+    from sim.knapsack import allocate_greedy_numba, kernel_array, kernel_numba, reference
+    from sim.knapsack.layout import STREAM
+
+    gen = np.random.default_rng(0)
+    p = gen.uniform(0.0, 1.0, args.prompts)
+    N = allocate_greedy_numba(p, args.prompts * args.nbar, args.n_low, args.n_up)
+    key = rng.stream_key(1, STREAM)
+    reps = args.replicates
+    n = reps * int(N.sum())
+    print(f"\n(c) rollout kernels: {args.prompts} prompts, budget {int(N.sum())}, "
+          f"{reps} replicates ({n} rollouts)")
+    print(f"{'kernel':26s} {'seconds':>9s} {'rollouts/s':>11s} {'= numba':>8s}")
+    ref = kernel_numba.successes(N, p, reps, key)
+    kernels = [("numba (parallel)", lambda: kernel_numba.successes(N, p, reps, key)),
+               ("array kernel on numpy", lambda: kernel_array.successes(np, N, p, reps, key)),
+               ("numpy reference", lambda: reference.successes(N, p, reps, key))]
+    for label, fn in kernels:
+        same = np.array_equal(fn(), ref)
+        t = _best(fn, args.repeat)
+        print(f"{label:26s} {t:9.4f} {n / t:11.3e} {'yes' if same else 'NO':>8s}")
 
 
 def main(argv=None):
@@ -137,14 +177,21 @@ def main(argv=None):
                     help="compare the large allocation with the (slow, Python) heap")
     ap.add_argument("--no-numba-big", dest="numba_big", action="store_false",
                     help="skip the Numba heap at the large size")
+    ap.add_argument("--replicates", type=int, default=2000,
+                    help="batch replicates of the rollout timing (default 2000)")
+    ap.add_argument("--only", choices=("allocators", "rollouts"), default=None,
+                    help="run only the allocator sections (a, b) or the rollout section (c)")
     args = ap.parse_args(argv)
 
     gen = np.random.default_rng(0)
     numba_greedy = _numba_greedy()
     if numba_greedy is None:
         print("sim.knapsack.allocate_greedy_numba not available: Numba rows skipped")
-    paper_size(args, gen, numba_greedy)
-    large(args, gen, numba_greedy)
+    if args.only != "rollouts":
+        paper_size(args, gen, numba_greedy)
+        large(args, gen, numba_greedy)
+    if args.only != "allocators":
+        rollouts(args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Tests of theory/knapsack.py against spec shared/specs/knapsack.md (sections 2, 3, 7.1, 7.2).
+"""Tests of theory.knapsack: closed forms, their properties, and the allocators.
 
-Expected values come from the spec's tables and goldens, from exact rational
+Equation numbers refer to docs/models/knapsack.md. Expected values come from
+tables recomputed for this project, from exact rational
 arithmetic (``fractions.Fraction``) or from brute-force enumeration written here,
 never from the code under test.
 """
@@ -17,6 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from theory import knapsack as ks
+from theory.knapsack.greedy import _greedy_heap, _greedy_lagrangian, _greedy_sort
 
 Fr = Fraction
 
@@ -65,7 +67,7 @@ sizes = st.integers(1, 512)
 
 
 # ===========================================================================
-# closed forms: reference tables (spec D3, T1, D7)
+# closed forms: reference tables, docs/models/knapsack.md (4), (9), (10), (14)
 # ===========================================================================
 
 D3_TABLE = [
@@ -129,7 +131,7 @@ def test_advantage_closed_forms_without_eps():
 
 
 def test_advantage_degenerate_groups():
-    # all-equal groups: zero advantage; a group of one: mean 0, std 1 (spec D7)
+    # all-equal groups: zero advantage; a group of one: mean 0, std 1, docs/models/knapsack.md (14)
     ap, an = ks.grpo_advantages([0, 5, 1, 0], [5, 5, 1, 1], eps=1e-6, clip=None)
     assert ap[0] == 0.0 and an[0] == 0.0
     assert ap[1] == 0.0 and an[1] == 0.0
@@ -138,7 +140,7 @@ def test_advantage_degenerate_groups():
 
 
 # ===========================================================================
-# closed forms: properties (spec 7.1)
+# closed forms: properties
 # ===========================================================================
 
 
@@ -156,7 +158,8 @@ def test_f_bounds_and_symmetry(n, p):
 
 @given(st.integers(1, 60), rational_p)
 def test_f_against_exact_rationals(n, p):
-    assert ks.prob_nonzero_gradient(n, float(p)) == pytest.approx(float(f_exact(n, p)), abs=4e-16 * n + 1e-16)
+    assert ks.prob_nonzero_gradient(n, float(p)) == pytest.approx(float(f_exact(n, p)),
+                                                                  abs=4e-16 * n + 1e-16)
 
 
 @given(unit_p)
@@ -220,7 +223,8 @@ def test_expected_rollouts_is_survival_series(p):
 
 @given(st.integers(1, 100), rational_p)
 def test_survival_complements_f(n, p):
-    assert ks.first_mixed_survival(n, float(p)) == pytest.approx(float(1 - f_exact(n, p)), abs=1e-15)
+    assert ks.first_mixed_survival(n, float(p)) == pytest.approx(float(1 - f_exact(n, p)),
+                                                                 abs=1e-15)
 
 
 @given(open_p, st.floats(0.01, 0.99))
@@ -234,7 +238,8 @@ def test_coverage_budget_symmetry_and_necessity(p, alpha):
 
 
 @settings(max_examples=60)
-@given(st.fractions(Fr(1, 200), Fr(199, 200), max_denominator=200), st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]))
+@given(st.fractions(Fr(1, 200), Fr(199, 200), max_denominator=200),
+       st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]))
 def test_exact_coverage_budget_by_scan(p, alpha):
     a = Fr(alpha)
     n = 1
@@ -274,7 +279,8 @@ def test_grpo_grouped_matches_per_group_loop():
     for s in sizes:
         g = r[start:start + s]
         mean, std = (g.mean(), g.std(ddof=1)) if s > 1 else (0.0, 1.0)
-        np.testing.assert_allclose(got[start:start + s], np.clip((g - mean) / (std + 1e-6), -5, 5), rtol=1e-13)
+        np.testing.assert_allclose(got[start:start + s],
+                                   np.clip((g - mean) / (std + 1e-6), -5, 5), rtol=1e-13)
         start += s
 
 
@@ -315,12 +321,15 @@ def test_effective_ratios_by_enumeration():
         (lambda: ks.info_gain(0.3, "bogus"), r"^weight must be one of"),
         (lambda: ks.grpo_advantages(3, 2), r"^k must be an integer in \[0, N\]"),
         (lambda: ks.allocate_greedy([0.5, 0.5], 3), r"^budget must be at least n_low \* M = 4"),
-        (lambda: ks.allocate_greedy([0.5], 8, n_low=5, n_up=4), r"^n_up must be an integer in \[5, inf\], got 4$"),
-        (lambda: ks.allocate_dp([0.5, 0.5], 5, cost=[2, 1]), r"^budget must be at least n_low \* sum\(cost\) = 6"),
+        (lambda: ks.allocate_greedy([0.5], 8, n_low=5, n_up=4),
+         r"^n_up must be an integer in \[5, inf\], got 4$"),
+        (lambda: ks.allocate_dp([0.5, 0.5], 5, cost=[2, 1]),
+         r"^budget must be at least n_low \* sum\(cost\) = 6"),
         (lambda: ks.KnapsackParams(n_low=9), r"^n_low must be an integer in \[1, 8\], got 9$"),
         (lambda: ks.KnapsackParams(fallback="x"), r"^fallback must be one of"),
         (lambda: ks.KnapsackParams(alpha=0.0), r"^alpha must be in \(0, 1\), got 0$"),
-        (lambda: ks.allocate([0.5, 0.5], params=ks.KnapsackParams(budget=3)), r"^budget must be at least"),
+        (lambda: ks.allocate([0.5, 0.5], params=ks.KnapsackParams(budget=3)),
+         r"^budget must be at least"),
     ],
 )
 def test_errors(call, match):
@@ -329,7 +338,7 @@ def test_errors(call, match):
 
 
 # ===========================================================================
-# allocator goldens (spec 7.2 items 11-12)
+# allocator goldens (recomputed by hand for this project)
 # ===========================================================================
 
 GOLDEN_11A = [0.02, 0.3, 0.6, 0.95, 0.5, 0.125, 0.0625, 0.8]
@@ -374,7 +383,7 @@ def test_clean_greedy_goldens(p, budget, n_up, expected, objective, method):
 
 
 # ===========================================================================
-# allocator properties (spec 7.2)
+# allocator properties
 # ===========================================================================
 
 small_instance = st.tuples(
@@ -454,8 +463,8 @@ def test_lagrangian_bracket_search_matches_sort():
     p = rng.uniform(0.001, 0.999, 3000)
     w = p * (1 - p) ** 2
     for extra in (1, 500, 6000, 3000 * 126 - 1):
-        got = ks._greedy_lagrangian(p, w, extra, 2, 128, cap=1)
-        ref = ks._greedy_sort(p, w, extra, 2, 128)
+        got = _greedy_lagrangian(p, w, extra, 2, 128, cap=1)
+        ref = _greedy_sort(p, w, extra, 2, 128)
         assert got.sum() == ref.sum() == extra
         np.testing.assert_array_equal(got, ref)
 
@@ -486,8 +495,8 @@ def test_lagrangian_equals_heap_random_batches(seed, m, bounds, slack, weight, k
     w = ks.info_gain(p, weight)
     e = (p > 0) & (p < 1)
     extra = B - m * lo
-    ref = ks._greedy_heap(p[e], w[e], extra, lo, hi)
-    got = ks._greedy_lagrangian(p[e], w[e], extra, lo, hi, cap=cap)
+    ref = _greedy_heap(p[e], w[e], extra, lo, hi)
+    got = _greedy_lagrangian(p[e], w[e], extra, lo, hi, cap=cap)
     np.testing.assert_array_equal(got, ref)
     N = ks.allocate_greedy(p, B, lo, hi, weight=weight, method="lagrangian")
     np.testing.assert_array_equal(N, ks.allocate_greedy(p, B, lo, hi, weight=weight, method="heap"))
@@ -506,8 +515,8 @@ def test_lagrangian_equals_sort_large_batches(kind):
     if kind == "zero_weight":
         w[::3] = 0.0
     for extra in (1, 3 * m, 8 * m, 126 * m - 7):
-        got = ks._greedy_lagrangian(p, w, extra, 2, 128)
-        ref = ks._greedy_sort(p, w, extra, 2, 128)
+        got = _greedy_lagrangian(p, w, extra, 2, 128)
+        ref = _greedy_sort(p, w, extra, 2, 128)
         np.testing.assert_array_equal(got, ref)
 
 
@@ -520,11 +529,12 @@ def test_conservation_bounds_and_kkt(inst):
     B = max(M * nbar, M * lo)
     N = ks.allocate_greedy(p, B, lo, hi)
     e = (p > 0) & (p < 1)
-    # budget use (P2 item 3): min(R, |E| (hi - lo)) extra rollouts go to E, none elsewhere
+    # budget use, docs/models/knapsack.md (6): min(R, |E| (hi - lo)) extra rollouts go to E,
+    # none elsewhere
     assert (N[~e] == lo).all()
     assert N.sum() == M * lo + min(B - M * lo, int(e.sum()) * (hi - lo))
     assert N.min() >= lo and N.max() <= hi
-    # KKT certificate (7.2 item 4), computed with exact rationals
+    # KKT certificate, docs/models/knapsack.md (6), computed with exact rationals
     if e.any():
         pe, Ne = p[e], N[e]
         gain = lambda n, q: Fr(q) * (1 - Fr(q)) ** 2 * (f_exact(n + 1, q) - f_exact(n, q))  # noqa: E731
@@ -552,7 +562,8 @@ def test_nesting_and_concave_value_in_budget(p, bounds):
 
 
 @settings(max_examples=40)
-@given(st.lists(st.integers(1, 999), min_size=2, max_size=20, unique=True), st.integers(2, 12), st.randoms())
+@given(st.lists(st.integers(1, 999), min_size=2, max_size=20, unique=True), st.integers(2, 12),
+       st.randoms())
 def test_permutation_equivariance(ks_int, nbar, rnd):
     p = np.array(ks_int) / 1000.0  # distinct rates: distinct marginals
     perm = list(range(p.size))
@@ -593,7 +604,7 @@ def test_dominates_uniform(p, nbar):
 
 
 # ---------------------------------------------------------------------------
-# clean allocate(): fallback, caps, degenerate batches (7.2 items 1, 2, 9)
+# clean allocate(): fallback, caps, degenerate batches
 # ---------------------------------------------------------------------------
 
 
@@ -680,7 +691,8 @@ def test_clean_fallback_cap_and_unspent():
     assert N.tolist() == [16, 6, 5, 5] and info["unspent"] == 0
     N, info = ks.allocate([0.0, 1.0], params=ks.KnapsackParams(n=8, n_low=2, n_up=6))
     assert N.tolist() == [6, 6] and info["unspent"] == 4
-    N, info = ks.allocate([0.0, 1.0], params=ks.KnapsackParams(n=8, n_low=2, n_up=6, fallback_cap=20))
+    N, info = ks.allocate([0.0, 1.0],
+                          params=ks.KnapsackParams(n=8, n_low=2, n_up=6, fallback_cap=20))
     assert N.tolist() == [14, 2] and info["unspent"] == 0
     # uniform fallback: zeros and ones share the surplus
     N, _ = ks.allocate([1.0, 0.0, 1.0], params=ks.KnapsackParams(fallback="uniform"))
@@ -690,7 +702,8 @@ def test_clean_fallback_cap_and_unspent():
     assert N.tolist() == [2, 2, 10] and info["unspent"] == 10
 
 
-@pytest.mark.parametrize("N,p,clip", [(8, 0.1, 2.0), (10, 0.05, 2.5), (12, 0.3, 1.5), (6, 0.9, 1.2)])
+@pytest.mark.parametrize("N,p,clip",
+                         [(8, 0.1, 2.0), (10, 0.05, 2.5), (12, 0.3, 1.5), (6, 0.9, 1.2)])
 def test_expected_clipped_fraction_by_enumerating_outcomes(N, p, clip):
     # every one of the 2^N reward vectors, weighted by its probability
     total = 0.0
@@ -706,7 +719,53 @@ def test_expected_clipped_fraction_by_enumerating_outcomes(N, p, clip):
                                                                           abs=1e-15)
 
 
-def test_expected_clipped_fraction_spec_example():
-    # k = 1 of 93 has A+ = 9.54 > 5 (D7 table), so some rollouts are clipped at p = 0.01
+def test_expected_clipped_fraction_worked_example():
+    # k = 1 of 93 has A+ = 9.54 > 5 (docs/models/knapsack.md (14)), so some rollouts are
+    # clipped at p = 0.01
     assert ks.expected_clipped_fraction(93, 0.01) > 0
     assert ks.expected_clipped_fraction(8, 0.1) == 0.0  # A+ <= sqrt(7) < 5 for N = 8
+
+
+# ---------------------------------------------------------------------------
+# parameter objects
+# ---------------------------------------------------------------------------
+
+
+def test_theory_functions_take_the_parameter_object():
+    params = ks.KnapsackParams(alpha=0.5, weight="variance", n_low=3, n_up=12, budget=40)
+    # alpha from the object: N_0.5(0.1) = ln(0.5) / ln(0.9), docs/models/knapsack.md (10)
+    assert ks.coverage_budget(params, p=0.1) == pytest.approx(math.log(0.5) / math.log(0.9))
+    assert ks.rollout_cost(params, p=0.1) == pytest.approx(math.log(0.5) / math.log(0.9))
+    assert ks.info_gain(params, p=0.25) == pytest.approx(0.25 * 0.75)  # the variance weight
+    assert ks.value(params, N=2, p=0.25) == pytest.approx(2 * 0.25 * 0.75 * 0.25 * 0.75)
+    p = [0.05, 0.2, 0.5, 0.9]
+    by_object = ks.allocate_greedy(params, p=p)
+    assert by_object.tolist() == ks.allocate_greedy(p, 40, 3, 12, weight="variance").tolist()
+    assert by_object.sum() == 40 and by_object.min() >= 3 and by_object.max() <= 12
+    # keywords override the object; positional arguments after it are refused
+    assert ks.coverage_budget(params, p=0.1, alpha=0.9) == pytest.approx(
+        math.log(0.1) / math.log(0.9))
+    with pytest.raises(TypeError, match="keyword"):
+        ks.coverage_budget(params, 0.1)
+
+
+def test_allocate_takes_the_simulated_scenario():
+    scenario = ks.KnapsackSimParams(prompts=4, n=8, n_low=2, n_up=128)
+    p = [0.05, 0.2, 0.5, 0.9]
+    N, info = ks.allocate(p, params=scenario)
+    # the clean golden of this batch at budget 32 (recomputed by hand): (10, 13, 7, 2)
+    assert N.tolist() == [10, 13, 7, 2] and info["budget"] == 32
+
+
+@pytest.mark.parametrize("kw,message", [
+    (dict(prompts=0), r"^prompts must be an integer in \[1, inf\], got 0$"),
+    (dict(n_low=9, n_up=4), r"^n_low must be <= n_up"),
+    (dict(n=4, n_low=5), r"^n_low must be an integer in \[1, 4\], got 5$"),
+    (dict(budget=100), r"^budget must be an integer in \[512, inf\], got 100$"),
+    (dict(mixture=(1.0, -1.0, 0.5)), r"^mixture must be three non-negative weights"),
+    (dict(beta_a=0.0), r"^beta_a must be in \(0, inf\], got 0$"),
+    (dict(stale_sd=-0.1), r"^stale_sd must be in \[0, inf\], got -0.1$"),
+])
+def test_scenario_rejects_bad_values_in_one_line(kw, message):
+    with pytest.raises(ValueError, match=message):
+        ks.KnapsackSimParams(**kw)

@@ -1,7 +1,7 @@
-"""Symbolic identities of Knapsack RL (spec specs/knapsack.md D1-D3, T1, D6, D7).
+"""Symbolic identities of Knapsack RL, docs/models/knapsack.md (1)-(4), (8)-(10), (12)-(14).
 
 The sympy derivations in :mod:`theory.symbolic.knapsack` are checked against
-closed forms typed here from the spec, and :mod:`theory.knapsack` (floating
+closed forms typed here from docs/models/knapsack.md, and :mod:`theory.knapsack` (floating
 point) against exact values of the derivations.
 """
 
@@ -31,7 +31,7 @@ def f30(expr):
     return float(sp.N(expr, 30))
 
 
-# D1 ----------------------------------------------------------------------
+# (1), (2) -----------------------------------------------------------------
 
 
 def test_f_closed_form_from_binomial():
@@ -79,7 +79,7 @@ def test_numeric_f_and_gain_against_exact(n, p):
     assert num.marginal_gain(n, float(p)) == pytest.approx(f30(exact_d), rel=1e-13, abs=1e-300)
 
 
-# D2 / D3 -----------------------------------------------------------------
+# (3), (4) -----------------------------------------------------------------
 
 
 def test_info_gain_derivative_and_max():
@@ -97,7 +97,7 @@ def test_value_numeric(n, p):
     assert num.value(n, float(p)) == pytest.approx(f30(sym.value(n, p)), rel=1e-13, abs=1e-18)
 
 
-# T1 ----------------------------------------------------------------------
+# (8)-(10) ----------------------------------------------------------------
 
 
 def test_expected_rollouts_closed_form():
@@ -118,7 +118,8 @@ def test_expected_rollouts_from_pmf(p):
 
 @pytest.mark.parametrize("p", [Q(1, 100), Q(1, 20), Q(1, 8), Q(1, 4), Q(1, 2), Q(3, 4)])
 def test_numeric_expected_rollouts(p):
-    assert num.expected_rollouts(float(p)) == pytest.approx(f30(sym.expected_rollouts(p)), rel=1e-14)
+    assert num.expected_rollouts(float(p)) == pytest.approx(f30(sym.expected_rollouts(p)),
+                                                            rel=1e-14)
 
 
 def test_coverage_budget_closed_form():
@@ -127,11 +128,11 @@ def test_coverage_budget_closed_form():
     for p in (Q(1, 100), Q(1, 8), Q(1, 2)):
         val = sym.coverage_budget(p, Q(9, 10))
         assert num.coverage_budget(float(p), 0.9) == pytest.approx(f30(val), rel=1e-14)
-    # the spec's "229" example
+    # the paper's "229" example
     assert f30(sym.coverage_budget(Q(1, 100), Q(9, 10))) == pytest.approx(229.105, abs=1e-3)
 
 
-# D7 ----------------------------------------------------------------------
+# (14) --------------------------------------------------------------------
 
 
 def test_grpo_advantages_closed_forms():
@@ -152,7 +153,7 @@ def test_grpo_advantages_closed_forms():
         assert gn == pytest.approx(f30(an), rel=1e-14)
 
 
-# D6 ----------------------------------------------------------------------
+# (12), (13) --------------------------------------------------------------
 
 
 def test_expected_ratios_by_outcome_enumeration():
@@ -170,8 +171,9 @@ def test_expected_ratios_by_outcome_enumeration():
         epr += prob * sp.Rational(sum(mixed), 2)
     assert sp.nsimplify(sym.effective_gradient_ratio(ns, ps) - egr) == 0
     assert sp.nsimplify(sym.effective_prompt_ratio(ns, ps) - epr) == 0
-    assert num.effective_gradient_ratio(ns, [float(p) for p in ps]) == pytest.approx(f30(egr), rel=1e-14)
-    assert num.effective_prompt_ratio(ns, [float(p) for p in ps]) == pytest.approx(f30(epr), rel=1e-14)
+    pf = [float(p) for p in ps]
+    assert num.effective_gradient_ratio(ns, pf) == pytest.approx(f30(egr), rel=1e-14)
+    assert num.effective_prompt_ratio(ns, pf) == pytest.approx(f30(epr), rel=1e-14)
 
 
 def test_symbolic_input_errors():

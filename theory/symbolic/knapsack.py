@@ -1,17 +1,17 @@
-"""Sympy derivations for Knapsack RL (spec ``specs/knapsack.md``).
+"""Sympy derivations for Knapsack RL (``docs/models/knapsack.md``).
 
 Every function derives its result from a definition rather than quoting the
 closed form, and returns a sympy expression (or a tuple of them):
 
 * ``f(N, p) = P[0 < K < N]`` as one minus the two extreme binomial terms, and
-  as the explicit binomial sum for a concrete ``N`` (D1);
-* the marginal gain ``f(N+1) - f(N)`` and the second difference (D1);
-* the InfoGain derivative, its stationary point and maximum (D2);
+  as the explicit binomial sum for a concrete ``N``, equation (1);
+* the marginal gain ``f(N+1) - f(N)`` (2) and the second difference;
+* the InfoGain derivative, its stationary point and maximum (3);
 * ``E[T] = sum_{n >= 0} P[T > n]`` by summing the geometric series of the
-  survival function, and from the probability mass function (T1);
-* the high-probability bound ``N_alpha`` from ``max(p, 1-p)^N = 1 - alpha`` (T1);
-* the GRPO advantages from the group mean and unbiased std (D7);
-* the expected effective-gradient and effective-prompt ratios by linearity (D6).
+  survival function (8), and from the probability mass function (9);
+* the high-probability bound ``N_alpha`` from ``max(p, 1-p)^N = 1 - alpha`` (10);
+* the GRPO advantages from the group mean and unbiased std (14);
+* the expected effective-gradient and effective-prompt ratios by linearity (12), (13).
 
 Numbers may be passed as ints, ``Rational``, sympy expressions or Python
 floats (converted through their shortest ``repr``, see
@@ -67,7 +67,7 @@ def _count(name, value, lo):
 
 
 def prob_nonzero_gradient(n=N, p=P):
-    """``f(N, p) = 1 - P[K = 0] - P[K = N]`` for ``K ~ Bin(N, p)`` (D1).
+    """``f(N, p) = 1 - P[K = 0] - P[K = N]`` for ``K ~ Bin(N, p)``, ``docs/models/knapsack.md (1)``.
 
     Derived from the binomial pmf: the group is mixed unless all rollouts
     fail (``(1-p)^N``) or all succeed (``p^N``).
@@ -78,21 +78,27 @@ def prob_nonzero_gradient(n=N, p=P):
 
 
 def prob_nonzero_gradient_sum(n, p=P):
-    """``f(n, p)`` as the explicit sum ``sum_{k=1}^{n-1} C(n, k) p^k (1-p)^(n-k)`` (D1)."""
+    """``f(n, p)`` as the sum ``sum_{k=1}^{n-1} C(n, k) p^k (1-p)^(n-k)``.
+
+    ``docs/models/knapsack.md (1)``.
+    """
     n = _count("n", n, 1)
     p = exact(p)
     return sp.Add(*[sp.binomial(n, k) * p**k * (1 - p) ** (n - k) for k in range(1, n)])
 
 
 def marginal_gain(n=N, p=P):
-    """``Delta(N, p) = f(N+1, p) - f(N, p)``, simplified to ``p^N (1-p) + p (1-p)^N`` (D1)."""
+    """``Delta(N, p) = f(N+1, p) - f(N, p)`` simplified, ``docs/models/knapsack.md (2)``."""
     n, p = exact(n), exact(p)
     d = prob_nonzero_gradient(n + 1, p) - prob_nonzero_gradient(n, p)
     return sp.factor_terms(sp.expand(sp.powsimp(sp.expand_power_exp(d))))
 
 
 def second_difference(n=N, p=P):
-    """``Delta(N+1, p) - Delta(N, p) = -[p^N (1-p)^2 + (1-p)^N p^2]`` (D1, strict concavity)."""
+    """``Delta(N+1, p) - Delta(N, p) = -[p^N (1-p)^2 + (1-p)^N p^2]``: ``f`` is strictly concave.
+
+    Derived here; the concavity behind ``docs/models/knapsack.md (6)``.
+    """
     n, p = exact(n), exact(p)
     d = (prob_nonzero_gradient(n + 2, p) - 2 * prob_nonzero_gradient(n + 1, p)
          + prob_nonzero_gradient(n, p))
@@ -100,18 +106,18 @@ def second_difference(n=N, p=P):
 
 
 def info_gain(p=P):
-    """InfoGain ``p (1-p)^2`` (D2) [paper]: the only form the spec marks certain."""
+    """InfoGain ``p (1-p)^2``, the paper's weight, ``docs/models/knapsack.md (3)``."""
     p = exact(p)
     return p * (1 - p) ** 2
 
 
 def info_gain_derivative(p=P):
-    """``d/dp [p (1-p)^2]``, factored: ``(1-p)(1-3p)`` up to sign convention (D2)."""
+    """``d/dp [p (1-p)^2]``, factored: ``(1-p)(1-3p)`` up to sign convention, derived here."""
     return sp.factor(sp.diff(info_gain(P), P)).subs(P, exact(p))
 
 
 def info_gain_argmax():
-    """The maximiser and maximum of InfoGain on ``(0, 1)``: ``(1/3, 4/27)`` (D2).
+    """The maximiser and maximum of InfoGain on ``(0, 1)``: ``(1/3, 4/27)``, derived here.
 
     Solved from the first-order condition; the root in ``(0, 1)`` with a
     negative second derivative.
@@ -123,12 +129,15 @@ def info_gain_argmax():
 
 
 def value(n=N, p=P):
-    """``Value(N, p) = f(N, p) * InfoGain(p)`` (D3) [paper]."""
+    """``Value(N, p) = f(N, p) * InfoGain(p)``, the paper's, ``docs/models/knapsack.md (4)``."""
     return prob_nonzero_gradient(n, p) * info_gain(p)
 
 
 def first_mixed_survival(n=N, p=P):
-    """``P[T > n]`` for ``n >= 1``: the first ``n`` rollouts are all successes or all failures (T1)."""
+    """``P[T > n]`` for ``n >= 1``: the first ``n`` rollouts all succeed or all fail.
+
+    ``docs/models/knapsack.md (8)``.
+    """
     n, p = exact(n), exact(p)
     return p**n + (1 - p) ** n
 
@@ -143,7 +152,9 @@ def _geometric_tail(r):
 
 
 def expected_rollouts(p=P):
-    """``E[T] = sum_{n >= 0} P[T > n] = 1 + sum_{n >= 1} (p^n + (1-p)^n)`` (T1).
+    """``E[T] = sum_{n >= 0} P[T > n] = 1 + sum_{n >= 1} (p^n + (1-p)^n)``.
+
+    Paper Thm 1, ``docs/models/knapsack.md (9)``.
 
     Summing both geometric series gives ``1/(p(1-p)) - 1``; returned
     simplified (rational function of ``p``).
@@ -154,7 +165,9 @@ def expected_rollouts(p=P):
 
 
 def expected_rollouts_from_pmf(p, terms):
-    """Partial sum ``sum_{n=2}^{terms} n P[T = n]`` from the pmf ``P[T>n-1] - P[T>n]`` (T1).
+    """Partial sum ``sum_{n=2}^{terms} n P[T = n]`` from the pmf ``P[T>n-1] - P[T>n]``.
+
+    ``docs/models/knapsack.md (9)``.
 
     For a concrete rate ``p``; a check of :func:`expected_rollouts` that does
     not use the tail-sum identity. ``T >= 2`` always.
@@ -166,7 +179,9 @@ def expected_rollouts_from_pmf(p, terms):
 
 
 def coverage_budget(p=P, alpha=ALPHA):
-    """``N_alpha = ln(1-alpha) / ln max(p, 1-p)`` (T1): the root of ``max^N = 1 - alpha``.
+    """``N_alpha = ln(1-alpha) / ln max(p, 1-p)``: the root of ``max^N = 1 - alpha``.
+
+    Paper Thm 1, ``docs/models/knapsack.md (10)``.
 
     Returned for the branch ``p <= 1/2`` (``max = 1 - p``); the other branch
     is its mirror ``p -> 1-p``. Solved with :func:`sympy.solve`.
@@ -178,7 +193,9 @@ def coverage_budget(p=P, alpha=ALPHA):
 
 
 def grpo_advantages(k=K, n=N):
-    """GRPO advantages ``(A+, A-)`` of a group of ``n`` with ``k`` successes, ``eps = 0`` (D7).
+    """GRPO advantages ``(A+, A-)`` of a group of ``n`` with ``k`` successes, ``eps = 0``.
+
+    ``docs/models/knapsack.md (14)``.
 
     From the definition: mean ``k/n`` and unbiased std
     ``sqrt(sum_j (r_j - mean)^2 / (n - 1))`` of ``k`` ones and ``n-k`` zeros;
@@ -192,7 +209,9 @@ def grpo_advantages(k=K, n=N):
 
 
 def effective_gradient_ratio(ns, ps):
-    """``E[EGR] = sum_i N_i f(N_i, p_i) / sum_i N_i`` by linearity (D6).
+    """``E[EGR] = sum_i N_i f(N_i, p_i) / sum_i N_i`` by linearity.
+
+    ``docs/models/knapsack.md (12)``.
 
     EGR is ``sum_i N_i 1{group i mixed} / sum_i N_i`` with fixed ``N_i``; the
     expectation of each indicator is ``f(N_i, p_i)``.
@@ -200,15 +219,17 @@ def effective_gradient_ratio(ns, ps):
     ns = [exact(v) for v in ns]
     ps = [exact(v) for v in ps]
     if len(ns) != len(ps) or not ns:
-        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), got {len(ns)}")
+        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), "
+                         f"got {len(ns)}")
     num = sp.Add(*[n * prob_nonzero_gradient(n, p) for n, p in zip(ns, ps)])
     return num / sp.Add(*ns)
 
 
 def effective_prompt_ratio(ns, ps):
-    """``E[EPR] = (1/M) sum_i f(N_i, p_i)`` by linearity (D6)."""
+    """``E[EPR] = (1/M) sum_i f(N_i, p_i)`` by linearity, ``docs/models/knapsack.md (13)``."""
     ns = [exact(v) for v in ns]
     ps = [exact(v) for v in ps]
     if len(ns) != len(ps) or not ns:
-        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), got {len(ns)}")
+        raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), "
+                         f"got {len(ns)}")
     return sp.Add(*[prob_nonzero_gradient(n, p) for n, p in zip(ns, ps)]) / len(ns)

@@ -1,4 +1,7 @@
-"""Knapsack check: rollout allocations on a run's success rates, predicted against realised."""
+"""Knapsack check: rollout allocations on a run's success rates, predicted against realised.
+
+``docs/models/knapsack.md``, section "Validation".
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def check_knapsack(table, n_bar=4, seed=0, reps=400):
     (``uniform``, ``knapsack``: the exact optimum, ``knapsack-reference``: the
     authors' rules) share the budget ``n_bar`` per question and are capped at
     the size of the prediction and observation parts. The prediction is the
-    theory's ``E[EGR] = sum N f(N, p) / sum N`` (spec D6) with ``f(N, p) =
+    theory's ``E[EGR] = sum N f(N, p) / sum N`` (``docs/models/knapsack.md (12)``) with ``f(N, p) =
     1 - p^N - (1-p)^N`` estimated without bias from the prediction part
     (``C(k, N) / C(n, N)`` estimates ``p^N``); a part separate from the one
     that chose ``N`` avoids the winner's curse of the allocation. The
@@ -111,25 +114,43 @@ def check_knapsack(table, n_bar=4, seed=0, reps=400):
     return rows, detail
 
 
+def plot_check(detail, ax=None):
+    """Predicted and realised effective-gradient ratio per allocator, as bars.
 
-def _plot_knapsack(path, detail):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Parameters
+    ----------
+    detail : dict
+        The ``detail`` of :func:`check_knapsack` (``egr``: allocator ->
+        (realised, predicted); ``budget``).
+    ax : matplotlib.axes.Axes or None
 
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from sim._plot import axes_or_new
+
+    ax = axes_or_new(ax, 5.0, 3.4)
     names = list(detail["egr"])
     obs = [detail["egr"][n][0] for n in names]
     pred = [detail["egr"][n][1] for n in names]
     x = np.arange(len(names))
-    ax.bar(x - 0.2, pred, 0.4, label="predicted E[EGR]")
-    ax.bar(x + 0.2, obs, 0.4, label="realised")
+    ax.bar(x - 0.2, pred, 0.4, color="0.7", label="predicted E[EGR], docs/models/knapsack.md (12)")
+    ax.bar(x + 0.2, obs, 0.4, color="C0", label="realised")
     ax.set_xticks(x, names)
     ax.set_ylabel("effective-gradient ratio")
-    ax.set_title(f"knapsack: rollouts allocated on real success rates (budget "
-                 f"{detail['budget']})", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"rollouts allocated on a run's success rates (budget {detail['budget']})",
+                 fontsize=9, loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.grid(True, axis="y", alpha=0.3)
+    return ax
 
+
+def _plot_knapsack(path, detail):
+    """Write :func:`plot_check`'s figure to ``path`` (the report's figure)."""
+    from sim import _cli
+
+    fig, ax = _cli.new_figure(5.0, 3.4)
+    plot_check(detail, ax)
+    fig.savefig(path, dpi=150)
