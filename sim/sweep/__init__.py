@@ -3,7 +3,7 @@
 A sweep is a grid (or a random design) over a model's parameters, run as
 independent points. Each point calls the model's own simulator and theory
 (:func:`sim.phase.simulate`, :func:`sim.bbam.simulate`,
-:func:`sim.knapsack.simulate_batch`, :func:`sim.coop.simulate` with
+:func:`sim.knapsack.simulate`, :func:`sim.coop.simulate` with
 :func:`theory.coop.solve`) and becomes one Parquet part of tidy rows: the
 parameters, ``quantity``, ``theory``, ``estimate``, ``se``, ``trials``,
 ``seed``, ``backend``, ``version`` and the simulator's own columns.
