@@ -163,7 +163,9 @@ def _offset(offset):
 
 @accepts_params
 def softplus(u):
-    """Softplus link ``log(1 + exp(u))`` of both heads (docs/models/gamma.md (8); the authors' code).
+    """Softplus link ``log(1 + exp(u))`` of both heads.
+
+    docs/models/gamma.md (8); the authors' code.
 
     Computed as ``logaddexp(0, u)``, so it is finite and positive for every
     finite ``u`` (until ``exp(u)`` underflows, around ``u < -745``).
@@ -270,7 +272,9 @@ def _log_gammaincc(a, x):
 
 @accepts_params
 def logpdf(y, alpha, rate):
-    """Log-density ``alpha log rate - lgamma(alpha) + (alpha-1) log y - rate y`` (docs/models/gamma.md (1), (9); the authors' code).
+    """Log-density ``alpha log rate - lgamma(alpha) + (alpha-1) log y - rate y``.
+
+    docs/models/gamma.md (1), (9); the authors' code.
 
     Parameters
     ----------
@@ -347,7 +351,10 @@ def logsf(y, alpha, rate):
 
 @accepts_params
 def ppf(q, alpha, rate):
-    """Quantile ``F^-1(q) = P^-1(alpha, q) / rate`` (``gammaincinv``; inverse of docs/models/gamma.md (2))."""
+    """Quantile ``F^-1(q) = P^-1(alpha, q) / rate``.
+
+    ``gammaincinv``; inverse of docs/models/gamma.md (2).
+    """
     q = check_real_array("q", q, 0.0, 1.0)
     alpha, rate = _params(alpha, rate)
     return _out(special.gammaincinv(alpha, q) / rate)
@@ -360,7 +367,9 @@ def ppf(q, alpha, rate):
 
 @accepts_params
 def length_cdf(ell, alpha, rate, offset=1.0):
-    """``Pr(L <= ell) = P(alpha, rate log(ell + offset))`` (docs/models/gamma.md (3); the authors' code).
+    """``Pr(L <= ell) = P(alpha, rate log(ell + offset))``.
+
+    docs/models/gamma.md (3); the authors' code.
 
     Parameters
     ----------
@@ -386,7 +395,9 @@ def length_logcdf(ell, alpha, rate, offset=1.0):
 
 @accepts_params
 def budget_prob(budget, alpha, rate, offset=1.0):
-    """Guidance event probability ``Pr(L <= b) = F(log(b + offset))`` (docs/models/gamma.md (3); the authors' code).
+    """Guidance event probability ``Pr(L <= b) = F(log(b + offset))``.
+
+    docs/models/gamma.md (3); the authors' code.
 
     Under the discretisation ``L = ceil(exp(Y) - offset)`` it is the exact
     probability of the event for integer ``b`` (docs/models/gamma.md (4)).
@@ -405,7 +416,9 @@ def budget_logprob(budget, alpha, rate, offset=1.0):
 
 @accepts_params
 def length_quantile(q, alpha, rate, offset=1.0):
-    """Quantile of ``L``: ``exp(P^-1(alpha, q) / rate) - offset`` (docs/models/gamma.md (5); derived here).
+    """Quantile of ``L``: ``exp(P^-1(alpha, q) / rate) - offset``.
+
+    docs/models/gamma.md (5); derived here.
 
     Computed with ``expm1`` when ``offset = 1`` to keep small quantiles exact.
     """
@@ -418,13 +431,18 @@ def length_quantile(q, alpha, rate, offset=1.0):
 
 @accepts_params
 def length_median(alpha, rate, offset=1.0):
-    """Median of ``L``, ``exp(P^-1(alpha, 1/2) / rate) - offset`` (5); the primary point estimate."""
+    """Median of ``L``, ``exp(P^-1(alpha, 1/2) / rate) - offset``: the primary point estimate.
+
+    docs/models/gamma.md (5); open choice "point estimate".
+    """
     return length_quantile(0.5, alpha, rate, offset)
 
 
 @accepts_params
 def length_mode(alpha, rate, offset=1.0):
-    """The authors' "expected length" ``exp((alpha - 1) / rate) - offset`` (docs/models/gamma.md (7)).
+    """The authors' "expected length" ``exp((alpha - 1) / rate) - offset``.
+
+    docs/models/gamma.md (7).
 
     This is the decoded **mode** of ``Y``, not the mean of ``L``
     (docs/models/gamma.md, "Known disagreements"). It
@@ -440,7 +458,9 @@ def length_mode(alpha, rate, offset=1.0):
 
 @accepts_params
 def length_moment(k, alpha, rate):
-    """``E[(L + offset)^k] = (rate / (rate - k))^alpha`` for ``rate > k``, else ``inf`` (docs/models/gamma.md (6)).
+    """``E[(L + offset)^k] = (rate / (rate - k))^alpha`` for ``rate > k``, else ``inf``.
+
+    docs/models/gamma.md (6).
 
     From the Gamma moment generating function ``E[exp(k Y)]``.
 
@@ -493,7 +513,9 @@ def _integer_length(ell, offset):
 
 @accepts_params
 def length_logpmf(ell, alpha, rate, offset=1.0):
-    """``log Pr(L = ell) = log[F(log(ell + offset)) - F(log(ell - 1 + offset))]`` (docs/models/gamma.md (4)).
+    """``log Pr(L = ell) = log[F(log(ell + offset)) - F(log(ell - 1 + offset))]``.
+
+    docs/models/gamma.md (4).
 
     The consistent discrete model ``L = ceil(exp(Y) - offset)`` on
     ``{1, 2, ...}``; the mass of ``L <= 1`` includes all of ``Y <= log(1 +
@@ -515,7 +537,10 @@ def length_logpmf(ell, alpha, rate, offset=1.0):
 
 @accepts_params
 def length_pmf(ell, alpha, rate, offset=1.0):
-    """``Pr(L = ell)`` of the discrete model (see :func:`length_logpmf`; docs/models/gamma.md (4))."""
+    """``Pr(L = ell)`` of the discrete model.
+
+    see :func:`length_logpmf`; docs/models/gamma.md (4).
+    """
     return _out(np.exp(length_logpmf(ell, alpha, rate, offset)))
 
 
@@ -535,7 +560,9 @@ def nll(y, alpha, rate):
 
 @accepts_params
 def nll_grad(y, alpha, rate):
-    """Gradients of :func:`nll`: ``(psi(alpha) - log rate - log y, y - alpha / rate)`` (docs/models/gamma.md (10)).
+    """Gradients of :func:`nll`: ``(psi(alpha) - log rate - log y, y - alpha / rate)``.
+
+    docs/models/gamma.md (10).
 
     Returns
     -------
@@ -552,7 +579,10 @@ def nll_grad(y, alpha, rate):
 
 @accepts_params
 def discrete_nll(ell, alpha, rate, offset=1.0):
-    """Discrete evaluation loss ``-log Pr(L = ell)`` (docs/models/gamma.md (4); open choice "likelihood")."""
+    """Discrete evaluation loss ``-log Pr(L = ell)``.
+
+    docs/models/gamma.md (4); open choice "likelihood".
+    """
     return _out(-np.asarray(length_logpmf(ell, alpha, rate, offset)))
 
 
@@ -583,7 +613,9 @@ def validity_mask(alpha, rate, rate_min=RATE_MIN, alpha_min=ALPHA_MIN, mode_min=
 
 @accepts_params
 def guidance_weights(alpha, rate, budget, offset=1.0, log=False):
-    """CDF weights ``a_v = F(log(b + offset); alpha_v, rate_v)`` over a vocabulary (docs/models/gamma.md (3)).
+    """CDF weights ``a_v = F(log(b + offset); alpha_v, rate_v)`` over a vocabulary.
+
+    docs/models/gamma.md (3).
 
     Parameters
     ----------
@@ -610,7 +642,9 @@ def _log_softmax(z):
 def guide(logits, alpha, rate, budget, *, mode="faithful", space=None, strength=1.0,
           offset=1.0, rate_min=RATE_MIN, alpha_min=ALPHA_MIN, mode_min=MODE_MIN,
           return_fallback=False):
-    """Guided next-token distribution ``q ∝ softmax(logits) * a^strength`` (docs/models/gamma.md (11)-(12)).
+    """Guided next-token distribution ``q ∝ softmax(logits) * a^strength``.
+
+    docs/models/gamma.md (11)-(12).
 
     ``a_v = Pr(L <= b | v)`` is the Gamma CDF at ``log(b + offset)``
     (:func:`guidance_weights`); the product is renormalised over the last
@@ -618,11 +652,12 @@ def guide(logits, alpha, rate, budget, *, mode="faithful", space=None, strength=
 
     ``mode="faithful"`` (the authors' code, (12)): ``a`` is multiplied by the
     :func:`validity_mask`; if every masked weight of a row is 0, the row's
-    weights become one-hot at the raw-logit argmax. ``mode="bayes"``
-    ((11); open choices "mask" and "fallback"): no mask; a row whose renormaliser is 0 falls back to the unguided
-    ``softmax(logits)``. In either mode a row whose product ``p * a`` sums to
-    0 although some weight is positive (``p`` underflow) uses that mode's
-    fallback too (a choice made here, so that ``q`` is never NaN).
+    weights become one-hot at the raw-logit argmax. ``mode="bayes"`` ((11);
+    open choices "mask" and "fallback"): no mask; a row whose renormaliser is
+    0 falls back to the unguided ``softmax(logits)``. In either mode a row
+    whose product ``p * a`` sums to 0 although some weight is positive (``p``
+    underflow) uses that mode's fallback too (a choice made here, so that
+    ``q`` is never NaN).
 
     Parameters
     ----------
@@ -879,7 +914,9 @@ def _fit_logmass(ell, alpha, rate, offset):
 
 @accepts_params
 def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", method="mle"):
-    """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths (docs/models/gamma.md (22)-(23)).
+    """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths.
+
+    docs/models/gamma.md (22)-(23).
 
     The unconditional baseline of the real-model check and the fitted toy
     predictor (docs/models/gamma.md, "The fitted Gamma predictor").
@@ -1274,7 +1311,9 @@ def _hazard(h):
 
 @accepts_params
 def geometric_guided_stop_prob(h, budget):
-    """Guided stop probability ``h / (h + (1 - h)(1 - (1 - h)^(b - 1)))`` (docs/models/gamma.md (19)).
+    """Guided stop probability ``h / (h + (1 - h)(1 - (1 - h)^(b - 1)))``.
+
+    docs/models/gamma.md (19).
 
     The base model stops with probability ``h`` per token; the exact oracle
     weights are ``a(stop) = 1`` and ``a(continue) = 1 - (1 - h)^(b - 1)``
@@ -1305,7 +1344,9 @@ def geometric_guided_stop_prob(h, budget):
 
 @accepts_params
 def truncated_geometric_pmf(k, h, lbar):
-    """``Pr(T = k) = h (1 - h)^(k - 1) / (1 - (1 - h)^lbar)`` on ``1..lbar``, else 0 (docs/models/gamma.md (20)).
+    """``Pr(T = k) = h (1 - h)^(k - 1) / (1 - (1 - h)^lbar)`` on ``1..lbar``, else 0.
+
+    docs/models/gamma.md (20).
 
     The exact law of the thinking length ``T`` under exact-oracle guidance at
     every token ((15)): the geometric law conditioned on ``T <= lbar``.

@@ -1,4 +1,4 @@
-"""The gamma model's Monte Carlo beside its exact laws: :func:`simulate`, :func:`compare`, :func:`decode`.
+"""The gamma model's Monte Carlo beside its exact laws: ``simulate``, ``compare``, ``decode``.
 
 :func:`simulate` takes a :class:`theory.gamma.GammaParams`, builds the toy,
 fits the Gamma predictor and compares every decoding rule of

@@ -32,13 +32,15 @@ def load_lengths(path):
         else:
             raise ValueError(f"fit file must be .csv or .parquet, got {path!r}")
     except FileNotFoundError:
-        raise ValueError(f"fit file not found: {path}")
+        raise ValueError(f"fit file not found: {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
         if isinstance(exc, pd.errors.EmptyDataError):
-            raise ValueError(f"fit file {path} is empty")
-        raise ValueError(f"fit file {path} could not be read: {str(exc).splitlines()[0]}")
+            raise ValueError(f"fit file {path} is empty") from None
+        raise ValueError(f"fit file {path} could not be read: "
+                         f"{str(exc).splitlines()[0]}") from None
     except Exception as exc:  # pyarrow raises its own types for malformed Parquet
-        raise ValueError(f"fit file {path} could not be read: {str(exc).splitlines()[0]}")
+        raise ValueError(f"fit file {path} could not be read: "
+                         f"{str(exc).splitlines()[0]}") from None
     if "length" not in df.columns:
         raise ValueError(f"fit file {path} needs a column 'length', has {list(df.columns)}")
     x = pd.to_numeric(df["length"], errors="coerce").to_numpy(dtype=np.float64)

@@ -36,7 +36,10 @@ def run_base(run, max_tokens):
 
 @register_jitable(inline="always")
 def step_counter(base, t):
-    """Counter of the word drawn at step ``t`` (``numpy.uint64``) of the run starting at ``base``."""
+    """Counter of the word drawn at step ``t`` (``numpy.uint64``) of the run starting at ``base``.
+
+    One block of :data:`WORDS_PER_STEP` counters per step.
+    """
     return base + t * _W
 
 

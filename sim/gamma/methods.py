@@ -52,8 +52,8 @@ class Method:
     mode : {"bayes", "faithful"}
         Guidance arithmetic of :func:`theory.gamma.guide`: pure Bayes (log
         space, no mask; docs/models/gamma.md (11), (14)) or faithful (linear
-        space, validity mask, one-hot fallback; (12)). The oracle has no head values to mask and always uses
-        Bayes' rule.
+        space, validity mask, one-hot fallback; (12)). The oracle has no head
+        values to mask and always uses Bayes' rule.
     strength : float
         Exponent ``gamma >= 0`` on the weights (docs/models/gamma.md (11)).
     rate_min, alpha_min, mode_min : float

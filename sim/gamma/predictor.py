@@ -48,7 +48,7 @@ class GammaPredictor:
 
 def fit_predictor(model, *, stop_cv=_D.stop_cv, distortion=_D.distortion,
                   likelihood=_D.likelihood, rem=None, untrained_tokens=_D.untrained):
-    """The fitted Gamma predictor: a Gamma over ``log(L + 1)`` fitted to every candidate's exact law.
+    """The fitted Gamma predictor: a Gamma law over ``log(L + 1)`` for every candidate.
 
     For each state and non-ending candidate the Gamma is the maximum
     likelihood fit to the exact law of ``L`` (the population limit of a
