@@ -33,6 +33,8 @@ SIM_COLOR = "#9ecae1"
 EXACT_COLOR = "#08519c"
 BUDGET_COLOR = "#cb181d"
 PIT_COLOR = "#a1d99b"
+_STYLES = ("-", "--", ":", "-.")
+_MARKERS = "osD^vP"
 
 
 def _length_edges(df, budget):
@@ -102,7 +104,7 @@ def plot_pit(u, ax=None, bins=20, title="randomised PIT"):
     ax.set_xlim(0, 1)
     ax.set_ylim(0, None)
     ax.set_title(title, fontsize=9)
-    ax.set_xlabel("u", fontsize=8)
+    ax.set_xlabel("PIT value u", fontsize=8)
     ax.set_ylabel("density", fontsize=8)
     ax.tick_params(labelsize=7)
     return ax
@@ -185,10 +187,13 @@ def plot_fit(lengths, report, axes=None):
             f"α = {report['alpha']:.3g}, λ = {report['rate']:.3g}")
     a1.set_xscale("log")
     plain_log_axis(a1, "x")
+    a1.set_xlim(max(0.5, 0.8 * lengths.min()), top + 1)
+    a1.set_ylim(0, 1.3 * a1.get_ylim()[1])             # room for the legend
+    a1.set_title("observed lengths and the Gamma law", fontsize=9)
     a1.set_xlabel("remaining length L (tokens)", fontsize=8)
     a1.set_ylabel("probability per token", fontsize=8)
-    a1.tick_params(labelsize=7)
-    a1.legend(fontsize=7, frameon=False)
+    a1.tick_params(which="both", labelsize=7)
+    a1.legend(fontsize=7, frameon=False, loc="upper left")
     plot_pit(report["pit"], a2)
     return np.asarray(axes)
 
@@ -227,10 +232,10 @@ def plot_adherence(df, manifest, ax=None):
     for i, (method, rows) in enumerate(df.groupby("method", sort=False)):
         rows = rows.sort_values(x)
         color = f"C{i % 10}"
-        if not random:
-            ax.plot(rows[x], rows["theory"], color=color, lw=1.3)
-        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt="o", ms=3,
-                    color=color, capsize=2, label=str(method))
+        if not random:      # line styles keep rules that coincide (adherence 1) visible
+            ax.plot(rows[x], rows["theory"], color=color, lw=1.3, ls=_STYLES[i % len(_STYLES)])
+        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt=_MARKERS[i % 6],
+                    ms=3.5, color=color, capsize=2, label=str(method))
     ax.set_xlabel(x)
     ax.set_ylabel("P(T ≤ budget): exact (line), simulated (95% interval)")
     ax.set_ylim(None, 1.02)

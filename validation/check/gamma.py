@@ -265,8 +265,9 @@ def plot_check(detail, axes=None):
 
     Three panels: the randomised PIT of the held-out predictions (one position
     per trace; docs/models/gamma.md (25)), the reliability of the guidance
-    event at each budget ((26)), and accuracy against mean thinking length for
-    budget forcing and budget guidance, with unguided decoding.
+    event at each budget ((26); marker area in proportion to the positions in a
+    bin), and accuracy against mean thinking length for budget forcing and
+    budget guidance at each budget, with unguided decoding.
 
     Parameters
     ----------
@@ -289,7 +290,10 @@ def plot_check(detail, axes=None):
     plot_pit(detail["pit"], a0, bins=10, title="randomised PIT, held out")
     rel = detail["reliability"].table
     for i, (b, g) in enumerate(rel.groupby("budget")):
-        a1.plot(g.mean_predicted, g.observed, "o-", ms=3, color=f"C{i}", label=f"b = {int(b)}")
+        # marker area in proportion to the positions in the bin: sparse bins are noisy
+        a1.plot(g.mean_predicted, g.observed, "-", lw=0.8, color=f"C{i}", label=f"b = {int(b)}")
+        a1.scatter(g.mean_predicted, g.observed, s=60 * g["count"] / g["count"].max() + 4,
+                   color=f"C{i}", alpha=0.8, lw=0)
     a1.plot([0, 1], [0, 1], "k--", lw=0.8, label="calibrated")
     a1.set_xlim(0, 1)
     a1.set_ylim(0, 1)
@@ -300,8 +304,13 @@ def plot_check(detail, axes=None):
     dec = detail["decoding"]
     budgets = detail["budgets"]
     for kind, mk, label in (("forced", "s", "budget forcing"), ("guided", "o", "budget guidance")):
-        a2.plot([dec[f"{kind} {b}"]["mean_length"] for b in budgets],
-                [dec[f"{kind} {b}"]["accuracy"] for b in budgets], mk + "-", ms=4, label=label)
+        x = [dec[f"{kind} {b}"]["mean_length"] for b in budgets]
+        y = [dec[f"{kind} {b}"]["accuracy"] for b in budgets]
+        a2.plot(x, y, mk + "-", ms=4, label=label)
+        if kind == "guided":
+            for b, xi, yi in zip(budgets, x, y):
+                a2.annotate(f"b={b}", (xi, yi), textcoords="offset points", xytext=(4, -9),
+                            fontsize=6)
     a2.plot([dec["unguided"]["mean_length"]], [dec["unguided"]["accuracy"]], "k*", ms=9,
             label="unguided")
     a2.set_xlabel("mean thinking length (tokens)", fontsize=8)
