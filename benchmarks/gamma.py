@@ -1,20 +1,26 @@
-"""Time one step of the budget-guidance operator over a 152,064-token vocabulary.
+"""Time one step of the budget-guidance operator over 152,064 candidates, and the toy sampler.
 
-The vocabulary size is DeepSeek-R1-Distill-Qwen-7B's (spec 1.1). One step takes
-raw logits and per-token Gamma parameters ``(alpha, rate)`` and returns the
-guided distribution ``q`` (spec 2.3). Implementations, side by side in one run:
+The vocabulary size is DeepSeek-R1-Distill-Qwen-7B's. One step takes raw logits
+and per-token Gamma parameters ``(alpha, rate)`` and returns the guided
+distribution ``q`` (docs/models/gamma.md (11)-(14)). Implementations, side by
+side in one run:
 
 * a naive loop: ``scipy.special.gammainc`` called candidate by candidate in
   Python, then the product and the normalisation in NumPy;
 * :func:`theory.gamma.guide` (NumPy; faithful linear space and pure-Bayes log
   space);
-* :func:`gpu.gamma.guide_xp` on NumPy, and on CuPy when a GPU is present;
+* :func:`sim.gamma.guide_xp` on NumPy, and on CuPy when a GPU is present;
 * :func:`sim.gamma.guide_numba`: one compiled parallel pass calling SciPy's
   compiled ``gammainc``;
-* :func:`gpu.gamma.guide_jax`, jitted (float32, and float64).
+* :func:`sim.gamma.guide_jax`, jitted (float32, and float64).
 
-Run ``python benchmarks/gamma.py [--vocab N] [--repeat R]``; it prints
-microseconds per step and the speed-up over the naive loop.
+Then the Monte Carlo kernels of :func:`sim.gamma.decode` on the paragraph toy
+(Gamma guidance at line starts, budget 150): the Numba kernel and the array
+kernel on NumPy (and on CuPy when a GPU is present), in runs per second.
+
+Run ``python benchmarks/gamma.py [--vocab N] [--repeat R] [--runs N]``; it
+prints microseconds per step and the speed-up over the naive loop, then the
+sampler's throughput.
 """
 
 from __future__ import annotations
@@ -61,8 +67,10 @@ def main(argv=None):
     ap.add_argument("--vocab", type=int, default=152_064)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--budget", type=float, default=400.0)
+    ap.add_argument("--runs", type=int, default=200_000, help="runs of the sampler timing")
     args = ap.parse_args(argv)
-    from gpu import gamma as gg
+    from sim import gamma as gg
+    from sim.gamma import guide as guide_module
     from theory import gamma as th
 
     z, al, ra = _params(args.vocab)
@@ -82,17 +90,18 @@ def main(argv=None):
     add("theory.guide numpy, faithful (linear)",
         lambda: th.guide(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0, mode_min=-1),
         lambda: th.guide(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0, mode_min=-1))
-    add("gpu.guide_xp numpy, bayes", lambda: gg.guide_xp(np, z, al, ra, b),
+    add("sim.guide_xp numpy, bayes", lambda: gg.guide_xp(np, z, al, ra, b),
         lambda: gg.guide_xp(np, z, al, ra, b))
-    from sim.gamma import guide_numba
     import numba
-    add(f"sim.guide_numba ({numba.get_num_threads()} threads), bayes",
-        lambda: guide_numba(z, al, ra, b), lambda: guide_numba(z, al, ra, b))
-    add(f"sim.guide_numba ({numba.get_num_threads()} threads), faithful",
-        lambda: guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
-                            mode_min=-1),
-        lambda: guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
-                            mode_min=-1))
+
+    threads = numba.get_num_threads()
+    add(f"sim.guide_numba ({threads} threads), bayes",
+        lambda: gg.guide_numba(z, al, ra, b), lambda: gg.guide_numba(z, al, ra, b))
+    add(f"sim.guide_numba ({threads} threads), faithful",
+        lambda: gg.guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
+                               mode_min=-1),
+        lambda: gg.guide_numba(z, al, ra, b, mode="faithful", rate_min=0, alpha_min=0,
+                               mode_min=-1))
     try:
         import jax
         import jax.numpy as jnp
@@ -101,9 +110,10 @@ def main(argv=None):
                 jax.config.update("jax_enable_x64", True)
             zj, aj, rj = (jnp.asarray(x, dtype=dt) for x in (z, al, ra))
             bj = jnp.asarray(b, dtype=dt)
-            gg._JAX_FN.clear()
-            f = (lambda zj=zj, aj=aj, rj=rj, bj=bj:
-                 gg.guide_jax(zj, aj, rj, bj).block_until_ready())
+            guide_module._JAX_FN.clear()  # recompile for the new dtype
+            def f(zj=zj, aj=aj, rj=rj, bj=bj):
+                return gg.guide_jax(zj, aj, rj, bj).block_until_ready()
+
             add(f"JAX jit {name} ({jax.default_backend()}), bayes", f, f)
         jax.config.update("jax_enable_x64", False)
     except ImportError:
@@ -117,7 +127,7 @@ def main(argv=None):
             q = gg.guide_xp(cp, zc, ac, rc, b)
             cp.cuda.Device().synchronize()
             return q.get()
-        add("gpu.guide_xp CuPy, bayes", fc, fc)
+        add("sim.guide_xp CuPy, bayes", fc, fc)
     except Exception as exc:  # no GPU or no CuPy: say so and go on
         print(f"CuPy: skipped ({str(exc).splitlines()[0]})")
 
@@ -126,7 +136,41 @@ def main(argv=None):
     print(f"{'implementation':44s} {'us/step':>12s} {'speed-up':>10s} {'max |q - q_naive|':>18s}")
     for name, t, err in rows:
         print(f"{name:44s} {1e6 * t:12.1f} {t_naive / t:9.1f}x {err:18.2e}")
+    _sampler(gg, args.runs, args.repeat)
     return 0
+
+
+def _sampler(gg, runs, repeat):
+    """Runs per second of the Monte Carlo kernels: paragraph toy, Gamma guidance at line starts."""
+    from sim import rng
+    from sim.gamma.layout import STREAM
+
+    params = gg.Params()
+    model = gg.toy_model(params)
+    rem = gg.remaining_length_pmf(model)
+    pred = gg.fit_predictor(model, rem=rem)
+    method = gg.Method("gamma, newline", predictor="gamma", trigger="newline")
+    table = gg.guided_table(model, method, params.budget, pred, rem)
+    key = rng.stream_key(3, STREAM)
+    cap = params.token_cap
+    small = max(1, runs // 10)
+    kernels = [("Numba kernel", runs, lambda: gg.decode_numba(model, table, runs, key, cap)),
+               ("array kernel, NumPy", small,
+                lambda: gg.decode_array(model, table, small, key, cap, xp=np))]
+    try:
+        from sim.backends import cupy_module
+
+        cp = cupy_module()
+        kernels.append(("array kernel, CuPy", runs,
+                        lambda: gg.decode_array(model, table, runs, key, cap, xp=cp)))
+    except Exception as exc:  # no GPU or no CuPy: say so and go on
+        print(f"CuPy sampler: skipped ({str(exc).splitlines()[0]})")
+    print(f"\nsampler: paragraph toy, {method.name}, budget {params.budget} "
+          f"(best of {min(repeat, 5)})")
+    print(f"{'kernel':44s} {'runs':>12s} {'runs/s':>12s}")
+    for name, n, fn in kernels:
+        t = _time(fn, min(repeat, 5))
+        print(f"{name:44s} {n:12d} {n / t:12.3e}")
 
 
 if __name__ == "__main__":

@@ -2,27 +2,34 @@
 
 Li, Zhao, Zhang and Gan, "Steering LLM Thinking with Budget Guidance",
 arXiv 2506.13752, and the authors' code
-https://github.com/UMass-Embodied-AGI/BudgetGuidance. Section and ambiguity
-labels (§1.2, §2.3, A1..A14) are those of the project spec
-``shared/specs/gamma.md``.
+https://github.com/UMass-Embodied-AGI/BudgetGuidance. The model, its numbered
+equations and its open choices are written down in ``docs/models/gamma.md``;
+every docstring cites an equation there as ``docs/models/gamma.md (N)``.
 
 Provenance is stated in every docstring:
 
-* "(code)": the formula is the official code's, as quoted by the spec.
-* "(paper)": the paper's framing, as quoted by the spec.
-* "Derived for this project": a consequence of the stated facts (spec tag
-  [derived]), checked numerically in ``tests/theory/test_gamma.py``.
-* Choices the paper leaves open ([open] in the spec) are parameters with a
-  documented default and are never described as the paper's choice.
+* "the authors' code": the formula is the reference implementation's.
+* "the paper": the paper's own framing.
+* "derived here": a consequence of those facts, with its derivation in one
+  line, checked numerically in ``tests/theory/test_gamma.py`` and, where
+  sympy can, certified in :mod:`theory.symbolic.gamma`.
+* Choices the paper leaves open are parameters with a documented default
+  (docs/models/gamma.md, "Open choices") and are never described as the
+  paper's choice.
+
+Every public function also takes a parameter object in place of the numbers
+it shares with it (:func:`theory._params.accepts_params`): a
+:class:`GammaParams` (``truncated_geometric_mean(GammaParams(toy="geometric"))``)
+or a :class:`GammaFit` (``length_median(fit_gamma(lengths))``).
 
 Conventions
 -----------
 * ``Y = log(L + offset)`` follows a Gamma law with shape ``alpha`` and
   **rate** ``rate`` (``torch.distributions.Gamma(concentration, rate)``;
   ``scipy.stats.gamma(a=alpha, scale=1/rate)``). ``offset`` defaults to 1
-  (code; A1).
+  (the authors' code; open choice "offset").
 * ``L`` is the remaining thinking length, counting the candidate token and
-  ``</think>``, so ``L >= 1`` (§1.1).
+  ``</think>``, so ``L >= 1`` (docs/models/gamma.md, "The remaining length").
 * All functions broadcast over their array arguments; the guidance operator
   puts the vocabulary on the **last** axis and broadcasts ``budget`` against
   the leading axes.
@@ -40,14 +47,21 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._params import (check_broadcast, check_choice, check_int, check_int_array, check_real,
-                      check_real_array)
+from ._params import (
+    accepts_params,
+    check_broadcast,
+    check_choice,
+    check_int,
+    check_int_array,
+    check_real,
+    check_real_array,
+)
 
 __all__ = [
-    # §2.1 links
+    # the heads' link (8)
     "softplus",
     "softplus_inv",
-    # §1.2 Gamma over y
+    # the Gamma law over y (1)-(2)
     "logpdf",
     "pdf",
     "logcdf",
@@ -55,7 +69,7 @@ __all__ = [
     "cdf",
     "sf",
     "ppf",
-    # §1.2 derived quantities of L
+    # the law of L (3)-(7)
     "length_cdf",
     "length_logcdf",
     "length_quantile",
@@ -67,41 +81,53 @@ __all__ = [
     "length_logpmf",
     "budget_prob",
     "budget_logprob",
-    # §2.2 losses
+    # losses (9)-(10), (4)
     "nll",
     "nll_grad",
     "discrete_nll",
-    # §2.3-§2.5 guidance
+    # guidance (11)-(14)
     "MODES",
     "SPACES",
     "validity_mask",
     "guidance_weights",
     "guide",
     "remaining_budget",
-    # §7.1(7), §3.2 fitting
+    # fitting (22)-(24)
     "LIKELIHOODS",
     "FIT_METHODS",
     "GammaFit",
     "fit_gamma",
     "fisher_information",
-    # §8.1(b) calibration
+    # calibration (25)-(26)
     "randomized_pit",
     "PitUniformity",
     "pit_uniformity",
     "interval_coverage",
     "EventReliability",
     "event_reliability",
-    # §7.3 S1 closed forms
+    # the geometric toy (19)-(21)
     "geometric_guided_stop_prob",
     "truncated_geometric_pmf",
     "truncated_geometric_mean",
+    # parameters of the toy experiments
+    "TOYS",
+    "TOY_TOKENS",
+    "RATE_MIN",
+    "ALPHA_MIN",
+    "MODE_MIN",
+    "GammaParams",
 ]
 
-#: Guidance modes (A3, A13): ``"faithful"`` applies the code's validity mask
-#: and its raw-argmax fallback; ``"bayes"`` is plain Bayes-rule reweighting.
+#: Guidance modes (docs/models/gamma.md, open choices "mask" and "fallback"):
+#: ``"faithful"`` applies the authors' validity mask and raw-argmax fallback
+#: (12); ``"bayes"`` is plain Bayes-rule reweighting (11).
 MODES = ("faithful", "bayes")
-#: Arithmetic of the guidance operator (§3.3, §6.1).
+#: Arithmetic of the guidance operator: the authors' linear space or log space (14).
 SPACES = ("linear", "log")
+#: Thresholds of the authors' validity mask, docs/models/gamma.md (12).
+RATE_MIN = 10.0
+ALPHA_MIN = 1.0
+MODE_MIN = 0.9
 
 _POS = {"lo": 0.0, "lo_open": True, "hi": math.inf, "hi_open": True}  # (0, inf)
 _NONNEG = {"lo": 0.0, "hi": math.inf, "hi_open": True}  # [0, inf)
@@ -131,12 +157,15 @@ def _offset(offset):
 
 
 # ---------------------------------------------------------------------------
-# §2.1 links
+# the heads' link, docs/models/gamma.md (8)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def softplus(u):
-    """Softplus link ``log(1 + exp(u))`` of both heads (§2.1; code).
+    """Softplus link ``log(1 + exp(u))`` of both heads.
+
+    docs/models/gamma.md (8); the authors' code.
 
     Computed as ``logaddexp(0, u)``, so it is finite and positive for every
     finite ``u`` (until ``exp(u)`` underflows, around ``u < -745``).
@@ -145,10 +174,11 @@ def softplus(u):
     return _out(np.logaddexp(0.0, u))
 
 
+@accepts_params
 def softplus_inv(x):
     """Inverse of :func:`softplus`, ``log(expm1(x))`` for ``x > 0``.
 
-    Derived for this project (§7.1(6)); computed as ``x + log(-expm1(-x))``
+    Derived here (solve (8) for the pre-activation); computed as ``x + log(-expm1(-x))``
     so that it does not overflow for large ``x``.
     """
     x = check_real_array("x", x, **_POS)
@@ -236,12 +266,15 @@ def _log_gammaincc(a, x):
 
 
 # ---------------------------------------------------------------------------
-# §1.2 the Gamma law of y = log(L + offset)
+# the Gamma law of y = log(L + offset), docs/models/gamma.md (1)-(2)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def logpdf(y, alpha, rate):
-    """Log-density ``alpha log rate - lgamma(alpha) + (alpha-1) log y - rate y`` (§1.2, §2.2; code).
+    """Log-density ``alpha log rate - lgamma(alpha) + (alpha-1) log y - rate y``.
+
+    docs/models/gamma.md (1), (9); the authors' code.
 
     Parameters
     ----------
@@ -262,13 +295,15 @@ def logpdf(y, alpha, rate):
     return _out(alpha * np.log(rate) - special.gammaln(alpha) + ylog - rate * y)
 
 
+@accepts_params
 def pdf(y, alpha, rate):
-    """Density ``rate^alpha y^(alpha-1) exp(-rate y) / Gamma(alpha)`` (§1.2; code)."""
+    """Density ``rate^alpha y^(alpha-1) exp(-rate y) / Gamma(alpha)`` (docs/models/gamma.md (1))."""
     return _out(np.exp(logpdf(y, alpha, rate)))
 
 
+@accepts_params
 def cdf(y, alpha, rate):
-    """CDF ``F(y) = P(alpha, rate y)`` (regularised lower incomplete gamma; §1.2; code).
+    """CDF ``F(y) = P(alpha, rate y)`` (docs/models/gamma.md (2); the authors' code).
 
     Parameters
     ----------
@@ -282,28 +317,30 @@ def cdf(y, alpha, rate):
     return _out(special.gammainc(alpha, rate * y))
 
 
+@accepts_params
 def sf(y, alpha, rate):
-    """Survival ``1 - F(y) = Q(alpha, rate y)`` (§1.2; derived for this project)."""
+    """Survival ``1 - F(y) = Q(alpha, rate y)``, the complement of docs/models/gamma.md (2)."""
     y = _y(y)
     alpha, rate = _params(alpha, rate)
     return _out(special.gammaincc(alpha, rate * y))
 
 
+@accepts_params
 def logcdf(y, alpha, rate):
-    """``log F(y)``, accurate where ``F`` underflows in float64 (§3.3, recommended variant).
+    """``log F(y)``, accurate where ``F`` underflows in float64 (docs/models/gamma.md (14)).
 
     ``log gammainc`` where it is representable (``log1p(-gammaincc)`` above
     1/2), and otherwise the power series of ``P`` summed in log space. The
-    fallback is derived for this project; the spec asks only for "a tail-safe
-    fallback" (§3.3).
+    series, whose first term is docs/models/gamma.md (14), is derived here.
     """
     y = _y(y)
     alpha, rate = _params(alpha, rate)
     return _out(_log_gammainc(alpha, rate * y))
 
 
+@accepts_params
 def logsf(y, alpha, rate):
-    """``log(1 - F(y))``, accurate where the survival underflows (derived for this project).
+    """``log(1 - F(y))``, accurate where the survival underflows (complement of (2)).
 
     Uses Legendre's continued fraction for ``Q`` in its underflow region.
     """
@@ -312,20 +349,27 @@ def logsf(y, alpha, rate):
     return _out(_log_gammaincc(alpha, rate * y))
 
 
+@accepts_params
 def ppf(q, alpha, rate):
-    """Quantile ``F^-1(q) = P^-1(alpha, q) / rate`` (``gammaincinv``; §1.2, §7.1(3))."""
+    """Quantile ``F^-1(q) = P^-1(alpha, q) / rate``.
+
+    ``gammaincinv``; inverse of docs/models/gamma.md (2).
+    """
     q = check_real_array("q", q, 0.0, 1.0)
     alpha, rate = _params(alpha, rate)
     return _out(special.gammaincinv(alpha, q) / rate)
 
 
 # ---------------------------------------------------------------------------
-# §1.2 derived quantities of L = exp(Y) - offset
+# the law of L = exp(Y) - offset, docs/models/gamma.md (3)-(7)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def length_cdf(ell, alpha, rate, offset=1.0):
-    """``Pr(L <= ell) = P(alpha, rate log(ell + offset))`` (§1.2; derived for this project).
+    """``Pr(L <= ell) = P(alpha, rate log(ell + offset))``.
+
+    docs/models/gamma.md (3); the authors' code.
 
     Parameters
     ----------
@@ -334,39 +378,47 @@ def length_cdf(ell, alpha, rate, offset=1.0):
     alpha, rate : array_like
         Shape and rate, ``> 0``.
     offset : float
-        ``Y = log(L + offset)``; 1 in the code (A1, [open] w.r.t. the paper).
+        ``Y = log(L + offset)``; 1 in the authors' code (open choice "offset").
     """
     offset = _offset(offset)
     ell = check_real_array("ell", ell, lo=1.0 - offset)
     return cdf(np.log(ell + offset), alpha, rate)
 
 
+@accepts_params
 def length_logcdf(ell, alpha, rate, offset=1.0):
-    """``log Pr(L <= ell)``, tail-safe (see :func:`logcdf`; derived for this project)."""
+    """``log Pr(L <= ell)``, tail-safe (see :func:`logcdf`; docs/models/gamma.md (3), (14))."""
     offset = _offset(offset)
     ell = check_real_array("ell", ell, lo=1.0 - offset)
     return logcdf(np.log(ell + offset), alpha, rate)
 
 
+@accepts_params
 def budget_prob(budget, alpha, rate, offset=1.0):
-    """Guidance event probability ``Pr(L <= b) = F(log(b + offset))`` (§0, §2.3 step 3; code).
+    """Guidance event probability ``Pr(L <= b) = F(log(b + offset))``.
+
+    docs/models/gamma.md (3); the authors' code.
 
     Under the discretisation ``L = ceil(exp(Y) - offset)`` it is the exact
-    probability of the event for integer ``b`` (§1.2; derived). ``budget``
-    must be ``>= 1`` (the remaining budget is floored at 1, §2.5).
+    probability of the event for integer ``b`` (docs/models/gamma.md (4)).
+    ``budget`` must be ``>= 1`` (the remaining budget is floored at 1, (13)).
     """
     budget = check_real_array("budget", budget, lo=1.0)
     return length_cdf(budget, alpha, rate, offset)
 
 
+@accepts_params
 def budget_logprob(budget, alpha, rate, offset=1.0):
-    """``log Pr(L <= b)``, the log-space guidance weight (§3.3 recommended variant)."""
+    """``log Pr(L <= b)``, the log-space guidance weight (docs/models/gamma.md (3), (14))."""
     budget = check_real_array("budget", budget, lo=1.0)
     return length_logcdf(budget, alpha, rate, offset)
 
 
+@accepts_params
 def length_quantile(q, alpha, rate, offset=1.0):
-    """Quantile of ``L``: ``exp(P^-1(alpha, q) / rate) - offset`` (§1.2; derived).
+    """Quantile of ``L``: ``exp(P^-1(alpha, q) / rate) - offset``.
+
+    docs/models/gamma.md (5); derived here.
 
     Computed with ``expm1`` when ``offset = 1`` to keep small quantiles exact.
     """
@@ -377,15 +429,23 @@ def length_quantile(q, alpha, rate, offset=1.0):
     return _out(out)
 
 
+@accepts_params
 def length_median(alpha, rate, offset=1.0):
-    """Median of ``L``, ``exp(P^-1(alpha, 1/2) / rate) - offset`` (A10: primary point estimate)."""
+    """Median of ``L``, ``exp(P^-1(alpha, 1/2) / rate) - offset``: the primary point estimate.
+
+    docs/models/gamma.md (5); open choice "point estimate".
+    """
     return length_quantile(0.5, alpha, rate, offset)
 
 
+@accepts_params
 def length_mode(alpha, rate, offset=1.0):
-    """The code's "expected length" ``exp((alpha - 1) / rate) - offset`` (§1.2; code).
+    """The authors' "expected length" ``exp((alpha - 1) / rate) - offset``.
 
-    This is the decoded **mode** of ``Y``, not the mean of ``L`` (quirk 3). It
+    docs/models/gamma.md (7).
+
+    This is the decoded **mode** of ``Y``, not the mean of ``L``
+    (docs/models/gamma.md, "Known disagreements"). It
     is the mode only for ``alpha >= 1``; for ``alpha < 1`` the formula is
     returned unchanged (as the code computes it), and is then below
     ``1 - offset``.
@@ -396,8 +456,11 @@ def length_mode(alpha, rate, offset=1.0):
         return _out(np.expm1((alpha - 1.0) / rate) + (1.0 - offset))
 
 
+@accepts_params
 def length_moment(k, alpha, rate):
-    """``E[(L + offset)^k] = (rate / (rate - k))^alpha`` for ``rate > k``, else ``inf`` (§1.2; derived).
+    """``E[(L + offset)^k] = (rate / (rate - k))^alpha`` for ``rate > k``, else ``inf``.
+
+    docs/models/gamma.md (6).
 
     From the Gamma moment generating function ``E[exp(k Y)]``.
 
@@ -414,8 +477,9 @@ def length_moment(k, alpha, rate):
     return _out(np.where(finite, val, np.inf))
 
 
+@accepts_params
 def length_mean(alpha, rate, offset=1.0):
-    """``E[L] = (rate / (rate - 1))^alpha - offset`` for ``rate > 1``, else ``inf`` (§1.2; derived)."""
+    """``E[L] = (rate / (rate - 1))^alpha - offset`` for ``rate > 1``, else ``inf`` ((6))."""
     offset = _offset(offset)
     alpha, rate = _params(alpha, rate)
     finite = rate > 1.0
@@ -447,8 +511,11 @@ def _integer_length(ell, offset):
     return ell
 
 
+@accepts_params
 def length_logpmf(ell, alpha, rate, offset=1.0):
-    """``log Pr(L = ell) = log[F(log(ell + offset)) - F(log(ell - 1 + offset))]`` (§1.2; derived).
+    """``log Pr(L = ell) = log[F(log(ell + offset)) - F(log(ell - 1 + offset))]``.
+
+    docs/models/gamma.md (4).
 
     The consistent discrete model ``L = ceil(exp(Y) - offset)`` on
     ``{1, 2, ...}``; the mass of ``L <= 1`` includes all of ``Y <= log(1 +
@@ -468,23 +535,34 @@ def length_logpmf(ell, alpha, rate, offset=1.0):
     return _out(_log_diff_cdf(ylo, yhi, alpha, rate))
 
 
+@accepts_params
 def length_pmf(ell, alpha, rate, offset=1.0):
-    """``Pr(L = ell)`` of the discrete model (see :func:`length_logpmf`; §1.2; derived)."""
+    """``Pr(L = ell)`` of the discrete model.
+
+    see :func:`length_logpmf`; docs/models/gamma.md (4).
+    """
     return _out(np.exp(length_logpmf(ell, alpha, rate, offset)))
 
 
 # ---------------------------------------------------------------------------
-# §2.2 losses
+# losses, docs/models/gamma.md (9)-(10)
 # ---------------------------------------------------------------------------
 
 
+@accepts_params
 def nll(y, alpha, rate):
-    """Per-position training loss ``-log f(y)`` (§2.2; code). No Jacobian term is added."""
+    """Per-position training loss ``-log f(y)`` (docs/models/gamma.md (9); the authors' code).
+
+    No Jacobian term is added.
+    """
     return _out(-np.asarray(logpdf(y, alpha, rate)))
 
 
+@accepts_params
 def nll_grad(y, alpha, rate):
-    """Gradients of :func:`nll`: ``(psi(alpha) - log rate - log y, y - alpha / rate)`` (§2.2; derived).
+    """Gradients of :func:`nll`: ``(psi(alpha) - log rate - log y, y - alpha / rate)``.
+
+    docs/models/gamma.md (10).
 
     Returns
     -------
@@ -499,21 +577,26 @@ def nll_grad(y, alpha, rate):
     return _out(d_alpha), _out(d_rate)
 
 
+@accepts_params
 def discrete_nll(ell, alpha, rate, offset=1.0):
-    """Discrete evaluation loss ``-log Pr(L = ell)`` (A9: the recommended evaluation likelihood)."""
+    """Discrete evaluation loss ``-log Pr(L = ell)``.
+
+    docs/models/gamma.md (4); open choice "likelihood".
+    """
     return _out(-np.asarray(length_logpmf(ell, alpha, rate, offset)))
 
 
 # ---------------------------------------------------------------------------
-# §2.3-§2.5 guidance
+# guidance, docs/models/gamma.md (11)-(14)
 # ---------------------------------------------------------------------------
 
 
-def validity_mask(alpha, rate, rate_min=10.0, alpha_min=1.0, mode_min=0.9):
-    """The code's validity mask ``[rate >= 10] [alpha > 1] [exp((alpha-1)/rate) - 1 >= 0.9]`` (§2.3 step 4; code).
+@accepts_params
+def validity_mask(alpha, rate, rate_min=RATE_MIN, alpha_min=ALPHA_MIN, mode_min=MODE_MIN):
+    """The authors' validity mask ``[rate >= 10] [alpha > 1] [exp((alpha-1)/rate) - 1 >= 0.9]``.
 
-    The thresholds are configurable (A3). The mode test uses offset 1, as the
-    code does.
+    docs/models/gamma.md (12); the thresholds are configurable (open choice
+    "mask"). The mode test uses offset 1, as the authors' code does.
 
     Returns
     -------
@@ -528,8 +611,11 @@ def validity_mask(alpha, rate, rate_min=10.0, alpha_min=1.0, mode_min=0.9):
     return (rate >= rate_min) & (alpha > alpha_min) & (mode >= mode_min)
 
 
+@accepts_params
 def guidance_weights(alpha, rate, budget, offset=1.0, log=False):
-    """CDF weights ``a_v = F(log(b + offset); alpha_v, rate_v)`` over a vocabulary (§2.3 step 3; code).
+    """CDF weights ``a_v = F(log(b + offset); alpha_v, rate_v)`` over a vocabulary.
+
+    docs/models/gamma.md (3).
 
     Parameters
     ----------
@@ -552,40 +638,45 @@ def _log_softmax(z):
     return z - special.logsumexp(z, axis=-1, keepdims=True)
 
 
+@accepts_params
 def guide(logits, alpha, rate, budget, *, mode="faithful", space=None, strength=1.0,
-          offset=1.0, rate_min=10.0, alpha_min=1.0, mode_min=0.9, return_fallback=False):
-    """Guided next-token distribution ``q ∝ softmax(logits) * a^strength`` (§2.3, §3.3).
+          offset=1.0, rate_min=RATE_MIN, alpha_min=ALPHA_MIN, mode_min=MODE_MIN,
+          return_fallback=False):
+    """Guided next-token distribution ``q ∝ softmax(logits) * a^strength``.
+
+    docs/models/gamma.md (11)-(12).
 
     ``a_v = Pr(L <= b | v)`` is the Gamma CDF at ``log(b + offset)``
     (:func:`guidance_weights`); the product is renormalised over the last
-    (vocabulary) axis: Bayes' rule / classifier guidance (paper).
+    (vocabulary) axis: Bayes' rule, classifier guidance (the paper).
 
-    ``mode="faithful"`` (code, §2.3 steps 2-7): ``a`` is multiplied by the
+    ``mode="faithful"`` (the authors' code, (12)): ``a`` is multiplied by the
     :func:`validity_mask`; if every masked weight of a row is 0, the row's
-    weights become one-hot at the raw-logit argmax. ``mode="bayes"`` (A3,
-    A13): no mask; a row whose renormaliser is 0 falls back to the unguided
-    ``softmax(logits)``. In either mode a row whose product ``p * a`` sums to
-    0 although some weight is positive (``p`` underflow) uses that mode's
-    fallback too (derived for this project, so that ``q`` is never NaN).
+    weights become one-hot at the raw-logit argmax. ``mode="bayes"`` ((11);
+    open choices "mask" and "fallback"): no mask; a row whose renormaliser is
+    0 falls back to the unguided ``softmax(logits)``. In either mode a row
+    whose product ``p * a`` sums to 0 although some weight is positive (``p``
+    underflow) uses that mode's fallback too (a choice made here, so that
+    ``q`` is never NaN).
 
     Parameters
     ----------
     logits : array_like
         Raw next-token logits, vocabulary on the last axis (finite or
         ``-inf``; each row needs one finite entry). Temperature and top-p are
-        **not** applied (A4 faithful); pass processed logits for the
-        recommended variant.
+        **not** applied, as in the authors' code; pass processed logits to
+        apply them first (open choice "logits processors").
     alpha, rate : array_like
         Per-candidate shape and rate, ``> 0``; broadcast against ``logits``.
     budget : array_like
         Remaining budget ``b_t >= 1`` per row (leading axes).
     mode : {"faithful", "bayes"}
     space : {"linear", "log"} or None
-        Arithmetic; ``None`` means ``"linear"`` for faithful (code) and
-        ``"log"`` for bayes (§3.3 recommended). They agree when nothing
-        underflows (§7.2(9)).
+        Arithmetic; ``None`` means ``"linear"`` for faithful (the authors'
+        code) and ``"log"`` for bayes ((14)). They agree when nothing
+        underflows.
     strength : float
-        Exponent ``gamma >= 0`` on ``a`` (§2.4, A5); 1 is faithful. ``0`` with
+        Exponent ``gamma >= 0`` on ``a`` ((11); open choice "strength"); 1 is faithful. ``0`` with
         ``mode="bayes"`` gives ``q = p``.
     offset, rate_min, alpha_min, mode_min : float
         See :func:`length_cdf` and :func:`validity_mask`.
@@ -653,8 +744,9 @@ def guide(logits, alpha, rate, budget, *, mode="faithful", space=None, strength=
     return q
 
 
+@accepts_params
 def remaining_budget(lbar, t):
-    """Remaining budget ``b_t = max(lbar - t, 1)`` (§2.5, A6; code).
+    """Remaining budget ``b_t = max(lbar - t, 1)`` (docs/models/gamma.md (13); the authors' code).
 
     Parameters
     ----------
@@ -674,11 +766,11 @@ def remaining_budget(lbar, t):
 
 
 # ---------------------------------------------------------------------------
-# §7.1(7), §3.2 fitting one Gamma law to observed remaining lengths
+# fitting one Gamma law to observed remaining lengths, docs/models/gamma.md (22)-(24)
 # ---------------------------------------------------------------------------
 
-#: Likelihoods of the log-length model (A9): the code's density of
-#: ``log(L + offset)`` and the consistent discrete model of ``L``.
+#: Likelihoods of the log-length model (open choice "likelihood"): the
+#: authors' density of ``log(L + offset)`` (9) and the discrete masses (4).
 LIKELIHOODS = ("continuous", "discrete")
 #: Estimators of :func:`fit_gamma`.
 FIT_METHODS = ("mle", "moments")
@@ -694,11 +786,11 @@ class GammaFit:
         Shape and rate.
     nll : float
         Mean negative log-likelihood per observation under ``likelihood``
-        (the continuous one has no Jacobian term, §2.2).
+        (the continuous one has no Jacobian term, (9)).
     n : int
         Number of observations.
     likelihood : str
-        ``"continuous"`` or ``"discrete"`` (A9).
+        ``"continuous"`` or ``"discrete"`` (open choice "likelihood").
     converged : bool
         Whether the optimiser met its tolerance (always ``True`` for moments).
     """
@@ -820,20 +912,24 @@ def _fit_logmass(ell, alpha, rate, offset):
     return out
 
 
+@accepts_params
 def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", method="mle"):
-    """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths (§7.1(7), §8.1(a)).
+    """Fit one Gamma law to ``y = log(L + offset)`` of observed remaining lengths.
 
-    The unconditional baseline of §8.1(a) and the S3 fitted predictor (§7.3).
+    docs/models/gamma.md (22)-(23).
+
+    The unconditional baseline of the real-model check and the fitted toy
+    predictor (docs/models/gamma.md, "The fitted Gamma predictor").
 
     * ``method="mle"``, ``likelihood="continuous"``: maximises the code's
-      density likelihood (§2.2) by the profile likelihood. The rate
+      density likelihood (9) by the profile likelihood (22). The rate
       stationarity gives ``rate = alpha / mean(y)``; substituting, the shape
       solves ``log(alpha) - digamma(alpha) = log(mean y) - mean(log y)``
-      (derived for this project; certified in :mod:`theory.symbolic.gamma`),
+      (derived here; certified in :mod:`theory.symbolic.gamma`),
       solved by Newton in ``log alpha`` with a bisection bracket. It equals
       ``scipy.stats.gamma.fit(y, floc=0)``.
     * ``method="mle"``, ``likelihood="discrete"``: maximises the discrete
-      likelihood ``prod Pr(L = ell)`` of the consistent model (§1.2, A9) with
+      likelihood ``prod Pr(L = ell)`` of the discrete model (4) with
       ``scipy.optimize.minimize`` (BFGS) over ``(log alpha, log(alpha/rate))``
       (orthogonal parameters), from the continuous fit. The gradient is by
       central differences: the derivative of the regularised incomplete gamma
@@ -841,13 +937,13 @@ def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", met
       bins that are narrow on the density's scale are integrated by
       Gauss-Legendre quadrature so that the objective is smooth.
     * ``method="moments"``: matches the mean ``m`` and variance ``v`` of
-      ``y``: ``alpha = m^2 / v``, ``rate = m / v`` (§7.3 S3). ``likelihood``
+      ``y``: ``alpha = m^2 / v``, ``rate = m / v`` ((23)). ``likelihood``
       then only selects which mean NLL is reported.
 
     Parameters
     ----------
     lengths : array_like of int
-        Remaining lengths ``L >= 1`` (§1.1), any shape (flattened), non-empty,
+        Remaining lengths ``L >= 1``, any shape (flattened), non-empty,
         with at least two distinct values.
     weights : array_like or None
         Non-negative weight of each length (same size), e.g. the probabilities
@@ -856,7 +952,7 @@ def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", met
         pmf). ``None`` weighs every length equally. ``n`` reports the number
         of lengths with positive weight.
     offset : float
-        ``Y = log(L + offset)``, ``> 0`` (A1; 1 in the code).
+        ``Y = log(L + offset)``, ``> 0`` (1 in the authors' code).
     likelihood : {"continuous", "discrete"}
     method : {"mle", "moments"}
 
@@ -926,11 +1022,12 @@ def fit_gamma(lengths, *, weights=None, offset=1.0, likelihood="continuous", met
                     likelihood=likelihood, converged=bool(converged))
 
 
+@accepts_params
 def fisher_information(alpha, rate):
     """Per-observation Fisher information of the continuous Gamma law in ``(alpha, rate)``.
 
     ``[[trigamma(alpha), -1/rate], [-1/rate, alpha/rate^2]]`` (derived for this
-    project: the expected Hessian of :func:`nll`, §2.2). Its inverse divided
+    here: the expected Hessian of :func:`nll`; docs/models/gamma.md (24)). Its inverse divided
     by ``n`` is the asymptotic covariance of the continuous MLE, which sets
     the tolerances of the recovery tests.
 
@@ -949,7 +1046,7 @@ def fisher_information(alpha, rate):
 
 
 # ---------------------------------------------------------------------------
-# §8.1(b) calibration of a predictive Gamma law against observed lengths
+# calibration of a predictive Gamma law against observed lengths, docs/models/gamma.md (25)-(26)
 # ---------------------------------------------------------------------------
 
 
@@ -975,15 +1072,15 @@ def _lengths_shaped(lengths):
     return _lengths(raw).reshape(raw.shape)
 
 
+@accepts_params
 def randomized_pit(lengths, alpha, rate, *, offset=1.0, seed=0):
-    """Randomised probability integral transform of discrete lengths (§8.1(b)).
+    """Randomised probability integral transform of discrete lengths (docs/models/gamma.md (25)).
 
     ``u = F(log(L - 1 + offset)) + V [F(log(L + offset)) - F(log(L - 1 + offset))]``
     with ``V ~ U(0, 1)``, i.e. ``Pr(L' < L) + V Pr(L' = L)`` under the
-    consistent discrete model (§1.2); the lower term is 0 at ``L = 1``. For
-    ``offset = 1`` this is the spec's ``F(log L) + V [F(log(L+1)) - F(log L)]``.
-    If the predicted law is the true law of ``L``, ``u`` is exactly
-    ``U(0, 1)`` (derived for this project).
+    discrete model (4); the lower term is 0 at ``L = 1``. For ``offset = 1``
+    this is ``F(log L) + V [F(log(L+1)) - F(log L)]``. If the predicted law is
+    the true law of ``L``, ``u`` is exactly ``U(0, 1)`` (derived here).
 
     Parameters
     ----------
@@ -1031,11 +1128,12 @@ class PitUniformity:
     n: int
 
 
+@accepts_params
 def pit_uniformity(u, bins=10):
-    """KS test and histogram of PIT values against ``U(0, 1)`` (§8.1(b)).
+    """KS test and histogram of PIT values against ``U(0, 1)`` (docs/models/gamma.md (25)).
 
     Positions of one trace are dependent; subsample (e.g. one per trace
-    segment) before calling, as the spec asks, or the p-value is too small.
+    segment) before calling, or the p-value is too small.
 
     Parameters
     ----------
@@ -1065,8 +1163,9 @@ def _wilson(k, n, z=1.959963984540054):
     return centre - half, centre + half
 
 
+@accepts_params
 def interval_coverage(lengths, alpha, rate, levels=(0.5, 0.9), offset=1.0, seed=0):
-    """Coverage of central predictive intervals of ``L`` (§8.1(b)).
+    """Coverage of central predictive intervals of ``L`` (docs/models/gamma.md, "Calibration").
 
     For each level ``c`` the interval is ``[L_{(1-c)/2}, L_{(1+c)/2}]`` from
     :func:`length_quantile`; ``coverage`` is the fraction of observations with
@@ -1074,7 +1173,7 @@ def interval_coverage(lengths, alpha, rate, levels=(0.5, 0.9), offset=1.0, seed=
     from ``c`` even under the true law, by at most the mass of the two
     endpoint lengths; ``coverage_randomized`` uses the randomised PIT
     (:func:`randomized_pit`, ``(1-c)/2 <= u <= (1+c)/2``), whose coverage is
-    exactly ``c`` under the true law (derived for this project).
+    exactly ``c`` under the true law (derived here from (25)).
 
     Parameters
     ----------
@@ -1140,11 +1239,12 @@ class EventReliability:
     table: pd.DataFrame
 
 
+@accepts_params
 def event_reliability(lengths, alpha, rate, budgets, bins=10, offset=1.0):
-    """Reliability of the predicted budget probability ``Pr(L <= b)`` (§8.1(b)).
+    """Reliability of the predicted budget probability ``Pr(L <= b)`` (docs/models/gamma.md (26)).
 
     The prediction is the guidance weight ``p = F(log(b + offset))``
-    (:func:`budget_prob`, §2.3), the outcome ``1[L <= b]``. Predictions are
+    (:func:`budget_prob`, (3)), the outcome ``1[L <= b]``. Predictions are
     binned into ``bins`` equal-width bins of ``[0, 1]`` (the last bin closed);
     ``ece = sum_bins (count / n) |mean p - observed|`` and
     ``brier = mean (p - 1[L <= b])^2``.
@@ -1201,7 +1301,7 @@ def event_reliability(lengths, alpha, rate, budgets, bins=10, offset=1.0):
 
 
 # ---------------------------------------------------------------------------
-# §7.3 S1: geometric hazard with the exact oracle at every token
+# the geometric toy with the exact oracle at every token, docs/models/gamma.md (19)-(21)
 # ---------------------------------------------------------------------------
 
 
@@ -1209,13 +1309,16 @@ def _hazard(h):
     return check_real_array("h", h, 0.0, 1.0, lo_open=True)
 
 
+@accepts_params
 def geometric_guided_stop_prob(h, budget):
-    """Guided stop probability ``h / (h + (1 - h)(1 - (1 - h)^(b - 1)))`` (§7.3 S1; derived).
+    """Guided stop probability ``h / (h + (1 - h)(1 - (1 - h)^(b - 1)))``.
+
+    docs/models/gamma.md (19).
 
     The base model stops with probability ``h`` per token; the exact oracle
     weights are ``a(stop) = 1`` and ``a(continue) = 1 - (1 - h)^(b - 1)``
     (the remaining length after continuing is ``1 +`` a geometric count); the
-    guided stop probability is Bayes' rule (§2.3). It equals 1 at ``b = 1``
+    guided stop probability is Bayes' rule (11). It equals 1 at ``b = 1``
     and ``h / (1 - (1 - h)^b)`` in general (certified in
     :mod:`theory.symbolic.gamma`).
 
@@ -1239,11 +1342,14 @@ def geometric_guided_stop_prob(h, budget):
     return _out(np.where((b == 1) | (h == 1.0), 1.0, out))
 
 
+@accepts_params
 def truncated_geometric_pmf(k, h, lbar):
-    """``Pr(T = k) = h (1 - h)^(k - 1) / (1 - (1 - h)^lbar)`` on ``1..lbar``, else 0 (§7.3 S1; derived).
+    """``Pr(T = k) = h (1 - h)^(k - 1) / (1 - (1 - h)^lbar)`` on ``1..lbar``, else 0.
+
+    docs/models/gamma.md (20).
 
     The exact law of the thinking length ``T`` under exact-oracle guidance at
-    every token (§2.7): the geometric law conditioned on ``T <= lbar``.
+    every token ((15)): the geometric law conditioned on ``T <= lbar``.
 
     Parameters
     ----------
@@ -1268,14 +1374,15 @@ def truncated_geometric_pmf(k, h, lbar):
     return _out(np.where(inside, val, 0.0))
 
 
+@accepts_params
 def truncated_geometric_mean(h, lbar):
-    """``E[T] = 1/h - lbar (1 - h)^lbar / (1 - (1 - h)^lbar)`` (§7.3 S1; derived).
+    """``E[T] = 1/h - lbar (1 - h)^lbar / (1 - (1 - h)^lbar)`` (docs/models/gamma.md (21)).
 
     The mean of :func:`truncated_geometric_pmf`; ``(lbar + 1)/2`` as
     ``h -> 0`` and 1 at ``h = 1``. Computed as ``A + B`` with
     ``c = -log(1 - h)``, ``A = 1/h - 1/c`` (a series for small ``h``) and
     ``B = (1 - x / expm1(x)) / c``, ``x = lbar c``, to avoid cancellation.
-    Spec reference: 57.33 at ``h = 0.01``, ``lbar = 150``.
+    It is 57.33 at ``h = 0.01``, ``lbar = 150``.
 
     Parameters
     ----------
@@ -1294,3 +1401,142 @@ def truncated_geometric_mean(h, lbar):
         b = (1.0 - x / np.expm1(x)) / c
         out = np.where(h == 1.0, 1.0, a + b)
     return _out(out)
+
+
+# ---------------------------------------------------------------------------
+# parameters of a budget-guidance experiment on a toy language model
+# ---------------------------------------------------------------------------
+
+#: The toy language models of :mod:`sim.gamma` (docs/models/gamma.md, "Toy language models").
+TOYS = ("geometric", "paragraph")
+#: Token names of each toy; the first is the end-of-thinking token.
+TOY_TOKENS = {
+    "geometric": ("</think>", "step"),
+    "paragraph": ("</think>", "Wait", "So", "word", "\\n"),
+}
+
+
+@dataclass(frozen=True)
+class GammaParams:
+    """Validated parameters of one budget-guidance experiment on a toy language model.
+
+    The toy, the budget, the fitted Gamma predictor and the guidance
+    arithmetic of ``python -m sim.gamma``, whose defaults are these;
+    :func:`sim.gamma.simulate` compares every decoding rule under them.
+
+    Parameters
+    ----------
+    toy : {"geometric", "paragraph"}, default "paragraph"
+        The toy language model (docs/models/gamma.md, "Toy language models").
+    budget : int, default 150
+        Thinking budget ``lbar >= 1`` (docs/models/gamma.md (13)).
+    h : float, default 0.01
+        Geometric toy: stop probability per token, in ``(0, 1]``.
+    p_wait : float, default 0.25
+        Paragraph toy: probability of ``Wait`` at a paragraph start, in ``[0, 1)``.
+    p_end : float, default 0.01
+        Paragraph toy: probability of ``</think>`` at a paragraph start while
+        paragraphs remain planned, in ``[0, 1]``; ``p_wait + p_end <= 1``.
+    plan : int, default 6
+        Paragraph toy: paragraphs planned at the start, in ``[0, plan_max]``.
+    plan_max : int, default 10
+        Paragraph toy: most paragraphs ever planned, ``>= 0``.
+    wait_adds : int, default 3
+        Paragraph toy: paragraphs a ``Wait`` adds to the plan, ``>= 1``.
+    newline : float, default 0.12
+        Paragraph toy: probability that a word ends its line, in ``(0, 1]``.
+    max_paragraph : int, default 20
+        Paragraph toy: most tokens of one paragraph, ``>= 2``.
+    strength : float, default 1.0
+        Exponent ``gamma >= 0`` on the guidance weights (docs/models/gamma.md (11)).
+    distortion : float, default 0.0
+        Misspecification of the fitted Gamma predictor: every continuing
+        candidate's rate is multiplied by ``exp(-distortion)``, in ``[-5, 5]``.
+    likelihood : {"continuous", "discrete"}, default "continuous"
+        Likelihood of the fitted predictor ((9) or (4); open choice "likelihood").
+    stop_cv : float, default 0.05
+        Coefficient of variation of the end token's fitted Gamma, in ``(0, 1)``
+        (open choice "end token's Gamma").
+    rate_min, alpha_min, mode_min : float, default 10, 1, 0.9
+        Thresholds of the faithful validity mask (docs/models/gamma.md (12));
+        ``rate_min >= 0``.
+    untrained : tuple of str, default ()
+        Candidates given the untrained head values ``alpha = rate = log 2``
+        (docs/models/gamma.md (8)); each a token of the toy.
+    max_tokens : int or None, default None
+        Generation cap; runs without ``</think>`` by then are runaways.
+        ``None`` means ``20 * budget + 1000`` (:attr:`token_cap`); else
+        ``>= budget``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        One line naming the parameter, its value and the allowed range.
+    """
+
+    toy: str = "paragraph"
+    budget: int = 150
+    h: float = 0.01
+    p_wait: float = 0.25
+    p_end: float = 0.01
+    plan: int = 6
+    plan_max: int = 10
+    wait_adds: int = 3
+    newline: float = 0.12
+    max_paragraph: int = 20
+    strength: float = 1.0
+    distortion: float = 0.0
+    likelihood: str = "continuous"
+    stop_cv: float = 0.05
+    rate_min: float = RATE_MIN
+    alpha_min: float = ALPHA_MIN
+    mode_min: float = MODE_MIN
+    untrained: tuple = ()
+    max_tokens: int | None = None
+
+    def __post_init__(self):
+        put = object.__setattr__
+        put(self, "toy", check_choice("toy", self.toy, TOYS))
+        put(self, "budget", check_int("budget", self.budget, 1))
+        put(self, "h", check_real("h", self.h, 0.0, 1.0, lo_open=True))
+        put(self, "p_wait", check_real("p_wait", self.p_wait, 0.0, 1.0, hi_open=True))
+        put(self, "p_end", check_real("p_end", self.p_end, 0.0, 1.0))
+        if self.p_wait + self.p_end > 1.0:
+            raise ValueError(f"p_wait + p_end must be <= 1, got {self.p_wait + self.p_end:g}")
+        put(self, "plan_max", check_int("plan_max", self.plan_max, 0))
+        put(self, "plan", check_int("plan", self.plan, 0, self.plan_max))
+        put(self, "wait_adds", check_int("wait_adds", self.wait_adds, 1))
+        put(self, "newline", check_real("newline", self.newline, 0.0, 1.0, lo_open=True))
+        put(self, "max_paragraph", check_int("max_paragraph", self.max_paragraph, 2))
+        put(self, "strength", check_real("strength", self.strength, **_NONNEG))
+        put(self, "distortion", check_real("distortion", self.distortion, -5.0, 5.0))
+        put(self, "likelihood", check_choice("likelihood", self.likelihood, LIKELIHOODS))
+        put(self, "stop_cv", check_real("stop_cv", self.stop_cv, 0.0, 1.0, lo_open=True,
+                                        hi_open=True))
+        put(self, "rate_min", check_real("rate_min", self.rate_min, **_NONNEG))
+        put(self, "alpha_min", check_real("alpha_min", self.alpha_min))
+        put(self, "mode_min", check_real("mode_min", self.mode_min))
+        untrained = (self.untrained,) if isinstance(self.untrained, str) else self.untrained
+        try:
+            untrained = tuple(untrained)
+        except TypeError:
+            raise TypeError(f"untrained must be a sequence of token names, "
+                            f"got {self.untrained!r}") from None
+        tokens = TOY_TOKENS[self.toy]
+        for t in untrained:
+            if t not in tokens:
+                raise ValueError(f"untrained must name tokens of the {self.toy} toy "
+                                 f"{tokens}, got {t!r}")
+        put(self, "untrained", untrained)
+        if self.max_tokens is not None:
+            put(self, "max_tokens", check_int("max_tokens", self.max_tokens, self.budget))
+
+    @property
+    def lbar(self):
+        """The thinking budget under the name the formulas use (``budget``)."""
+        return self.budget
+
+    @property
+    def token_cap(self):
+        """The generation cap: ``max_tokens``, or ``20 * budget + 1000`` when it is None."""
+        return 20 * self.budget + 1000 if self.max_tokens is None else self.max_tokens

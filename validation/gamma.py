@@ -1,24 +1,26 @@
-"""The Budget Guidance length predictor in JAX, its baselines and its evaluation (spec ``specs/gamma.md``).
+"""The Budget Guidance length predictor in JAX, its baselines and its evaluation.
 
-The predictor maps the frozen LM's hidden states at a position (all layers,
-§1.3) to one Gamma law over ``y = log(L + offset)`` per candidate next token
-(§1.4, §2.1), trained by the Gamma NLL (§2.2, §3.2). The closed forms it
-relies on (densities, CDFs, the fit of one Gamma law, calibration tools) live
-in :mod:`theory.gamma`; this module holds what is fitted to runs (§8.1(a)).
+The predictor maps the frozen LM's hidden states at a position (all layers)
+to one Gamma law over ``y = log(L + offset)`` per candidate next token,
+trained by the Gamma NLL (docs/models/gamma.md, "The predictor", (8)-(9)).
+The closed forms it relies on (densities, CDFs, the fit of one Gamma law,
+calibration tools) live in :mod:`theory.gamma`; this module holds what is
+fitted to runs (docs/models/gamma.md, "Checking on a real model").
 
-* :class:`PredictorConfig`: the architecture and loss (§1.4, §2.2, A8, A9, A11).
+* :class:`PredictorConfig`: the architecture and loss (open choices "predictor
+  input", "loss weighting" and "likelihood").
 * :class:`PredictorData`: positions with hidden states, optional position
   features, candidate tokens, trace ids and targets ``L``.
 * :func:`fit_predictor` (optax AdamW, constant LR after a 5 % linear warm-up
-  as in the recipes, §5), :func:`predict`, :func:`save_predictor`,
+  as in the authors' training recipes), :func:`predict`, :func:`save_predictor`,
   :func:`load_predictor`.
-* Baselines of §8.1(a): :func:`fit_unconditional` and the bucketed
+* Baselines: :func:`fit_unconditional` and the bucketed
   position-only predictor :func:`fit_position_buckets` /
   :func:`predict_position`.
-* :func:`evaluate`: mean continuous and discrete NLL (A9) with standard
-  errors, and the calibration summaries of §8.1(b).
+* :func:`evaluate`: mean continuous and discrete NLL ((9), (4)) with standard
+  errors, and the calibration summaries (25)-(26).
 
-Everything runs in JAX's default float32 (the code's heads are fp32, §2.1).
+Everything runs in JAX's default float32 (the authors' heads are fp32).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import jax
@@ -61,13 +62,13 @@ __all__ = [
     "evaluate",
 ]
 
-#: Encoders (§1.4, A11): the paper's CLS + self-attention stack (scaled
+#: Encoders (open choice "predictor input"): the authors' CLS + self-attention stack (scaled
 #: down), an MLP over the concatenated layers, and the code's last-layer
 #: "linear" path.
 ENCODERS = ("attention", "mlp", "linear")
-#: Loss weightings (A8): per-trace mean (code) or per-token mean.
+#: Loss weightings (open choice "loss weighting"): per-trace mean (the authors') or per-token.
 LOSS_WEIGHTINGS = ("per_trace", "per_token")
-_INIT_STD = 0.02  # HF _init_weights (§2.1)
+_INIT_STD = 0.02  # HF _init_weights, as in the authors' code
 _FORMAT = "budgetlab.gamma.predictor/1"
 
 
@@ -78,7 +79,7 @@ _FORMAT = "budgetlab.gamma.predictor/1"
 
 @dataclass(frozen=True)
 class PredictorConfig:
-    """Architecture and loss of the length predictor (§1.4, §2.1, §2.2).
+    """Architecture and loss of the length predictor (docs/models/gamma.md, "The predictor").
 
     Parameters
     ----------
@@ -94,34 +95,36 @@ class PredictorConfig:
         space) prepended to the layer "sequence", ``Linear(d_in -> width)``
         on every item, ``depth`` pre-norm self-attention blocks without
         positional embeddings (unless ``layer_positions``), output at CLS
-        (§1.4 scaled down; BERT is post-norm with 12 layers of 768).
+        (the authors' encoder scaled down; their BERT is post-norm with 12
+        layers of 768).
         ``"mlp"``: the layers concatenated, ``depth`` GELU layers of ``width``
         and a final layer norm (as the attention encoder's, so that ``z`` has
         unit scale and the heads can reach large ``alpha``).
         ``"linear"``: the heads read the last layer directly (the code's
-        ``encoder_type="linear"``, A11); ``width`` is then ``d_in``.
+        ``encoder_type="linear"``); ``width`` is then ``d_in``.
     width, depth, heads : int
         Encoder width (``>= 1``), number of blocks/layers (``>= 0``; ``>= 1``
         for "mlp"), attention heads (must divide ``width``).
     per_token : bool
         Two ``[n_vocab, width]`` heads without bias, one row per candidate
-        token (§1.3, §2.1); ``False``: one ``(alpha, rate)`` per position
+        token (docs/models/gamma.md (8)); ``False``: one ``(alpha, rate)`` per position
         (a ``[2, width]`` head with a bias, for positions without candidates).
     use_position : bool
         Add ``Linear(n_pos -> width)`` of the position features to the
-        encoder output (not in the code, §1.3: an option for §8.1(a)).
+        encoder output (not in the authors' code: a baseline feature).
     n_pos : int
         Number of position features (e.g. 1: fraction of the trace elapsed).
     layer_positions : bool
-        Learned layer-position embeddings in the attention encoder (A11 option).
+        Learned layer-position embeddings in the attention encoder (an option of
+        "predictor input").
     likelihood : {"continuous", "discrete"}
-        Training loss: the density of ``y`` (code, §2.2) or the discrete
-        likelihood ``F(log(L+offset)) - F(log(L-1+offset))`` (A9; JAX
+        Training loss: the density of ``y`` ((9), the authors') or the discrete
+        likelihood ``F(log(L+offset)) - F(log(L-1+offset))`` ((4); JAX
         differentiates ``gammainc`` in its shape).
     loss_weighting : {"per_trace", "per_token"}
-        A8: every trace weighs the same (code) or every position does.
+        Every trace weighs the same (the authors') or every position does.
     offset : float
-        ``y = log(L + offset)``, ``> 0`` (A1).
+        ``y = log(L + offset)``, ``> 0`` (open choice "offset").
     seed : int
         Seed of the initialisation, ``>= 0``.
     """
@@ -204,21 +207,21 @@ def _token_array(tokens, n, config):
 
 @dataclass(frozen=True)
 class PredictorData:
-    """Training or evaluation positions (§3.2).
+    """Training or evaluation positions (docs/models/gamma.md, "The predictor").
 
     Parameters
     ----------
     h : array_like
         Hidden states ``[N, n_layers_in, d_in]`` at the position before each
-        candidate (all layers, §1.3).
+        candidate (all layers).
     lengths : array_like of int
         Targets ``L >= 1`` ``[N]`` (remaining length counting the candidate
-        and ``</think>``, §2.2).
+        and ``</think>``, (9)).
     tokens : array_like of int, optional
         The observed next token ``[N]`` (the candidate whose head row is
-        scored, §2.2).
+        scored, (9)).
     traces : array_like of int, optional
-        Trace id ``[N]`` for the per-trace mean (A8); default: one trace.
+        Trace id ``[N]`` for the per-trace mean; default: one trace.
     pos : array_like, optional
         Position features ``[N]`` or ``[N, n_pos]`` (e.g. fraction elapsed).
     """
@@ -261,7 +264,9 @@ class PredictorData:
 
     def subset(self, idx):
         """The positions ``idx`` (an index array or boolean mask) as new data."""
-        pick = (lambda a: None if a is None else a[idx])
+        def pick(a):
+            return None if a is None else a[idx]
+
         return PredictorData(self.h[idx], self.lengths[idx], pick(self.tokens), self.traces[idx],
                              pick(self.pos))
 
@@ -272,11 +277,11 @@ class PredictorData:
 
 
 def init_params(config):
-    """Initial parameters, a dict of float32 arrays (§2.1: ``N(0, 0.02^2)``; CLS zeros, §1.4).
+    """Initial parameters, a dict of float32 arrays: weights ``N(0, 0.02^2)``, CLS zeros.
 
     Weight matrices are drawn from ``N(0, 0.02^2)`` (HF ``_init_weights``),
     biases are 0 and layer-norm scales 1, so every untrained head row gives
-    pre-activations near 0 and ``alpha ~ rate ~ log 2`` (§2.1). The
+    pre-activations near 0 and ``alpha ~ rate ~ log 2`` (docs/models/gamma.md (8)). The
     per-token heads are stored as ``[n_vocab, z_dim]`` (one row per token,
     as torch's ``Linear.weight``).
     """
@@ -326,7 +331,7 @@ def _layer_norm(x, g, b, eps=1e-5):
 
 
 def _encode(params, config, h, pos):
-    """Encoder output ``z`` ``[B, z_dim]`` (§1.4)."""
+    """Encoder output ``z`` ``[B, z_dim]``."""
     if config.encoder == "linear":
         z = h[:, -1, :]
     elif config.encoder == "mlp":
@@ -358,10 +363,10 @@ def _encode(params, config, h, pos):
 
 
 def gamma_params(params, config, h, pos, tokens):
-    """``(alpha, rate)`` of the candidates ``tokens`` ``[B]`` (§2.1), jnp arrays ``[B]``.
+    """``(alpha, rate)`` of the candidates ``tokens`` ``[B]`` ((8)), jnp arrays ``[B]``.
 
     ``alpha = softplus(w_alpha[v] . z)``, ``rate = softplus(w_rate[v] . z)``
-    with a gather of the candidates' head rows (§3.2 efficiency note; the
+    with a gather of the candidates' head rows (cheaper than all rows; the
     ``[B, n_vocab]`` logits are never formed).
     """
     z = _encode(params, config, h, pos)
@@ -378,7 +383,7 @@ _GL_X, _GL_W = (np.asarray(a, np.float32) for a in np.polynomial.legendre.leggau
 
 
 def position_nll(alpha, rate, lengths, likelihood="continuous", offset=1.0):
-    """Per-position loss in JAX (§2.2; A9), differentiable in ``alpha`` and ``rate``.
+    """Per-position loss in JAX ((9) or (4)), differentiable in ``alpha`` and ``rate``.
 
     * continuous: ``-[alpha log rate - lgamma(alpha) + (alpha - 1) log y - rate y]``
       with ``y = log(L + offset)``, no Jacobian term (code).
@@ -416,7 +421,10 @@ def position_nll(alpha, rate, lengths, likelihood="continuous", offset=1.0):
 
 
 def loss(params, config, h, pos, tokens, lengths, weights):
-    """Weighted mean of :func:`position_nll`, ``sum w l / sum w`` (§2.2, A8)."""
+    """Weighted mean of :func:`position_nll`, ``sum w l / sum w``.
+
+    docs/models/gamma.md (9); open choice "loss weighting".
+    """
     alpha, rate = gamma_params(params, config, h, pos, tokens)
     ell = position_nll(alpha, rate, lengths, config.likelihood, config.offset)
     return jnp.sum(weights * ell) / jnp.sum(weights)
@@ -429,7 +437,7 @@ def loss(params, config, h, pos, tokens, lengths, weights):
 
 @dataclass(frozen=True)
 class Predictor:
-    """A fitted predictor: ``params`` (dict of arrays), ``config`` and ``history`` (loss per step)."""
+    """A fitted predictor: ``params`` (arrays), ``config`` and ``history`` (loss per step)."""
 
     params: dict
     config: PredictorConfig
@@ -443,20 +451,20 @@ def _weights(data, config):
     return (1.0 / counts[inverse]).astype(np.float32)
 
 
-#: Learning-rate schedules after the warm-up: constant (the recipes, §5) or cosine decay to 0.
+#: Learning-rate schedules after the warm-up: constant (the authors' recipes) or cosine decay to 0.
 SCHEDULES = ("constant", "cosine")
 
 
 def fit_predictor(config, data, *, steps=1000, lr=1e-3, batch_size=256, seed=0,
                   weight_decay=0.0, warmup=0.05, schedule="constant", progress=False):
-    """Train the predictor by the Gamma NLL with optax AdamW (§3.2).
+    """Train the predictor by the Gamma NLL with optax AdamW (docs/models/gamma.md (9)).
 
     Mini-batches are drawn without replacement (reshuffled each epoch). With
     ``loss_weighting="per_trace"`` each position weighs ``1 / (positions of
     its trace)`` and a batch's loss is ``sum w l / sum w``, whose expectation
-    ratio is the per-trace mean of the code (A8). The learning rate rises
+    ratio is the authors' per-trace mean. The learning rate rises
     linearly over the first ``warmup`` fraction of the steps, then stays
-    constant (the recipes' ``constant_with_warmup``, §5).
+    constant (the authors' recipes' ``constant_with_warmup``).
 
     Parameters
     ----------
@@ -530,7 +538,8 @@ def fit_predictor(config, data, *, steps=1000, lr=1e-3, batch_size=256, seed=0,
         params, state, val = step(params, state, idx)
         history[t] = float(val)
         if progress and (t + 1) % max(1, steps // 10) == 0:
-            print(f"step {t + 1}/{steps}  loss {history[max(0, t + 1 - steps // 10):t + 1].mean():.4f}")
+            recent = history[max(0, t + 1 - steps // 10):t + 1]
+            print(f"step {t + 1}/{steps}  loss {recent.mean():.4f}")
     return Predictor(params=params, config=config, history=history)
 
 
@@ -546,7 +555,7 @@ def _softplus_logits(z, w):
 
 
 def predict(predictor, h, pos=None, tokens=None, *, batch_size=4096):
-    """``(alpha, rate)`` as numpy float64 arrays (§1.3, §2.1).
+    """``(alpha, rate)`` as numpy float64 arrays (docs/models/gamma.md (8)).
 
     Parameters
     ----------
@@ -621,8 +630,9 @@ def load_predictor(path):
             raise ValueError(meta.get("format"))
         config = PredictorConfig(**meta["config"])
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        why = f"{type(exc).__name__}: {exc}".replace("\n", " ")
         raise ValueError(f"path must hold a {_FORMAT} predictor, got unreadable metadata in "
-                         f"{str(path)!r} ({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+                         f"{str(path)!r} ({why})") from None
     history = files.pop("__history__", np.zeros(0))
     params = {k[len("param/"):]: v for k, v in files.items() if k.startswith("param/")}
     want = {k: v.shape for k, v in init_params(config).items()}
@@ -638,18 +648,18 @@ def load_predictor(path):
 
 
 # ---------------------------------------------------------------------------
-# baselines (§8.1(a))
+# baselines (docs/models/gamma.md, "Checking on a real model")
 # ---------------------------------------------------------------------------
 
 
 def fit_unconditional(lengths, *, offset=1.0, likelihood="continuous"):
-    """The unconditional Gamma baseline: :func:`theory.gamma.fit_gamma` (§8.1(a))."""
+    """The unconditional Gamma baseline: :func:`theory.gamma.fit_gamma` ((22))."""
     return tg.fit_gamma(lengths, offset=offset, likelihood=likelihood)
 
 
 @dataclass(frozen=True)
 class PositionBuckets:
-    """Position-only baseline: one Gamma law per bucket of the position feature (§8.1(a)).
+    """Position-only baseline: one Gamma law per bucket of the position feature.
 
     Attributes
     ----------
@@ -670,7 +680,7 @@ class PositionBuckets:
 
 def fit_position_buckets(pos, lengths, *, bins=10, offset=1.0, likelihood="continuous",
                          min_count=20):
-    """Fit one Gamma law per quantile bucket of a scalar position feature (§8.1(a)).
+    """Fit one Gamma law per quantile bucket of a scalar position feature.
 
     A bucket with fewer than ``min_count`` positions, or whose lengths are all
     equal, gets the pooled (unconditional) fit.
@@ -724,7 +734,7 @@ def predict_position(model, pos):
 
 
 # ---------------------------------------------------------------------------
-# evaluation (§8.1(a)-(b))
+# evaluation (docs/models/gamma.md (4), (9), (25)-(26))
 # ---------------------------------------------------------------------------
 
 
@@ -736,11 +746,11 @@ class Evaluation:
     ----------
     n : int
     nll_continuous, nll_continuous_se : float
-        Mean ``-log f(log(L + offset))`` (faithful, §2.2) and its s.e.
+        Mean ``-log f(log(L + offset))`` (the authors' loss (9)) and its s.e.
     nll_discrete, nll_discrete_se : float
-        Mean ``-log Pr(L)`` of the consistent discrete model (A9) and its s.e.
+        Mean ``-log Pr(L)`` of the discrete model (4) and its s.e.
     pit : theory.gamma.PitUniformity
-        Randomised-PIT uniformity (§8.1(b)).
+        Randomised-PIT uniformity ((25)).
     coverage : pandas.DataFrame
         :func:`theory.gamma.interval_coverage` (50 %, 90 %).
     reliability : theory.gamma.EventReliability
@@ -759,11 +769,11 @@ class Evaluation:
 
 def evaluate(lengths, alpha, rate, *, offset=1.0, budgets=(64, 256, 1024), levels=(0.5, 0.9),
              seed=0):
-    """NLLs and calibration of per-position predictions against observed lengths (§8.1(a)-(b)).
+    """NLLs and calibration of per-position predictions against observed lengths.
 
     The standard errors are ``sd / sqrt(n)`` over positions; positions of one
     trace are dependent, so they understate the uncertainty of run data
-    (subsample one position per trace segment for the PIT test, §8.1(b)).
+    (subsample one position per trace segment for the PIT test).
     To compare two predictors on the same positions, use the s.e. of the
     paired per-position difference.
 
@@ -793,7 +803,10 @@ def evaluate(lengths, alpha, rate, *, offset=1.0, budgets=(64, 256, 1024), level
     cont = np.asarray(tg.nll(y, alpha, rate))
     disc = np.asarray(tg.discrete_nll(ell, alpha, rate, offset))
     n = int(ell.size)
-    se = (lambda v: float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan)
+
+    def se(v):
+        return float(v.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+
     u = tg.randomized_pit(ell, alpha, rate, offset=offset, seed=seed)
     return Evaluation(
         n=n, nll_continuous=float(cont.mean()), nll_continuous_se=se(cont),

@@ -1,4 +1,9 @@
-"""Budget guidance on toy LMs: exact dynamic programme vs Monte Carlo (spec 7.3 S1-S4)."""
+"""Budget guidance on toy LMs: exact dynamic programme against Monte Carlo (docs/models/gamma.md).
+
+The geometric toy, the paragraph toy, the fitted Gamma predictor and untrained candidates
+(docs/models/gamma.md, "Toy language models"), the backends, the guidance operator on arrays,
+the sweep and the command line.
+"""
 
 import json
 import math
@@ -12,6 +17,7 @@ from scipy import stats
 
 from sim import gamma as g
 from sim import rng as _rng
+from sim.gamma.layout import STREAM
 from theory import gamma as th
 
 BUDGET = 150
@@ -91,16 +97,16 @@ def test_remaining_length_pmf_matches_monte_carlo(para):
     m, rem = para
     k = np.arange(1, rem.shape[1] + 1)
     mean_start = float((k * rem[m.start]).sum())
-    r = g.simulate(m, UNGUIDED, BUDGET, trials=20_000, seed=3, backend="numba")
+    r = g.decode(m, UNGUIDED, BUDGET, trials=20_000, seed=3, backend="numba")
     L = r["lengths"]
     se = L.std(ddof=1) / math.sqrt(L.size)
     assert abs(L.mean() - mean_start) < 4 * se
 
 
-# --- S1: exact oracle at every token ----------------------------------------
+# --- the geometric toy: exact oracle at every token, docs/models/gamma.md (19)-(21) ----
 
 @pytest.mark.parametrize("h,lbar", [(0.01, 150), (0.05, 20), (0.2, 3), (0.5, 1)])
-def test_s1_exact_law_is_truncated_geometric(h, lbar):
+def test_geometric_toy_exact_law_is_truncated_geometric(h, lbar):
     m = g.geometric_model(h)
     law = _exact(m, ORACLE, lbar)
     k = np.arange(1, lbar + 1)
@@ -109,7 +115,7 @@ def test_s1_exact_law_is_truncated_geometric(h, lbar):
 
 
 @pytest.mark.parametrize("h", [0.01, 0.2])
-def test_s1_guided_stop_probability(h):
+def test_geometric_toy_guided_stop_probability(h):
     m = g.geometric_model(h)
     tab = g.guided_table(m, ORACLE, 60)
     b = np.arange(1, 61)
@@ -117,10 +123,10 @@ def test_s1_guided_stop_probability(h):
     assert tab.rows[1, 0, m.end] == 1.0
 
 
-def test_s1_monte_carlo_never_overshoots_and_fits_the_pmf():
-    # Spec 7.3 S1: h = 0.01, budget 150: exact mean 57.33, never over budget.
+def test_geometric_toy_monte_carlo_never_overshoots_and_fits_the_pmf():
+    # h = 0.01, budget 150: exact mean 57.33 by (21), never over budget by (15).
     m = g.geometric_model(0.01)
-    r = g.simulate(m, ORACLE, 150, trials=100_000, seed=0, backend="numba")
+    r = g.decode(m, ORACLE, 150, trials=100_000, seed=0, backend="numba")
     L = r["lengths"]
     assert L.max() <= 150
     mean = th.truncated_geometric_mean(0.01, 150)
@@ -130,37 +136,37 @@ def test_s1_monte_carlo_never_overshoots_and_fits_the_pmf():
     assert _chi2_pvalue(L, pmf) > 1e-4
 
 
-# --- S2: paragraph model ------------------------------------------------------
+# --- the paragraph toy -----------------------------------------------------------
 
-def test_s2_every_token_oracle_is_the_conditional_law(para):
+def test_paragraph_toy_every_token_oracle_is_the_conditional_law(para):
     m, rem = para
     base = _exact(m, UNGUIDED, rem=rem)["pmf"]
     law = _exact(m, ORACLE, rem=rem)
     cond = base[:BUDGET] / base[:BUDGET].sum()
     assert np.allclose(law["pmf"][:BUDGET], cond, atol=1e-12)
     assert law["pmf"][BUDGET:].sum() + law["runaway"] < 1e-12
-    r = g.simulate(m, ORACLE, BUDGET, trials=20_000, seed=1, backend="numba")
+    r = g.decode(m, ORACLE, BUDGET, trials=20_000, seed=1, backend="numba")
     assert r["lengths"].max() <= BUDGET            # zero overshoot, every run
 
 
-def test_s2_newline_oracle_overshoot_bounded_by_a_paragraph(para):
+def test_paragraph_toy_newline_oracle_overshoot_bounded_by_a_paragraph(para):
     m, rem = para
     law = _exact(m, ORACLE_NL, rem=rem)
     s = g.law_summary(law["pmf"], BUDGET, law["runaway"])
     assert 0 < s["overshoot_max"] <= m.params["max_paragraph"]
     assert law["pmf"][BUDGET:].sum() > 0          # gating does break the guarantee
-    r = g.simulate(m, ORACLE_NL, BUDGET, trials=20_000, seed=2, backend="numba")
+    r = g.decode(m, ORACLE_NL, BUDGET, trials=20_000, seed=2, backend="numba")
     assert r["lengths"].max() - BUDGET <= m.params["max_paragraph"]
 
 
 @pytest.mark.parametrize("method", [UNGUIDED, ORACLE_NL, GAMMA_NL, FORCING],
                          ids=lambda m: m.name)
-def test_s2_monte_carlo_matches_dynamic_programme(para, para_pred, method):
+def test_paragraph_toy_monte_carlo_matches_dynamic_programme(para, para_pred, method):
     m, rem = para
     tab = g.guided_table(m, method, BUDGET, para_pred, rem)
     law = g.exact_law(m, tab, max_tokens=4000)
-    r = g.simulate(m, method, BUDGET, trials=20_000, seed=5, backend="numba",
-                   predictor=para_pred, max_tokens=4000, table=tab)
+    r = g.decode(m, method, BUDGET, trials=20_000, seed=5, backend="numba",
+                 predictor=para_pred, max_tokens=4000, table=tab)
     assert _chi2_pvalue(r["lengths"], law["pmf"], law["runaway"]) > 1e-4
     adh = law["pmf"][:BUDGET].sum()
     se = math.sqrt(max(adh * (1 - adh), 1e-12) / r["lengths"].size)
@@ -171,13 +177,13 @@ def test_s2_monte_carlo_matches_dynamic_programme(para, para_pred, method):
 
 def test_forcing_never_exceeds_budget(para):
     m, _ = para
-    r = g.simulate(m, FORCING, 40, trials=5000, seed=0, backend="numba")
+    r = g.decode(m, FORCING, 40, trials=5000, seed=0, backend="numba")
     assert r["lengths"].max() == 40
 
 
-# --- S3: fitted Gamma predictors ---------------------------------------------
+# --- the fitted Gamma predictor ------------------------------------------------------
 
-def test_s3_fitted_gamma_is_the_population_mle(para, para_pred):
+def test_fitted_gamma_is_the_population_mle(para, para_pred):
     m, rem = para
     cand = g.candidate_length_pmf(m, rem)
     s, v = m.start, m.tokens.index("So")
@@ -194,7 +200,7 @@ def test_s3_fitted_gamma_is_the_population_mle(para, para_pred):
     assert abs(fit.rate - para_pred.rate[s, v]) < 4 * se[1]
 
 
-def test_s3_adherence_degrades_gracefully_with_misspecification(para):
+def test_fitted_gamma_adherence_degrades_gracefully_with_misspecification(para):
     m, rem = para
     adh = []
     for d in (0.0, -0.1, -0.25, -0.5, -1.0):
@@ -208,37 +214,37 @@ def test_s3_adherence_degrades_gracefully_with_misspecification(para):
     assert adh[-1] > base                           # still better than no guidance
 
 
-def test_s3_gamma_guidance_near_oracle(para, para_pred):
+def test_fitted_gamma_guidance_near_oracle(para, para_pred):
     m, rem = para
     o = _exact(m, ORACLE_NL, rem=rem)["pmf"][:BUDGET].sum()
     gm = _exact(m, GAMMA_NL, pred=para_pred, rem=rem)["pmf"][:BUDGET].sum()
     assert abs(o - gm) < 0.02
 
 
-# --- S4: untrained candidates, mask and fallback -----------------------------
+# --- untrained candidates, mask and fallback, docs/models/gamma.md (8), (12) -------
 
-def test_s4_masked_untrained_tokens_are_never_chosen(para):
+def test_untrained_tokens_masked_are_never_chosen(para):
     m, rem = para
     pred = g.fit_predictor(m, untrained_tokens=("Wait",), rem=rem)
     wait = m.tokens.index("Wait")
     faithful = g.Method("f", predictor="gamma", trigger="newline", mode="faithful", rate_min=0.0)
     bayes = g.Method("b", predictor="gamma", trigger="newline", mode="bayes")
-    rf = g.simulate(m, faithful, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
-    rb = g.simulate(m, bayes, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    rf = g.decode(m, faithful, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    rb = g.decode(m, bayes, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
     assert rf["picks"][wait] == 0
     assert rb["picks"][wait] > 0
     tab = g.guided_table(m, faithful, BUDGET, pred, rem)
     assert np.all(tab.rows[:, tab.guided[1]][..., wait] == 0)
 
 
-def test_s4_fallback_counts_match_the_exact_expectation(para):
+def test_untrained_fallback_counts_match_the_exact_expectation(para):
     m, rem = para
     # An untrained end token fails the mask; every other candidate has a diffuse fit and fails
     # the code's rate >= 10 test, so each guided step falls back to the raw-logit argmax.
     pred = g.fit_predictor(m, untrained_tokens=("</think>",), rem=rem)
     meth = g.Method("f", predictor="gamma", trigger="newline", mode="faithful")
     law = _exact(m, meth, pred=pred, rem=rem)
-    r = g.simulate(m, meth, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
+    r = g.decode(m, meth, BUDGET, trials=5000, seed=0, backend="numba", predictor=pred)
     assert law["fallbacks"] > 0
     assert law["fallbacks"] == pytest.approx(law["guided_steps"])
     se = r["fallbacks"].std(ddof=1) / math.sqrt(r["fallbacks"].size) + 1e-9
@@ -262,13 +268,12 @@ def test_faithful_mask_removes_diffuse_toy_predictions(para, para_pred):
                          ids=lambda m: m.name)
 def test_backends_realise_the_same_runs(para, para_pred, method):
     m, rem = para
-    a = g.simulate(m, method, 60, trials=400, seed=9, backend="numpy", predictor=para_pred,
-                   max_tokens=1500)
-    b = g.simulate(m, method, 60, trials=400, seed=9, backend="numba", predictor=para_pred,
-                   max_tokens=1500)
-    from gpu.gamma import simulate_xp
+    a = g.decode(m, method, 60, trials=400, seed=9, backend="numpy", predictor=para_pred,
+                 max_tokens=1500)
+    b = g.decode(m, method, 60, trials=400, seed=9, backend="numba", predictor=para_pred,
+                 max_tokens=1500)
     tab = g.guided_table(m, method, 60, para_pred, rem)
-    c = simulate_xp(m, tab, 400, _rng.stream_key(9, "gamma-decode"), 1500, xp=np)
+    c = g.decode_array(m, tab, 400, _rng.stream_key(9, STREAM), 1500, xp=np)
     assert np.array_equal(a["lengths"], b["lengths"])
     assert np.array_equal(b["lengths"], c[0])
     assert np.array_equal(a["guided_steps"], b["guided_steps"])
@@ -277,8 +282,8 @@ def test_backends_realise_the_same_runs(para, para_pred, method):
 
 def test_seeds_change_the_runs(para):
     m, _ = para
-    a = g.simulate(m, UNGUIDED, 60, trials=500, seed=1, backend="numba")["lengths"]
-    b = g.simulate(m, UNGUIDED, 60, trials=500, seed=2, backend="numba")["lengths"]
+    a = g.decode(m, UNGUIDED, 60, trials=500, seed=1, backend="numba")["lengths"]
+    b = g.decode(m, UNGUIDED, 60, trials=500, seed=2, backend="numba")["lengths"]
     assert not np.array_equal(a, b)
 
 
@@ -286,13 +291,12 @@ def test_seeds_change_the_runs(para):
 
 @given(st.integers(1, 10_000), st.sampled_from(["bayes", "faithful"]), st.integers(0, 2**31))
 def test_guide_xp_matches_theory(budget, mode, seed):
-    from gpu.gamma import guide_xp
     gen = np.random.default_rng(seed)
     V = 64
     z = gen.normal(0, 3, (2, V))
     alpha = np.exp(gen.normal(2.5, 1.5, (2, V)))
     rate = np.exp(gen.normal(1.5, 1.5, (2, V)))
-    q = guide_xp(np, z, alpha, rate, float(budget), mode=mode)
+    q = g.guide_xp(np, z, alpha, rate, float(budget), mode=mode)
     ref = th.guide(z, alpha, rate, np.full(2, float(budget)), mode=mode)
     assert np.allclose(q, ref, rtol=1e-9, atol=1e-15)
     assert np.allclose(q.sum(axis=-1), 1.0)
@@ -300,14 +304,13 @@ def test_guide_xp_matches_theory(budget, mode, seed):
 
 def test_guide_jax_matches_theory():
     pytest.importorskip("jax")
-    from gpu.gamma import guide_jax
     gen = np.random.default_rng(0)
     V = 1000
     z = gen.normal(0, 3, V).astype(np.float32)
     alpha = np.exp(gen.normal(3, 1, V)).astype(np.float32)
     rate = np.exp(gen.normal(2.5, 1, V)).astype(np.float32)
     for mode in ("bayes", "faithful"):
-        q = np.asarray(guide_jax(z, alpha, rate, np.float32(300.0), mode=mode))
+        q = np.asarray(g.guide_jax(z, alpha, rate, np.float32(300.0), mode=mode))
         ref = th.guide(z.astype(float), alpha.astype(float), rate.astype(float), 300.0,
                        mode=mode)
         assert np.abs(q - ref).max() < 1e-5
@@ -342,7 +345,7 @@ def test_compare_table(para, para_pred):
 def test_cli_json(capsys):
     assert g.main(["--budget", "150", "--trials", "4000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["params"]["budget"] == 150 and out["params"]["model"] == "paragraph"
+    assert out["params"]["budget"] == 150 and out["params"]["toy"] == "paragraph"
     names = [m["name"] for m in out["methods"]]
     assert "unguided" in names and "budget forcing" in names
     for m in out["methods"]:
@@ -453,6 +456,11 @@ def test_gamma_sweep_points(tmp_path):
     assert np.all(np.abs(df.estimate - df.theory) <= 4 * se + 1e-9)
     oracle = df[df.method == "oracle, every token"]
     assert np.allclose(oracle.theory, 1.0)
+    from matplotlib.figure import Figure
+
+    ax = sweep.plot_sweep(out, ax=Figure().subplots())
+    assert len(ax.get_lines()) >= df.method.nunique()      # one exact line per rule
+    assert ax.get_xlabel() == "budget"
 
 
 @given(st.integers(1, 100_000), st.sampled_from(["bayes", "faithful"]), st.integers(0, 2**31),
@@ -514,3 +522,128 @@ def test_cli_fit_given_law_bad_input(tmp_path, cli_exit, argv, needle):
 def test_cli_alpha_without_fit(cli_exit):
     status, err = cli_exit(g.main, ["--alpha", "2", "--rate", "1"])
     assert status == 2 and "--fit" in err
+
+
+# --- the model interface -----------------------------------------------------------
+
+def test_the_package_provides_the_model_interface():
+    from sim.interface import Model
+    from sim.registry import model
+    from theory.gamma import GammaParams
+
+    assert isinstance(g, Model) and model("gamma") is g
+    assert g.NAME == "gamma" and g.Params is GammaParams
+    assert [p.name for p in g.SWEEP.params][:2] == ["toy", "budget"]
+    with pytest.raises(TypeError, match="GammaParams"):
+        g.simulate(dict(budget=10))
+
+
+def test_simulate_takes_params_and_puts_the_exact_law_beside_the_estimate():
+    params = g.Params(toy="geometric", h=0.02, budget=40)
+    df = g.simulate(params, trials=4000, seed=1, backend="numba")
+    assert list(df.name) == ["unguided", "budget forcing", "oracle, every token",
+                             "gamma, every token", "gamma faithful, every token"]
+    r = df.set_index("name").loc["oracle, every token"]
+    # the every-token oracle is the truncated geometric law, docs/models/gamma.md (20)-(21)
+    assert r.mean_length_exact == pytest.approx(th.truncated_geometric_mean(0.02, 40), rel=1e-9)
+    assert abs(r.mean_length_sim - r.mean_length_exact) < 4 * r.mean_length_se_sim
+    unguided = df.set_index("name").loc["unguided"]
+    assert unguided.adherence_exact == pytest.approx(1 - 0.98 ** 40, rel=1e-9)
+    assert abs(unguided.adherence_sim - unguided.adherence_exact) < 4 * unguided.adherence_se_sim
+    assert {"seed", "backend", "version"} <= set(df.columns)
+    assert (df.seed == 1).all() and (df.backend == "numba").all()
+
+
+def test_the_kernels_draw_the_documented_counter_layout():
+    # Unguided geometric toy: T is 1 + the first step whose uniform falls below h, with the
+    # uniform of run i at step t at counter i * max_tokens + t of the decoding stream.
+    h, budget, cap, n = 0.1, 30, 700, 64
+    m = g.geometric_model(h)
+    r = g.decode(m, UNGUIDED, budget, trials=n, seed=4, backend="numba", max_tokens=cap)
+    key = _rng.stream_key(4, STREAM)
+    ctr = (np.arange(n, dtype=np.uint64)[:, None] * np.uint64(cap)
+           + np.arange(cap, dtype=np.uint64)[None, :])
+    u = (_rng.splitmix64(key, ctr) >> np.uint64(11)).astype(float) / 2.0**53
+    stop = u < h
+    assert stop.any(axis=1).all()
+    assert np.array_equal(r["lengths"], stop.argmax(axis=1) + 1)
+
+
+def test_plot_lengths_draws_the_exact_law_and_the_simulated_histogram():
+    from matplotlib.figure import Figure
+
+    df = g.simulate(g.Params(toy="geometric", budget=60), trials=3000, seed=0, backend="numba")
+    ax = Figure().subplots()
+    assert g.plot_lengths(df, "oracle, every token", ax) is ax
+    stairs = [c for c in ax.patches if type(c).__name__ == "StepPatch"][0]
+    values, edges, _ = stairs.get_data()
+    pmf = th.truncated_geometric_pmf(np.arange(1, 61), 0.01, 60)
+    # the exact panel carries the whole truncated law: mass per bin times width sums to 1
+    assert (values * np.diff(edges)).sum() == pytest.approx(pmf.sum(), abs=1e-9)
+    bars = [b for b in ax.patches if type(b).__name__ == "Rectangle"]
+    assert sum(b.get_height() * b.get_width() for b in bars) == pytest.approx(1.0, abs=1e-9)
+
+
+# --- command line: defaults, conventions, refusals -------------------------------------
+
+def test_parser_defaults_are_the_params_defaults():
+    import dataclasses
+
+    from sim import _cli
+    from sim.gamma.__main__ import build_parser
+
+    parser = build_parser()
+    d = g.Params()
+    for f in dataclasses.fields(d):
+        assert parser.get_default(f.name) == getattr(d, f.name), f.name
+    assert parser.get_default("trials") == g.TRIALS
+    assert parser.get_default("seed") == _cli.DEFAULT_SEED == 0
+
+
+def test_cli_json_carries_params_and_version(capsys):
+    import dataclasses
+
+    from sim import __version__
+
+    argv = ["--toy", "geometric", "--h", "0.05", "--budget", "30", "--trials", "2000",
+            "--untrained", "step", "--json"]
+    assert g.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = dataclasses.asdict(g.Params(toy="geometric", h=0.05, budget=30, untrained=("step",)))
+    assert out["params"] == dict(want, untrained=["step"])
+    assert out["version"] == __version__
+    assert out["trials"] == 2000 and out["seed"] == 0
+
+
+def test_cli_version(capsys):
+    from sim import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        g.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"budgetlab {__version__}"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--budget", "150"], ["--toy", "geometric"], ["--model", "paragraph"], ["--h", "0.1"],
+    ["--p-wait", "0.3"], ["--backend", "numpy"], ["--trials", "100"],
+    ["--likelihood", "discrete"], ["--untrained", "Wait"], ["--strength", "2"],
+    ["--max-tokens", "500"], ["--rate-min", "1"], ["--distortion", "0.1"],
+])
+def test_cli_fit_refuses_the_toy_options(tmp_path, cli_exit, argv):
+    path = _lengths_file(tmp_path, [3, 4, 5, 9])
+    status, err = cli_exit(g.main, ["--fit", str(path), *argv])
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert f"{argv[0] if argv[0] != '--model' else '--toy'} does not apply to --fit" in err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--toy", "geometric", "--p-wait", "0.3"], "--p-wait does not apply to --toy geometric"),
+    (["--model", "geometric", "--max-paragraph", "5"],
+     "--max-paragraph does not apply to --toy geometric"),
+    (["--h", "0.1"], "--h does not apply to --toy paragraph"),
+    (["--rate", "3"], "--rate does not apply to the toy comparison"),
+])
+def test_cli_refuses_options_of_another_mode(cli_exit, argv, needle):
+    status, err = cli_exit(g.main, argv)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and needle in err

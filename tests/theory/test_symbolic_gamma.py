@@ -1,9 +1,9 @@
 """Symbolic identities of the Gamma-on-log-length law, and the numeric theory checked against them.
 
-Two kinds of test (spec ``specs/gamma.md`` §1.2 and §2.2):
+Two kinds of test (docs/models/gamma.md (1)-(10), (19)-(22)):
 
 * the sympy derivations in :mod:`theory.symbolic.gamma` against closed forms
-  typed here from the spec (MGF moments, mean, mode, CDF, the CDF identity
+  typed here from that document (MGF moments, mean, mode, CDF, the CDF identity
   ``Pr(L <= b) = F(log(b + 1))``, the NLL gradients);
 * :mod:`theory.gamma` (floating point) against 30-digit values of the
   derivations at fixed parameter sets, relative tolerance 1e-10.
@@ -173,7 +173,7 @@ def test_profile_equation_root_is_numeric_fit():
     assert abs(float(sym.profile_equation().subs(sub).subs(ALPHA, fit.alpha))) < 1e-12
 
 
-# --- §7.3 S1: exact-oracle guidance of a geometric hazard ---------------------
+# --- the geometric toy: exact-oracle guidance, docs/models/gamma.md (19)-(21) ------
 H, LBAR = sym.H, sym.LBAR
 
 
@@ -213,7 +213,7 @@ def test_truncated_mean_closed_form():
 
 @pytest.mark.parametrize("h", [0.01, 0.3, 0.75, 1.0])
 @pytest.mark.parametrize("lbar", [1, 5, 150])
-def test_s1_matches_numeric(h, lbar):
+def test_geometric_toy_matches_numeric(h, lbar):
     hq = sp.Rational(repr(h))
     b = [1, 2, 7, lbar]
     for bb in b:
@@ -228,6 +228,6 @@ def test_s1_matches_numeric(h, lbar):
     close(float(num.truncated_geometric_mean(h, lbar)), want)
 
 
-def test_s1_spec_reference_mean():
-    # spec §7.3 S1: exact mean 57.33 at h = 0.01, lbar = 150
+def test_geometric_toy_reference_mean():
+    # exact mean (21): 57.33 at h = 0.01, lbar = 150
     assert float(num.truncated_geometric_mean(0.01, 150)) == pytest.approx(57.33, abs=0.005)

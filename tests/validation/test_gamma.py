@@ -1,5 +1,6 @@
-"""Tests of the JAX length predictor (validation/gamma.py; spec specs/gamma.md §1.4, §2.1-§2.2,
-§3.2, A8, A9, A11, §8.1(a)-(b)) on synthetic data whose true Gamma laws depend on the hidden
+"""Tests of the JAX length predictor (validation/gamma.py; docs/models/gamma.md, "The predictor",
+(4), (8)-(10), (25)-(26) and the open choices "loss weighting", "likelihood" and "predictor
+input") on synthetic data whose true Gamma laws depend on the hidden
 state and the candidate token."""
 
 import math
@@ -33,7 +34,8 @@ def synth(n_traces=300, per=40, d=16, n_layers=3, seed=0):
     alpha = np.logaddexp(0, np.sum(last * wa[tokens], 1))
     rate = np.logaddexp(0, np.sum(last * wr[tokens], 1))
     y = r.gamma(alpha, 1 / rate)
-    ell = np.maximum(np.ceil(np.expm1(y)), 1).astype(np.int64)  # L ~ 10..1e4: discretisation negligible
+    # L ~ 10..1e4: discretisation negligible
+    ell = np.maximum(np.ceil(np.expm1(y)), 1).astype(np.int64)
     return vg.PredictorData(h, ell, tokens, traces, pos), alpha, rate
 
 
@@ -103,7 +105,7 @@ def test_attention_encoder_trains_and_predicts():
 
 
 def test_discrete_nll_gradient_matches_finite_differences():
-    # JAX differentiates the regularised incomplete gamma in its shape (A9)
+    # JAX differentiates the regularised incomplete gamma in its shape (likelihood (4))
     ell = jnp.asarray([1.0, 2.0, 5.0, 40.0, 300.0, 5000.0])
     alpha = jnp.asarray([1.5, 3.0, 7.3, 12.0, 30.0, 40.0])
     rate = jnp.asarray([2.0, 4.0, 12.5, 4.0, 5.0, 4.5])
@@ -123,7 +125,7 @@ def test_discrete_nll_gradient_matches_finite_differences():
                                tg.discrete_nll(e64.astype(int), a64, r64), rtol=1e-4)
     np.testing.assert_allclose(np.asarray(nll(alpha, rate, ell, "continuous")),
                                tg.nll(np.log(e64 + 1), a64, r64), rtol=1e-5, atol=1e-5)
-    # continuous gradient = the §2.2 closed form
+    # continuous gradient = the closed form (10)
     gca = jax.jit(jax.grad(lambda a: jnp.sum(vg.position_nll(a, rate, ell))))(alpha)
     np.testing.assert_allclose(np.asarray(gca), tg.nll_grad(np.log(e64 + 1), a64, r64)[0],
                                rtol=1e-4, atol=1e-4)
@@ -223,7 +225,7 @@ def test_per_trace_weights():
     data = data.subset(np.r_[0:4, 4:6, 8:9])  # traces with 4, 2 and 1 positions
     w = vg._weights(data, vg.PredictorConfig(n_vocab=N_VOCAB, d_in=4))
     np.testing.assert_allclose(w, [0.25] * 4 + [0.5] * 2 + [1.0])
-    # each trace sums to 1: equal weight per trace (A8)
+    # each trace sums to 1: equal weight per trace (open choice "loss weighting")
     assert np.allclose(np.bincount(data.traces, weights=w)[[0, 1, 2]], 1.0)
     w_tok = vg._weights(data, vg.PredictorConfig(n_vocab=N_VOCAB, d_in=4,
                                                  loss_weighting="per_token"))

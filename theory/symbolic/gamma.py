@@ -1,32 +1,33 @@
-"""Sympy derivations for the Gamma-on-log-length law of Budget Guidance (spec ``specs/gamma.md``).
+"""Sympy derivations for the Gamma-on-log-length law of Budget Guidance (docs/models/gamma.md).
 
 ``Y = log(L + 1)`` follows a Gamma law with shape ``alpha`` and **rate**
-``rate`` (spec §1.2, code). Every function derives its result from the density
-``f(y) = rate**alpha / Gamma(alpha) * y**(alpha - 1) * exp(-rate y)`` rather than
-quoting the closed form, and returns a sympy expression:
+``rate`` (docs/models/gamma.md (1); the authors' code). Every function
+derives its result from the density
+``f(y) = rate**alpha / Gamma(alpha) * y**(alpha - 1) * exp(-rate y)`` rather
+than quoting the closed form, and returns a sympy expression:
 
 * the moments ``E[(L+1)**k] = E[exp(k Y)] = (rate/(rate-k))**alpha`` for
   ``rate > k`` (Gamma MGF, integrated with ``rate - k`` as a positive symbol),
-  hence ``E[L] = (rate/(rate-1))**alpha - 1`` (§1.2, derived);
+  hence ``E[L] = (rate/(rate-1))**alpha - 1`` (docs/models/gamma.md (6));
 * the mode of ``Y``, ``(alpha-1)/rate`` for ``alpha > 1`` (root of the
-  log-density's derivative), decoded to the code's "expected length"
-  ``exp((alpha-1)/rate) - 1`` (§1.2, code);
+  log-density's derivative), decoded to the authors' "expected length"
+  ``exp((alpha-1)/rate) - 1`` ((7));
 * the CDF ``F(y) = lowergamma(alpha, rate y)/Gamma(alpha)`` by integrating the
   density, and ``Pr(L <= b) = F(log(b+1))`` by the monotone change of variable
-  ``L = exp(Y) - 1`` (§1.2, derived; also the quantile map);
+  ``L = exp(Y) - 1`` ((2)-(3); also the quantile map (5));
 * the gradients of the continuous NLL ``-log f(y)``:
   ``d/d alpha = digamma(alpha) - log(rate) - log(y)`` and
-  ``d/d rate = y - alpha/rate`` (§2.2, derived);
+  ``d/d rate = y - alpha/rate`` ((10));
 * the profile-likelihood equation of the continuous MLE,
   ``log(alpha) - digamma(alpha) = log(mean y) - mean(log y)`` with
   ``rate = alpha / mean y``, as the stationarity condition of the mean NLL
-  (used by :func:`theory.gamma.fit_gamma`; derived);
-* the S1 toy of §7.3: the geometric-hazard base model guided by the exact
-  oracle at every token (§2.7, a Doob h-transform). The oracle weight of
+  ((22), used by :func:`theory.gamma.fit_gamma`);
+* the geometric toy: the geometric-hazard base model guided by the exact
+  oracle at every token ((15), a Doob h-transform). The oracle weight of
   "continue" is summed from the geometric law, the guided stop probability
   follows by Bayes' rule, and the product of guided continue probabilities
   times the final stop probability is the geometric law truncated to
-  ``1..lbar``, whose mean is summed in closed form (derived).
+  ``1..lbar``, whose mean is summed in closed form ((19)-(21)).
 
 The tests in ``tests/theory/test_symbolic_gamma.py`` check these results
 against the numeric implementation in :mod:`theory.gamma`.
@@ -34,7 +35,7 @@ against the numeric implementation in :mod:`theory.gamma`.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -85,7 +86,7 @@ _T = sp.Symbol("t", positive=True)  # integration variable
 
 
 def density(y=Y, alpha=ALPHA, rate=RATE):
-    """Gamma(shape ``alpha``, rate ``rate``) density of ``Y`` (§1.2; code)."""
+    """Gamma(shape ``alpha``, rate ``rate``) density of ``Y`` (docs/models/gamma.md (1))."""
     return rate**alpha / sp.gamma(alpha) * y ** (alpha - 1) * sp.exp(-rate * y)
 
 
@@ -94,9 +95,11 @@ def log_density(y=Y, alpha=ALPHA, rate=RATE):
     return sp.expand_log(sp.log(density(y, alpha, rate)), force=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def mgf():
-    """``E[exp(k Y)]`` by integrating ``exp(k y) f(y)`` over ``(0, inf)`` (§1.2; derived).
+    """``E[exp(k Y)]`` by integrating ``exp(k y) f(y)`` over ``(0, inf)``.
+
+    docs/models/gamma.md (6).
 
     The integral is taken with ``rate = k + delta``, ``delta > 0`` (it diverges
     for ``rate <= k``); the kernel ``y**(alpha-1) exp(-delta y)`` integrates to
@@ -118,16 +121,16 @@ def mgf():
 
 
 def length_moment(k=K, alpha=ALPHA, rate=RATE):
-    """``E[(L + 1)**k] = E[exp(k Y)]`` for ``rate > k`` (§1.2; derived)."""
+    """``E[(L + 1)**k] = E[exp(k Y)]`` for ``rate > k`` (docs/models/gamma.md (6))."""
     return mgf().subs({K: k, ALPHA: alpha, RATE: rate}, simultaneous=True)
 
 
 def length_mean(alpha=ALPHA, rate=RATE):
-    """``E[L] = E[(L+1)] - 1`` for ``rate > 1`` (§1.2; derived)."""
+    """``E[L] = E[(L+1)] - 1`` for ``rate > 1`` (docs/models/gamma.md (6))."""
     return length_moment(1, alpha, rate) - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _mode_y():
     sols = sp.solve(sp.diff(log_density(), Y), Y)
     if len(sols) != 1:  # pragma: no cover
@@ -136,27 +139,30 @@ def _mode_y():
 
 
 def mode_y(alpha=ALPHA, rate=RATE):
-    """Mode of ``Y``: the root of ``d/dy log f(y) = 0``, ``(alpha-1)/rate`` (valid for ``alpha > 1``)."""
+    """Mode of ``Y``: the root of ``d/dy log f(y) = 0``, ``(alpha-1)/rate`` (for ``alpha > 1``)."""
     return _mode_y().subs({ALPHA: alpha, RATE: rate}, simultaneous=True)
 
 
 def length_mode(alpha=ALPHA, rate=RATE):
-    """The code's "expected length" ``exp(mode_y) - 1``: the decoded mode of ``Y`` (§1.2; code)."""
+    """The authors' "expected length" ``exp(mode_y) - 1``: the decoded mode of ``Y`` ((7))."""
     return sp.exp(mode_y(alpha, rate)) - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cdf():
     return sp.simplify(sp.integrate(density(_T), (_T, 0, Y)))
 
 
 def cdf(y=Y, alpha=ALPHA, rate=RATE):
-    """``F(y) = int_0^y f`` = ``lowergamma(alpha, rate y) / Gamma(alpha)`` (§1.2; derived)."""
+    """``F(y) = int_0^y f`` = ``lowergamma(alpha, rate y) / Gamma(alpha)``.
+
+    docs/models/gamma.md (2).
+    """
     return _cdf().subs({Y: y, ALPHA: alpha, RATE: rate}, simultaneous=True)
 
 
 def length_cdf(ell=ELL, alpha=ALPHA, rate=RATE):
-    """``Pr(L <= ell) = Pr(Y <= log(ell + 1)) = F(log(ell + 1))`` (§1.2; derived).
+    """``Pr(L <= ell) = Pr(Y <= log(ell + 1)) = F(log(ell + 1))`` (docs/models/gamma.md (3)).
 
     ``L = exp(Y) - 1`` is increasing in ``Y``, so the event ``{L <= ell}`` is
     ``{Y <= g^-1(ell)}`` with ``g^-1`` solved here by :func:`sympy.solve`.
@@ -168,7 +174,7 @@ def length_cdf(ell=ELL, alpha=ALPHA, rate=RATE):
 
 
 def budget_prob(b=BUDGET, alpha=ALPHA, rate=RATE):
-    """Guidance weight ``Pr(L <= b) = F(log(b + 1))`` (§0, §2.3; code)."""
+    """Guidance weight ``Pr(L <= b) = F(log(b + 1))`` (docs/models/gamma.md (3))."""
     return length_cdf(b, alpha, rate)
 
 
@@ -184,18 +190,18 @@ def length_quantile(q=Q, alpha=ALPHA, rate=RATE):
 
 
 def nll(y=Y, alpha=ALPHA, rate=RATE):
-    """Continuous training loss ``-log f(y)`` (§2.2; code)."""
+    """Continuous training loss ``-log f(y)`` (docs/models/gamma.md (9))."""
     return -log_density(y, alpha, rate)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nll_grad():
     loss = nll()
     return (sp.simplify(sp.diff(loss, ALPHA)), sp.simplify(sp.diff(loss, RATE)))
 
 
 def nll_grad(y=Y, alpha=ALPHA, rate=RATE):
-    """``(d nll / d alpha, d nll / d rate)`` by differentiation (§2.2; derived).
+    """``(d nll / d alpha, d nll / d rate)`` by differentiation (docs/models/gamma.md (10)).
 
     Returns
     -------
@@ -215,7 +221,7 @@ M2 = sp.Symbol("m2", real=True)  # mean of log y over the sample
 
 
 def mean_nll(alpha=ALPHA, rate=RATE, m1=M1, m2=M2):
-    """Mean continuous NLL of a sample with ``mean y = m1``, ``mean log y = m2`` (§2.2).
+    """Mean continuous NLL of a sample with ``mean y = m1``, ``mean log y = m2`` ((9)).
 
     ``-log f`` is linear in ``y`` and ``log y``, so the sample mean of the
     loss depends on the data only through these two statistics.
@@ -229,7 +235,7 @@ def mean_nll(alpha=ALPHA, rate=RATE, m1=M1, m2=M2):
         {ALPHA: alpha, RATE: rate}, simultaneous=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _profile_rate():
     sols = sp.solve(sp.diff(mean_nll(), RATE), RATE)
     if len(sols) != 1:  # pragma: no cover
@@ -238,11 +244,11 @@ def _profile_rate():
 
 
 def profile_rate(alpha=ALPHA, m1=M1):
-    """The rate that minimises the mean NLL at fixed shape, ``alpha / m1`` (derived)."""
+    """The rate that minimises the mean NLL at fixed shape, ``alpha / m1`` ((22))."""
     return _profile_rate().subs({ALPHA: alpha, M1: m1}, simultaneous=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _profile_equation():
     profiled = mean_nll(ALPHA, _profile_rate())
     return sp.simplify(sp.expand_log(sp.diff(profiled, ALPHA), force=True))
@@ -252,14 +258,14 @@ def profile_equation(alpha=ALPHA, m1=M1, m2=M2):
     """``d/d alpha`` of the profiled mean NLL; its root is the continuous MLE of the shape.
 
     Simplifies to ``digamma(alpha) - log(alpha) + log(m1) - m2``: the MLE
-    solves ``log(alpha) - digamma(alpha) = log(m1) - m2`` (derived; used by
+    solves ``log(alpha) - digamma(alpha) = log(m1) - m2`` ((22); used by
     :func:`theory.gamma.fit_gamma`).
     """
     return _profile_equation().subs({ALPHA: alpha, M1: m1, M2: m2}, simultaneous=True)
 
 
 # ---------------------------------------------------------------------------
-# §7.3 S1: geometric hazard, exact oracle at every token
+# the geometric toy: exact oracle at every token, docs/models/gamma.md (19)-(21)
 # ---------------------------------------------------------------------------
 
 H = sp.Symbol("h", positive=True)  # stop hazard per token
@@ -269,7 +275,7 @@ _J = sp.Symbol("j", integer=True, positive=True)
 _KK = sp.Symbol("k", integer=True, positive=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _geometric_remaining_cdf():
     return sp.simplify(sp.summation(H * (1 - H) ** (_J - 1), (_J, 1, _M)))
 
@@ -280,18 +286,18 @@ def geometric_remaining_cdf(m=_M, h=H):
 
 
 def geometric_guided_stop_prob(b=BUDGET, h=H):
-    """Guided stop probability at remaining budget ``b`` under the exact oracle (§7.3 S1, §2.7).
+    """Guided stop probability at remaining budget ``b`` under the exact oracle ((19)).
 
     Oracle weights ``Pr(L <= b | v)``: stopping now has ``L = 1`` (weight 1);
     continuing has ``L = 1 + G`` (weight ``Pr(G <= b - 1)``). Bayes' rule
-    (§2.3) gives ``h / (h + (1 - h) Pr(G <= b - 1))``.
+    ((11)) gives ``h / (h + (1 - h) Pr(G <= b - 1))``.
     """
     cont = geometric_remaining_cdf(b - 1, h)
     return h / (h * 1 + (1 - h) * cont)
 
 
 def guided_length_pmf(k, lbar, h=H):
-    """``Pr(T = k)`` of the guided chain for concrete integers ``1 <= k <= lbar`` (§2.5, §2.7).
+    """``Pr(T = k)`` of the guided chain for concrete integers ``1 <= k <= lbar`` ((13), (15)).
 
     Token ``t`` (0-based) is decided at remaining budget ``b_t = lbar - t``;
     ``T = k`` means ``k - 1`` guided continues and then a guided stop.
@@ -304,17 +310,17 @@ def guided_length_pmf(k, lbar, h=H):
 
 
 def truncated_geometric_pmf(k=_KK, lbar=LBAR, h=H):
-    """The geometric law conditioned on ``T <= lbar``: ``h (1-h)^(k-1) / Pr(G <= lbar)`` (§7.3 S1)."""
+    """The geometric law conditioned on ``T <= lbar``: ``h (1-h)^(k-1) / Pr(G <= lbar)`` ((20))."""
     return h * (1 - h) ** (k - 1) / geometric_remaining_cdf(lbar, h)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _truncated_geometric_mean():
     return sp.simplify(sp.summation(_KK * truncated_geometric_pmf(_KK, LBAR, H), (_KK, 1, LBAR)))
 
 
 def truncated_geometric_mean(lbar=LBAR, h=H):
-    """``E[T]`` of :func:`truncated_geometric_pmf`, by symbolic summation (§7.3 S1; derived).
+    """``E[T]`` of :func:`truncated_geometric_pmf`, by symbolic summation ((21)).
 
     Equals ``1/h - lbar (1-h)^lbar / (1 - (1-h)^lbar)``.
     """

@@ -39,16 +39,17 @@ def predictor_data(hidden, lengths_ok=True):
 
 
 def guidance_processor(predictor, budget, *, temperature=1.0, trigger="newline"):
-    """A JAX logits processor for budget guidance with a fitted predictor (spec 2.3, 3.3).
+    """A JAX logits processor: budget guidance with a fitted predictor (docs/models/gamma.md (11)).
 
     At a guided step it adds ``temperature * log a_v`` to the raw logits,
     ``a_v = F(log(b_t + 1); alpha_v, rate_v)`` with ``b_t = max(budget - t, 1)``
     and the predictor's whole-vocabulary ``(alpha, rate)`` from the current
     hidden states. The sampler divides by the temperature afterwards, so the
-    result is ``q ∝ p_T a`` (A4, recommended variant; pure-Bayes log space,
-    falling back to ``p`` in a row with no positive weight). ``trigger``:
+    result is ``q ∝ p_T a`` (open choice "logits processors": the temperature
+    applies before the weights; pure-Bayes log space with the tail-safe weight
+    (14), falling back to ``p`` in a row with no positive weight). ``trigger``:
     ``"newline"`` guides the first thinking token and every token after a
-    newline (reference code); ``"every_token"`` guides every thinking step.
+    newline (the authors' code); ``"every_token"`` guides every thinking step.
     """
     import jax
     import jax.numpy as jnp
@@ -104,16 +105,17 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
                 seed=0, reps=200, likelihood="discrete", compare_faithful=True):
     """Predictor quality on held-out traces and guided decoding of the real model.
 
-    The run's hidden states are split by question: 70 % train the predictor
-    (:mod:`validation.gamma`, MLP encoder over all layers, per-token heads,
-    position feature; trained by the discrete likelihood of the consistent
-    model, spec A9, which JAX can differentiate in the shape; with
-    ``compare_faithful`` the code's continuous-density loss is trained too and
-    its calibration reported as an alternative), 30 % evaluate it against an unconditional Gamma and a
+    docs/models/gamma.md, "Checking on a real model". The run's hidden states
+    are split by question: 70 % train the predictor (:mod:`validation.gamma`,
+    MLP encoder over all layers, per-token heads, position feature; trained by
+    the discrete likelihood of docs/models/gamma.md (4), which JAX can
+    differentiate in the shape; with ``compare_faithful`` the authors'
+    continuous-density loss (9) is trained too and its calibration reported as
+    an alternative), 30 % evaluate it against an unconditional Gamma and a
     position-only (bucketed) Gamma: mean discrete NLL (paired bootstrap),
-    randomised PIT, central-interval coverage and event reliability at the
-    guided budgets. Then ``questions`` held-out questions are decoded at
-    budgets of 1/4, 1/2 and 1 times the run's median thinking length:
+    randomised PIT (25), central-interval coverage and event reliability (26)
+    at the guided budgets. Then ``questions`` held-out questions are decoded
+    at budgets of 1/4, 1/2 and 1 times the run's median thinking length:
     unguided, hard truncation (``max_thinking``) and guided.
 
     Returns
@@ -170,8 +172,9 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
     for base in ("unconditional", "position"):
         s_p, c = per_trace(nll["predictor"])
         s_b, _ = per_trace(nll[base])
-        boot = _bootstrap(lambda idx: [s_p[idx].sum() / c[idx].sum(),
-                                       s_b[idx].sum() / c[idx].sum()], ut.size, reps, seed)
+        boot = _bootstrap(lambda idx, s_p=s_p, s_b=s_b, c=c: [s_p[idx].sum() / c[idx].sum(),
+                                                              s_b[idx].sum() / c[idx].sum()],
+                          ut.size, reps, seed)
         diff = boot[:, 1] - boot[:, 0]
         lo, hi = np.quantile(boot[:, 1], [0.025, 0.975])
         better = float(np.quantile(diff, 0.005)) > 0
@@ -187,7 +190,7 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
                     ks.ks_statistic, 0.0, float(stats.kstwo.ppf(0.99, u.size)),
                     "pass" if ks.p_value > 0.01 else "fail", float("nan")))
     if compare_faithful and likelihood != "continuous":
-        # The code's loss (density of log(L+1), spec 2.2) as an alternative theory.
+        # The authors' loss (density of log(L+1), (9)) as an alternative theory.
         alt = fit("continuous")
         a_c, r_c = vg.predict(alt, held.h, held.pos, held.tokens)
         ks_c = tg.pit_uniformity(tg.randomized_pit(L[pick], a_c[pick], r_c[pick], seed=seed))
@@ -257,37 +260,73 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
     return rows, detail
 
 
+def plot_check(detail, axes=None):
+    """The gamma check's figure: PIT, event reliability and guided decoding of the real model.
 
-def _plot_gamma(path, detail):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Three panels: the randomised PIT of the held-out predictions (one position
+    per trace; docs/models/gamma.md (25)), the reliability of the guidance
+    event at each budget ((26); marker area in proportion to the positions in a
+    bin), and accuracy against mean thinking length for budget forcing and
+    budget guidance at each budget, with unguided decoding.
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=110)
-    axes[0].hist(detail["pit"], bins=10, range=(0, 1), density=True, color="#a1d99b")
-    axes[0].axhline(1, color="k", lw=1)
-    axes[0].set_title("randomised PIT (held-out, one position per trace)", fontsize=9)
+    Parameters
+    ----------
+    detail : dict
+        The second result of :func:`check_gamma`.
+    axes : sequence of three matplotlib.axes.Axes or None
+        Default: a new pyplot figure.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+    """
+    from sim.gamma.plot import plot_pit
+
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 3, figsize=(10.5, 3.2), layout="constrained")
+    a0, a1, a2 = np.asarray(axes).ravel()[:3]
+    plot_pit(detail["pit"], a0, bins=10, title="randomised PIT, held out")
     rel = detail["reliability"].table
-    for b, g in rel.groupby("budget"):
-        axes[1].plot(g.mean_predicted, g.observed, "o-", ms=3, label=f"b={int(b)}")
-    axes[1].plot([0, 1], [0, 1], "k--", lw=1)
-    axes[1].set_xlabel("predicted P(L <= b)")
-    axes[1].set_ylabel("observed frequency")
-    axes[1].legend(fontsize=7)
-    axes[1].set_title("event reliability", fontsize=9)
+    for i, (b, g) in enumerate(rel.groupby("budget")):
+        # marker area in proportion to the positions in the bin: sparse bins are noisy
+        a1.plot(g.mean_predicted, g.observed, "-", lw=0.8, color=f"C{i}", label=f"b = {int(b)}")
+        a1.scatter(g.mean_predicted, g.observed, s=60 * g["count"] / g["count"].max() + 4,
+                   color=f"C{i}", alpha=0.8, lw=0)
+    a1.plot([0, 1], [0, 1], "k--", lw=0.8, label="calibrated")
+    a1.set_xlim(0, 1)
+    a1.set_ylim(0, 1)
+    a1.set_xlabel("predicted P(L ≤ b)", fontsize=8)
+    a1.set_ylabel("observed frequency", fontsize=8)
+    a1.set_title("reliability of the guidance event", fontsize=9)
+    a1.legend(fontsize=7, frameon=False)
     dec = detail["decoding"]
     budgets = detail["budgets"]
-    for kind, mk in (("forced", "s"), ("guided", "o")):
-        axes[2].plot([dec[f"{kind} {b}"]["mean_length"] for b in budgets],
-                     [dec[f"{kind} {b}"]["accuracy"] for b in budgets], mk + "-",
-                     label="budget forcing" if kind == "forced" else "budget guidance")
-    axes[2].plot([dec["unguided"]["mean_length"]], [dec["unguided"]["accuracy"]], "k*", ms=10,
-                 label="unguided")
-    axes[2].set_xlabel("mean thinking tokens")
-    axes[2].set_ylabel("accuracy")
-    axes[2].legend(fontsize=7)
-    axes[2].set_title("guided decoding of the real model", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    for kind, mk, label in (("forced", "s", "budget forcing"), ("guided", "o", "budget guidance")):
+        x = [dec[f"{kind} {b}"]["mean_length"] for b in budgets]
+        y = [dec[f"{kind} {b}"]["accuracy"] for b in budgets]
+        a2.plot(x, y, mk + "-", ms=4, label=label)
+        if kind == "guided":
+            for b, xi, yi in zip(budgets, x, y):
+                a2.annotate(f"b={b}", (xi, yi), textcoords="offset points", xytext=(4, -9),
+                            fontsize=6)
+    a2.plot([dec["unguided"]["mean_length"]], [dec["unguided"]["accuracy"]], "k*", ms=9,
+            label="unguided")
+    a2.set_xlabel("mean thinking length (tokens)", fontsize=8)
+    a2.set_ylabel("accuracy", fontsize=8)
+    a2.set_title("guided decoding of the real model", fontsize=9)
+    a2.legend(fontsize=7, frameon=False)
+    for ax in (a1, a2):
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    return np.asarray(axes)
 
+
+def _plot_gamma(path, detail, dpi=150.0):
+    """Write :func:`plot_check` to ``path`` (the validation report's figure)."""
+    from sim import _cli
+
+    fig, axes = _cli.new_figure(10.5, 3.2, 1, 3)
+    plot_check(detail, axes)
+    fig.savefig(path, dpi=dpi)
