@@ -31,7 +31,7 @@ def summary(params):
         ``docs/models/phase.md (5)``), ``alpha_0`` (the per-item gain,
         ``(14)``), ``gain`` (the gain that sets the model's threshold:
         ``alpha_rho`` under herding, the node-herding gain of the latent
-        models otherwise), ``s`` (``(15)``; None when ``alpha_rho <= 0``),
+        models otherwise), ``s`` (the organization exponent, ``(15)``),
         ``regime`` (``"amplifying"``, ``"washout"`` or ``"critical"``, from
         ``gain``), ``gamma_c`` (the model's critical fidelity, ``(11)``),
         ``rho_c`` (herding only, else None), ``mu_star`` (the fixed point of
