@@ -32,6 +32,9 @@ ORGANIZATIONS = ("star", "tree", "tree_shock", "chain_relay", "chain_running")
 #: Normals held at once (trials times agents) by the reference; trials go in chunks.
 CHUNK_NORMALS = 1 << 20
 
+#: Parallel chunks of trials of the kernel (results do not depend on it).
+PARALLEL_CHUNKS = 256
+
 _NW = np.uint64(NORMAL_WORDS)
 _NEXT = np.uint64(1)
 
@@ -98,7 +101,7 @@ def _continuous_kernel(org, size, n, v0, rho, sigma2, b, trials, block, key):
     a_dev = math.sqrt(1.0 - rho)
     a_mean = math.sqrt(1.0 + (b - 1) * rho)
     out = np.empty(trials)
-    nchunks = min(trials, 256)
+    nchunks = min(trials, PARALLEL_CHUNKS)
     for ch in prange(nchunks):
         lo = ch * trials // nchunks
         hi = (ch + 1) * trials // nchunks
