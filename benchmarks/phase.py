@@ -2,9 +2,10 @@
 
     python benchmarks/phase.py [--numpy-trials N] [--numba-trials N] [--repeat R]
 
-Times the NumPy reference, the Numba kernel (all cores) and, when a GPU is
-usable, the CuPy kernel on the same trees (b=3, depth 8, herding, rho=0.3,
-gamma=0.9, p0=0.6) in one run, and prints each rate and its ratio to NumPy.
+Times the NumPy reference (``sim.phase.reference``), the Numba kernel
+(``sim.phase.kernel_numba``, all cores) and, when a GPU is usable, the array
+kernel on CuPy (``sim.phase.kernel_array``) on the same trees (b=3, depth 8,
+herding, rho=0.3, gamma=0.9, p0=0.6) in one run, and prints each rate and its ratio to NumPy.
 A leaf-vote is one leaf of one simulated tree, so rate = trees * 3**8 / seconds.
 The best of ``--repeat`` timings is reported; compilation is excluded.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from sim import phase as sim_phase
-from sim.backends import available_backends
-from theory.phase import PhaseParams
-
 from _timing import best_of as _best  # benchmarks/ is on sys.path when run as a script
+
+from sim import phase as sim_phase
+from sim.backends import array_module, available_backends
+from theory.phase import PhaseParams
 
 
 def main(argv=None):
@@ -41,19 +42,17 @@ def main(argv=None):
           f"gamma={params.gamma} p0={params.p0}; cores={os.cpu_count()} numba threads={threads}")
 
     rows = []
-    t = _best(lambda: sim_phase._tree_numpy(params, args.numpy_trials, 1), args.repeat)
+    t = _best(lambda: sim_phase.reference_levels(params, args.numpy_trials, 1), args.repeat)
     rows.append(("numpy", args.numpy_trials, t))
     if "numba" in available_backends():
         sim_phase.tree_words_numba(params, 1024, 0)  # compile
         t = _best(lambda: sim_phase.tree_words_numba(params, args.numba_trials, 1), args.repeat)
         rows.append(("numba", args.numba_trials, t))
     if "cupy" in available_backends():
-        import cupy
-
-        from gpu import phase as gpu_phase
+        cupy = array_module("cupy")
 
         def run_gpu():
-            gpu_phase.tree_words(params, args.cupy_trials, 1)
+            sim_phase.tree_words(params, args.cupy_trials, 1, xp=cupy)
             cupy.cuda.Device().synchronize()
 
         run_gpu()

@@ -4,8 +4,9 @@ Points that share the tree shape (``b``, ``depth``, ``root_channel``) are
 batched: the 64-trial words of many points are laid side by side and one level
 of all their trees is computed per array operation, so the device stays busy
 even when each point is small. Each word carries its own point's stream key,
-herding probability and channel flip probability; the counters are those of
-:func:`gpu.phase.tree_words`, so every point's words are **bit-identical** to
+herding probability and channel flip probability; the array kernel
+(:func:`sim.phase.kernel_array.chunk_levels`) draws them at the counters of
+:mod:`sim.phase.layout`, so every point's words are **bit-identical** to
 ``sim.phase`` with ``backend="numba"`` (or ``"cupy"``) at the point's seed, and
 the rows equal those of ``python -m sim.sweep phase ...`` but for the
 ``backend`` column. (A node drawn with probability 0 gives the all-zero word,
@@ -24,61 +25,15 @@ import time
 
 import numpy as np
 
-from gpu.phase import _ALL, _ZERO, _bernoulli, _majority, bit_planes, level_offsets
-from sim import _cli
+from sim import _cli, sweep
 from sim import phase as sim_phase
-from sim import sweep
+from sim.backends import BackendUnavailable, array_module
+from sim.phase.kernel_array import chunk_levels
+from sim.phase.layout import LANES
 from sim.sweep import __main__ as sweep_cli
-from sim.backends import BackendUnavailable, cupy_module
 from theory.phase import PhaseParams
 
 __all__ = ["batch_tree_words", "run_phase_sweep", "main"]
-
-
-def _word_plane(xp, P):
-    """Digit ``k`` of per-word probabilities ``P`` as all-ones or all-zeros words."""
-    return lambda k: xp.where(((P >> np.uint64(63 - k)) & np.uint64(1)) == 1, _ALL, _ZERO)
-
-
-def _chunk(xp, key, P_rho, P_eps, wloc, P_out, P_recv, b, depth, offsets, n_nodes,
-           root_channel):
-    """Levels (words, depth + 1) of a run of words from any points of one tree shape."""
-    cw = key.shape[0]
-    base = wloc * np.uint64(n_nodes * 256)
-    eps = _word_plane(xp, P_eps)
-    planes_out = bit_planes(xp, P_out)
-    levels = xp.zeros((cw, depth + 1), dtype=np.uint64)
-    own = _bernoulli(xp, lambda k: planes_out[:, k], key, base + np.uint64(128))
-    flip_own = _bernoulli(xp, eps, key, base + np.uint64(192))
-    levels[:, 0] = own
-    if depth == 0:
-        if root_channel:
-            levels[:, 0] = own ^ flip_own
-        return levels
-    own = own ^ flip_own
-    n_leaves = b ** depth
-    planes_recv = bit_planes(xp, P_recv)
-    leaf_idx = xp.arange(1, n_leaves, dtype=np.uint64)[None, :] * np.uint64(256)
-    key2 = key[:, None]
-    recv = _bernoulli(xp, lambda k: planes_recv[:, k][:, None], key2, base[:, None] + leaf_idx)
-    x = xp.concatenate([own[:, None], recv], axis=1)
-    rho2 = _word_plane(xp, P_rho[:, None])
-    eps2 = _word_plane(xp, P_eps[:, None])
-    for lev in range(depth):
-        g = x.reshape(cw, -1, b)
-        out = _majority(xp, g, b)
-        node = xp.arange(out.shape[1], dtype=np.uint64) + np.uint64(offsets[lev + 1])
-        ctr = base[:, None] + node[None, :] * np.uint64(256)
-        h = _bernoulli(xp, rho2, key2, ctr)
-        out = (h & g[..., 0]) | (~h & out)
-        if lev + 1 == depth:
-            if root_channel:
-                out = out ^ _bernoulli(xp, eps2, key2, ctr + np.uint64(64))
-            levels[:, depth] = out[:, 0]
-        else:
-            levels[:, lev + 1] = out[:, 0]
-            x = out ^ _bernoulli(xp, eps2, key2, ctr + np.uint64(64))
-    return levels
 
 
 def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
@@ -104,7 +59,7 @@ def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
         :func:`sim.phase.tree_words_numba` at that point's seed.
     """
     if xp is None:
-        xp = cupy_module()
+        xp = array_module("cupy")
     p0 = params_list[0]
     b, depth, root_channel = p0.b, p0.depth, bool(p0.root_channel)
     if any((p.b, p.depth, bool(p.root_channel)) != (b, depth, root_channel)
@@ -114,22 +69,20 @@ def batch_tree_words(params_list, trials, seeds, xp=None, max_elements=1 << 24):
     kins = [sim_phase.kernel_inputs(p, trials, s, pad_words=1)
             for p, s in zip(params_list, seeds)]
     words = kins[0]["words"]
-    rep = lambda name: np.repeat(np.array([k[name] for k in kins], dtype=np.uint64), words)
-    key, P_rho, P_eps = rep("key"), rep("P_rho"), rep("P_eps")
+    key, P_rho, P_eps = (np.repeat(np.array([k[name] for k in kins], dtype=np.uint64), words)
+                         for name in ("key", "P_rho", "P_eps"))
     wloc = np.tile(np.arange(words, dtype=np.uint64), len(kins))
     P_out = np.concatenate([k["P_out"] for k in kins])
     P_recv = np.concatenate([k["P_recv"] for k in kins])
-    n_leaves = b ** depth
-    offsets, n_nodes = level_offsets(b, depth)
     total = key.size
-    chunk = max(1, max_elements // max(n_leaves, 64))
+    chunk = max(1, max_elements // max(b ** depth, LANES))
     parts = []
     for w0 in range(0, total, chunk):
         w1 = min(total, w0 + chunk)
-        put = lambda a: xp.asarray(a[w0:w1])
-        lev = _chunk(xp, put(key), put(P_rho), put(P_eps), put(wloc),
-                     xp.asarray(P_out[w0 * 64:w1 * 64]), xp.asarray(P_recv[w0 * 64:w1 * 64]),
-                     b, depth, offsets, n_nodes, root_channel)
+        lanes = slice(w0 * LANES, w1 * LANES)
+        key_c, wloc_c, rho_c, eps_c = (xp.asarray(a[w0:w1]) for a in (key, wloc, P_rho, P_eps))
+        lev = chunk_levels(xp, key_c, wloc_c, xp.asarray(P_out[lanes]), xp.asarray(P_recv[lanes]),
+                           rho_c, eps_c, b, depth, root_channel)
         parts.append(lev.get() if hasattr(lev, "get") else np.asarray(lev))
     allw = np.concatenate(parts, axis=0)
     return [allw[i * words:(i + 1) * words] for i in range(len(kins))]
@@ -166,7 +119,7 @@ def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, for
     if spec.model != "phase":
         raise ValueError(f"gpu.sweep runs phase sweeps, got model {spec.model!r}")
     if xp is None:
-        xp = cupy_module()
+        xp = array_module("cupy")
     label = "cupy" if xp.__name__ == "cupy" else "array-numpy"
     finished = sweep.prepare_dir(out, spec, force)
     summary = sweep.SweepSummary(total=spec.size)
@@ -178,7 +131,7 @@ def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, for
         shape = (values["b"], values["depth"], values["root_channel"])
         groups.setdefault(shape, []).append(values)
     summary.total = summary.skipped + sum(len(v) for v in groups.values())
-    words = -(-spec.trials // 64)
+    words = -(-spec.trials // LANES)
     t0 = time.perf_counter()
     try:
         for (b, depth, _), pts in groups.items():
@@ -222,12 +175,13 @@ def main(argv=None):
             raise ValueError("gpu.sweep runs on one device; --executor is not used")
         if not args.out:
             raise ValueError("--out DIR is required")
-        values = {p.name: getattr(args, f"param_{p.name}") for p in sweep.sweep_model("phase").params
+        values = {p.name: getattr(args, f"param_{p.name}")
+                  for p in sweep.sweep_model("phase").params
                   if getattr(args, f"param_{p.name}") is not None}
         spec = sweep.make_spec("phase", values, trials=args.trials, seed=args.seed or 0,
                                backend="cupy", design=args.design or "grid",
                                points=args.points, yes=args.yes)
-        xp = cupy_module() if args.device == "gpu" else np
+        xp = array_module("cupy") if args.device == "gpu" else np
         finished = sweep.prepare_dir(args.out, spec, args.force)
         with _cli.progress_bar(not args.json, "gpu sweep phase", spec.size - len(finished),
                                unit="points") as advance:

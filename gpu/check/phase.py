@@ -7,12 +7,23 @@ import time
 import numpy as np
 
 from gpu.check._common import sync as _sync
+from sim import phase as sim_phase
+from sim.phase.kernel_array import tree_words
+from theory.phase import PhaseParams
+
+#: Largest z-score of a case's root accuracy against the theory.
+MAX_Z = 4.0
+
 
 def check(xp, trials, bench_trials, out=print):
-    """Agreement and throughput of the array kernel against Numba; returns (ok, records)."""
-    from gpu import phase as gpu_phase
-    from sim import phase as sim_phase
-    from theory.phase import PhaseParams
+    """Agreement and throughput of the array kernel against Numba; returns (ok, records).
+
+    The array kernel (:mod:`sim.phase.kernel_array`) runs on ``xp`` (CuPy on a
+    GPU, NumPy with ``--device cpu``) for four configurations, one per
+    correlation model and with a root channel, and must return the Numba
+    kernel's words bit for bit, with a root accuracy within ``MAX_Z``
+    standard errors of the theory; then both kernels are timed.
+    """
 
     cases = [
         PhaseParams(b=3, rho=0.3, gamma=0.9, depth=8, p0=0.6),
@@ -25,7 +36,7 @@ def check(xp, trials, bench_trials, out=print):
     records = []
     for i, params in enumerate(cases):
         seed = 1000 + i
-        w_dev = gpu_phase.tree_words(params, trials, seed, xp=xp)
+        w_dev = tree_words(params, trials, seed, xp=xp)
         w_cpu = sim_phase.tree_words_numba(params, trials, seed)
         same = bool(np.array_equal(w_dev, w_cpu))
         root = sim_phase.unpack_levels(w_dev, trials)[-1]
@@ -33,7 +44,7 @@ def check(xp, trials, bench_trials, out=print):
         p_th = float(sim_phase.theory_accuracy(params)[-1])
         se = (p_th * (1 - p_th) / trials) ** 0.5
         z = (p_sim - p_th) / se if se > 0 else 0.0
-        good = same and abs(z) <= 4.0
+        good = same and abs(z) <= MAX_Z
         ok &= good
         records.append(dict(case=i, correlation=params.correlation, b=params.b,
                             depth=params.depth, identical=same, p_sim=p_sim,
@@ -44,10 +55,10 @@ def check(xp, trials, bench_trials, out=print):
 
     params = cases[0]
     leaves = params.b ** params.depth
-    gpu_phase.tree_words(params, 64 * 16, 1, xp=xp)  # warm-up
+    tree_words(params, 64 * 16, 1, xp=xp)  # warm-up
     _sync(xp)
     t0 = time.perf_counter()
-    gpu_phase.tree_words(params, bench_trials, 2, xp=xp)
+    tree_words(params, bench_trials, 2, xp=xp)
     _sync(xp)
     dt_dev = time.perf_counter() - t0
     sim_phase.tree_words_numba(params, 64 * 16, 1)  # compile

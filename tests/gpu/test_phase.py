@@ -1,12 +1,12 @@
-"""The array kernel of gpu.phase, run with NumPy arrays, against the Numba kernel."""
+"""The array kernel of sim.phase (the CuPy backend's code), run with NumPy arrays, against Numba."""
 
 import numpy as np
 import pytest
 
 from gpu.check import __main__ as gpu_check
-from gpu import phase as gp
 from sim import phase as sp
 from sim.backends import BackendUnavailable, available_backends
+from sim.phase import kernel_array as ka
 from theory.phase import PhaseParams
 
 CASES = [
@@ -22,7 +22,7 @@ CASES = [
 @pytest.mark.parametrize("params", CASES, ids=lambda p: f"{p.correlation}-b{p.b}-L{p.depth}")
 def test_array_kernel_is_bit_identical_to_numba(params):
     trials = 64 * 40 + 17
-    a = gp.tree_words(params, trials, seed=31, xp=np)
+    a = ka.tree_words(params, trials, seed=31, xp=np)
     b = sp.tree_words_numba(params, trials, seed=31)
     assert a.shape == b.shape == (-(-trials // 64), params.depth + 1)
     assert np.array_equal(a, b)
@@ -30,8 +30,8 @@ def test_array_kernel_is_bit_identical_to_numba(params):
 
 def test_chunking_does_not_change_the_words():
     params = CASES[0]
-    a = gp.tree_words(params, 5000, seed=2, xp=np)
-    b = gp.tree_words(params, 5000, seed=2, xp=np, max_elements=300)
+    a = ka.tree_words(params, 5000, seed=2, xp=np)
+    b = ka.tree_words(params, 5000, seed=2, xp=np, max_elements=300)
     assert np.array_equal(a, b)
 
 
@@ -40,7 +40,7 @@ def test_bit_planes_reassemble_probabilities():
 
     p = np.linspace(0, 1, 128)
     P = rng.prob_to_fixed(p)
-    planes = gp.bit_planes(np, P)
+    planes = ka.bit_planes(np, P)
     # rebuild lane probabilities from the planes, digit by digit
     rebuilt = np.zeros(128, dtype=object)
     for w in range(2):

@@ -1,17 +1,20 @@
 """The command line ``python -m sim.phase``."""
 
+import inspect
 import json
 import subprocess
 import sys
 
 import pytest
 
+from sim import __version__
 from sim import phase as sp
+from sim.phase.__main__ import build_parser, main
 from theory import phase as th
 
 
 def run_json(capsys, *argv):
-    assert sp.main([*argv, "--json"]) == 0
+    assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -23,6 +26,8 @@ def test_json_has_documented_keys(capsys):
     assert out["regime"] in ("amplifying", "washout", "critical")
     assert out["params"]["rho"] == 0.3 and out["params"]["b"] == 3
     assert out["params"]["gamma"] == 0.9 and out["params"]["depth"] == 8
+    assert out["version"] == __version__
+    assert (out["trials"], out["seed"], out["backend"]) == (4000, 0, "numba")
     levels = out["levels"]
     assert [lv["level"] for lv in levels] == list(range(9))
     assert levels[0]["p_theory"] == pytest.approx(0.6)
@@ -46,7 +51,8 @@ def test_washout_regime_reported(capsys):
 def test_item_model_reports_rho_free_threshold(capsys):
     out = run_json(capsys, "--rho", "0.5", "--gamma", "0.75", "--correlation", "item",
                    "--trials", "2000", "--depth", "4", "--backend", "numba")
-    # herding would wash out here (alpha_rho = 0.9375) but the item model amplifies (alpha_0 = 1.125)
+    # herding would wash out here (alpha_rho = 0.9375) but the item model amplifies
+    # (alpha_0 = 1.125)
     assert out["alpha"] == pytest.approx(0.9375)
     assert out["regime"] == "amplifying"
     assert out["gamma_c"] == pytest.approx(2 / 3)
@@ -66,7 +72,7 @@ def test_budget_analysis(capsys):
 
 
 def test_human_report(capsys):
-    assert sp.main(["--rho", "0.3", "--trials", "2000", "--depth", "3", "--backend", "numba"]) == 0
+    assert main(["--rho", "0.3", "--trials", "2000", "--depth", "3", "--backend", "numba"]) == 0
     out = capsys.readouterr().out
     for word in ("alpha_rho", "regime", "gamma_c", "p*", "mixing depth", "accuracy by level"):
         assert word in out
@@ -74,9 +80,10 @@ def test_human_report(capsys):
 
 def test_plot_writes_png(tmp_path, capsys):
     path = tmp_path / "phase.png"
-    assert sp.main(["--depth", "3", "--trials", "500", "--plot", str(path), "--plot-grid", "4",
-                    "--plot-trials", "256", "--backend", "numba"]) == 0
+    assert main(["--depth", "3", "--trials", "500", "--plot", str(path), "--plot-grid", "4",
+                 "--plot-trials", "256", "--backend", "numba", "--dpi", "60"]) == 0
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"figure written to {path}" in capsys.readouterr().err
 
 
 BAD = [
@@ -101,7 +108,7 @@ BAD = [
 
 @pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_exits_2_with_one_line(argv, message, cli_exit):
-    status, err = cli_exit(sp.main, argv)
+    status, err = cli_exit(main, argv)
     assert status == 2
     assert err.count("\n") == 1, err
     assert message in err
@@ -113,3 +120,53 @@ def test_module_entry_point_bad_input_has_no_traceback():
     assert proc.returncode == 2
     assert proc.stderr.strip() == "python -m sim.phase: error: rho must be in [0, 1), got 1.5"
     assert "Traceback" not in proc.stderr
+
+
+def test_parser_defaults_are_the_library_defaults():
+    parser = build_parser()
+    args = parser.parse_args([])
+    params = sp.Params()
+    for name in ("b", "rho", "gamma", "depth", "p0", "correlation", "rho_node", "root_channel"):
+        assert getattr(args, name) == getattr(params, name), name
+    budget = inspect.signature(th.budget_analysis).parameters
+    assert args.msg_tokens == budget["msg_tokens"].default == 256
+    assert args.context == budget["context"].default
+    assert args.t is budget["t"].default is None
+    assert args.trials == inspect.signature(sp.simulate).parameters["trials"].default
+    assert args.seed == inspect.signature(sp.simulate).parameters["seed"].default == 0
+    diagram = inspect.signature(sp.phase_diagram).parameters
+    assert args.plot_trials == diagram["trials"].default
+
+
+def test_budget_defaults_match_between_cli_and_library(capsys):
+    # the report's budget analysis equals the library's with its own defaults
+    out = run_json(capsys, "--rho", "0.2", "--trials", "64", "--depth", "2", "--beta", "0.1",
+                   "--budget", "5e5", "--backend", "numba")
+    lib = th.budget_analysis(th.PhaseParams(rho=0.2, depth=2), beta=0.1, budget=5e5)
+    assert out["budget"]["c0"] == pytest.approx(lib["c0"]) == pytest.approx(2 * 256 * 3 / 2)
+    assert out["budget"]["b_max"] == lib["b_max"]
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"budgetlab {__version__}"
+
+
+REFUSED = [
+    (["--plot-grid", "4"], "--plot-grid does not apply to a run without --plot"),
+    (["--plot-trials", "64"], "--plot-trials does not apply to a run without --plot"),
+    (["--dpi", "300"], "--dpi does not apply to a run without --plot"),
+    (["--msg-tokens", "64"], "--msg-tokens does not apply to a run without --beta and --budget"),
+    (["--context", "8000"], "--context does not apply to a run without --beta and --budget"),
+    (["--t", "0.5"], "--t does not apply to a run without --beta and --budget"),
+]
+
+
+@pytest.mark.parametrize("argv,message", REFUSED, ids=[a[0] for a, _ in REFUSED])
+def test_options_of_another_mode_are_refused(argv, message, cli_exit):
+    # refused even when the value equals the default, before any simulation
+    status, err = cli_exit(main, ["--trials", "64", *argv])
+    assert status == 2
+    assert err == f"python -m sim.phase: error: {message}\n"

@@ -1,4 +1,4 @@
-"""Monte Carlo of the phase model against its closed forms (spec 11, items 15-27)."""
+"""Monte Carlo of the phase model against its closed forms (docs/models/phase.md)."""
 
 import math
 from dataclasses import replace
@@ -60,8 +60,9 @@ def test_numba_root_agrees_with_theory_property(b, depth, rho, gamma, p0, correl
     assert_levels_agree(df)
 
 
-def test_spec_herding_table_values():
-    # spec 5.1 MC table: b=3, L=6, rho=0.2, gamma=0.9, mu0=0.1 -> recursion 0.3780
+def test_herding_reference_value():
+    # herding recursion (docs/models/phase.md (4)): b=3, L=6, rho=0.2, gamma=0.9, mu0=0.1
+    # gives 0.3780
     params = PhaseParams(b=3, rho=0.2, gamma=0.9, depth=6, p0=0.55)
     mu = 2 * sp.simulate_root(params, 400_000, seed=5, backend="numba") - 1
     se = 2 * math.sqrt(0.25 * (1 - 0.378 ** 2) / 400_000)
@@ -150,7 +151,7 @@ def test_herding_leaves_are_uncorrelated():
 
 
 def test_star_is_a_one_level_tree():
-    # spec 5.6 star table, N = 5, rho = 0.3, gamma = 0.8, mu0 = 0.1
+    # star biases (docs/models/phase.md (29)), N = 5, rho = 0.3, gamma = 0.8, mu0 = 0.1
     expected = {"item": 0.11554, "shock": 0.13404, "herding": 0.12855}
     for correlation, mu in expected.items():
         params = PhaseParams(b=5, rho=0.3, gamma=0.8, depth=1, p0=0.55, correlation=correlation)
@@ -165,7 +166,8 @@ def root_bias(params, trials, seed):
 
 
 def test_phase_boundary_located_by_bisection():
-    # spec 11 item 19: bisect gamma on whether the deep root bias exceeds the leaf bias
+    # bisect gamma on whether the deep root bias exceeds the leaf bias; the boundary is
+    # gamma_c (docs/models/phase.md (11))
     b, rho, mu0, depth = 3, 0.2, 0.2, 12
     base = PhaseParams(b=b, rho=rho, gamma=0.7, depth=depth, p0=(1 + mu0) / 2)
     lo, hi = 0.5, 0.95
@@ -214,7 +216,7 @@ def test_continuous_risk_agrees_with_closed_form(org, size, kw, backend):
 
 
 def test_continuous_tree_reference_value():
-    # spec 3: v0 = 1, b = 3, rho = 0.3, sigma2 = 0.1 gives v_4 = 0.14656
+    # docs/models/phase.md (35): v0 = 1, b = 3, rho = 0.3, sigma2 = 0.1 gives v_4 = 0.14656
     res = sp.simulate_continuous("tree", 4, v0=1.0, rho=0.3, sigma2=0.1, b=3, trials=200_000,
                                  seed=2, backend="numba")
     assert abs(res["theory"] - 0.14656) < 1e-5
@@ -239,3 +241,63 @@ def test_phase_diagram_rows_and_theory_columns():
     bad = df[(df.rho == 0.5) & (df.gamma == 0.6)].p_sim.item()
     assert good > 0.8 and bad < 0.6
     assert np.all(np.abs(df.p_sim - df.p_theory) <= 4 * np.sqrt(0.25 / 2000))
+
+
+def test_continuous_kernel_draws_its_normals_with_the_shared_conversion():
+    # a relay of one hop without noise: the error of trial t is sqrt(v0) times the normal of
+    # the two words at the start of the trial's counter block (sim.phase.layout)
+    from sim import rng
+    from sim.phase.layout import CONTINUOUS_KERNEL_STREAM, continuous_block
+
+    res = sp.simulate_continuous("chain_relay", 1, v0=2.0, sigma2=0.0, trials=3, seed=4,
+                                 backend="numba")
+    key = rng.stream_key(4, CONTINUOUS_KERNEL_STREAM)
+    ctr = np.arange(3, dtype=np.uint64) * np.uint64(continuous_block(1))
+    z = rng.normal(rng.splitmix64(key, ctr), rng.splitmix64(key, ctr + np.uint64(1)))
+    assert res["risk"] == pytest.approx(2.0 * np.mean(np.square(z)), rel=1e-12)
+
+
+def test_sweep_declaration_and_figure(tmp_path):
+    from matplotlib.figure import Figure
+
+    from sim.sweep import collect, make_spec, run_sweep
+
+    assert sp.SWEEP.name == sp.NAME == "phase"
+    assert [p.name for p in sp.SWEEP.params][:3] == ["b", "rho", "gamma"]
+    assert {p.name: p.default for p in sp.SWEEP.params}["gamma"] == sp.Params().gamma
+    with pytest.raises(ValueError, match="rho must be in"):
+        sp.SWEEP.validate(dict(rho=1.5))
+    spec = make_spec("phase", dict(rho="0,0.5", gamma="0.6,1", depth=3, b="3,5"), trials=256,
+                     seed=1, backend="numba")
+    run_sweep(spec, tmp_path / "s")
+    df = collect(tmp_path / "s")
+    ax = sp.SWEEP.plot(df, spec.manifest(), Figure().subplots())
+    assert ax.get_title().startswith("herding: b=3")  # the b axis is held at its first value
+    rows = df[(df["level"] == df["depth"]) & (df["b"] == 3)]
+    assert ax.collections[0].get_array().size == len(rows) == 4
+
+
+def test_phase_diagram_figure_is_bounded_by_the_grid_and_the_line_is_visible():
+    import matplotlib.colors as mcolors
+    from matplotlib.figure import Figure
+
+    params = PhaseParams(b=3, depth=2, p0=0.6)
+    # uneven gamma grid that starts above gamma_c(0) = 2/3, one cell missing
+    df = sp.phase_diagram(params, [0.0, 0.4, 0.8], [0.7, 0.8, 1.0], trials=128, seed=1,
+                          backend="numba")
+    df = df.drop(index=4)
+    ax = Figure().subplots()
+    sp.plot_phase_diagram(df, ax)
+    assert ax.get_ylim() == pytest.approx((0.65, 1.1))  # cell edges, no empty band
+    assert ax.get_xlim() == pytest.approx((-0.2, 1.0))
+    mesh = ax.collections[0].get_array()
+    assert mesh.size == 9 and int(np.ma.count_masked(mesh)) == 1
+    (line,) = ax.get_lines()
+    gc = line.get_ydata()[np.isfinite(line.get_ydata())]
+    assert gc.min() >= 0.65 and gc.max() <= 1.1
+    # the critical line is drawn in a colour far from white and from the legend's face
+    legend = ax.get_legend()
+    assert legend is not None and legend.get_texts()[0].get_text().startswith(r"$\gamma_c")
+    rgb = np.array(mcolors.to_rgb(legend.get_lines()[0].get_color()))
+    face = np.array(mcolors.to_rgb(legend.get_frame().get_facecolor()))
+    assert np.abs(rgb - face).max() > 0.5

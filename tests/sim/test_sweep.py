@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim.phase
 from sim import sweep
 from sim.sweep import main, make_spec, sweep_model, parse_values, point_seed, run_sweep
 
@@ -259,7 +260,7 @@ def test_empirical_phase_boundary_matches_gamma_c_at_depth_12(tmp_path):
                      trials=4096, seed=2024, backend="numba")
     run_sweep(spec, tmp_path / "boundary")
     df = sweep.collect(tmp_path / "boundary")
-    bnd = sweep.phase_boundary(df)
+    bnd = sim.phase.phase_boundary(df)
     assert len(bnd) == 2 and bnd["gamma_emp"].notna().all()
     # the criterion: within 0.02 of the theoretical critical fidelity
     assert np.all(np.abs(bnd["gamma_emp"] - bnd["gamma_c"]) <= 0.02), bnd
@@ -280,5 +281,5 @@ def test_phase_boundary_across_rho_at_depth_13(tmp_path):
     spec = make_spec("phase", dict(rho="0:0.6:5", gamma="0.6:0.92:17", depth=13, p0=0.6),
                      trials=8192, seed=7, backend="numba")
     run_sweep(spec, tmp_path / "b13")
-    bnd = sweep.phase_boundary(sweep.collect(tmp_path / "b13"))
+    bnd = sim.phase.phase_boundary(sweep.collect(tmp_path / "b13"))
     assert np.all(np.abs(bnd["gamma_emp"] - bnd["gamma_c"]) <= 0.02), bnd

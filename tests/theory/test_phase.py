@@ -1,7 +1,9 @@
-"""Tests of theory.phase: invariants of spec section 11 and the reference tables of 5.6 and 7.3.
+"""Tests of theory.phase: the invariants of the model and its reference values.
 
-Expected values come from the spec's printed tables (compared to within half a
-unit of the last printed digit), from exact rational arithmetic (fractions,
+The equations are those of ``docs/models/phase.md``. Expected values are reference values
+computed independently for this project from the definitions and printed to a
+few decimals (compared to within half a unit of the last printed digit), exact
+rational arithmetic (fractions,
 sympy) computed here from the definitions, or from independent numerical
 references (binomial tails, explicit covariance algebra, scipy optimisers).
 """
@@ -46,7 +48,9 @@ def printed(text):
 
 def assert_printed(actual, text):
     value, tol = printed(text)
-    assert abs(actual - value) <= tol, f"{actual!r} differs from printed {text} by more than {tol:g}"
+    assert abs(actual - value) <= tol, (
+        f"{actual!r} differs from printed {text} by more than {tol:g}"
+    )
 
 
 def slope0(b):
@@ -113,7 +117,7 @@ def poly_compose(p, q):
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def majority_poly(b):
     """f_b as a polynomial in mu, from the binomial definition."""
     plus = [Fraction(1, 2), Fraction(1, 2)]  # (1 + mu)/2
@@ -283,9 +287,10 @@ def test_fprime0_reference_table(b, exact, decimal):
 def test_fprime0_is_derivative_of_binomial_form(b):
     mu = sp.symbols("mu")
     q = (1 + mu) / 2
-    binomial_form = 2 * sum(
-        sp.binomial(b, j) * q**j * (1 - q) ** (b - j) for j in range((b + 1) // 2, b + 1)
-    ) - 1
+    binomial_form = (
+        2 * sum(sp.binomial(b, j) * q**j * (1 - q) ** (b - j) for j in range((b + 1) // 2, b + 1))
+        - 1
+    )
     slope = sp.diff(binomial_form, mu).subs(mu, 0)
     assert sp.Rational(slope) == sp.Rational(b * math.comb(b - 1, (b - 1) // 2), 2 ** (b - 1))
     assert P.f_b_prime0(b) == float(slope)
@@ -329,7 +334,8 @@ def test_f_b_matches_binomial_tail(b):
         for m in mu:
             q = (1 + mpmath.mpf(m)) / 2
             tail = mpmath.fsum(
-                mpmath.binomial(b, j) * q**j * (1 - q) ** (b - j) for j in range((b + 1) // 2, b + 1)
+                mpmath.binomial(b, j) * q**j * (1 - q) ** (b - j)
+                for j in range((b + 1) // 2, b + 1)
             )
             expected.append(float(2 * tail - 1))
     np.testing.assert_allclose(P.f_b(np.array(mu), b), expected, rtol=1e-13, atol=0)
@@ -466,7 +472,9 @@ def test_organization_exponent_reference(b, rho, gamma, text):
     assert P.alpha_rho(b, rho, gamma) ** 5 == pytest.approx((b**5) ** s, rel=1e-12)
 
 
-@pytest.mark.parametrize("b, eps", [(3, Fraction(1, 6)), (5, Fraction(7, 30)), (7, Fraction(19, 70))])
+@pytest.mark.parametrize(
+    "b, eps", [(3, Fraction(1, 6)), (5, Fraction(7, 30)), (7, Fraction(19, 70))]
+)
 def test_evans_schulman_threshold(b, eps):
     e = sp.symbols("e")
     slope = sp.Rational(b * math.comb(b - 1, (b - 1) // 2), 2 ** (b - 1))
@@ -544,12 +552,18 @@ def test_subcritical_trajectory():
     path = P.iterate(0.3, 3, 0.5, 0.7, 4)
     for value, text in zip(path, ["0.3", "0.2602", "0.2262", "0.1969", "0.1716"]):
         assert_printed(value, text)
-    np.testing.assert_allclose(path, [iterate_ref(0.3, 3, 0.5, 0.7, k) for k in range(5)], atol=1e-14)
+    np.testing.assert_allclose(
+        path, [iterate_ref(0.3, 3, 0.5, 0.7, k) for k in range(5)], atol=1e-14
+    )
 
 
 @pytest.mark.parametrize(
     "b, depth, rho, gamma, mu0, text",
-    [(3, 6, 0.2, 0.9, 0.1, "0.3780"), (3, 6, 0.5, 0.7, 0.3, "0.1307"), (5, 4, 0.3, 0.8, 0.05, "0.1373")],
+    [
+        (3, 6, 0.2, 0.9, 0.1, "0.3780"),
+        (3, 6, 0.5, 0.7, 0.3, "0.1307"),
+        (5, 4, 0.3, 0.8, 0.05, "0.1373"),
+    ],
 )
 def test_herding_recursion_reference_values(b, depth, rho, gamma, mu0, text):
     assert_printed(P.iterate(mu0, b, rho, gamma, depth)[-1], text)
@@ -609,7 +623,9 @@ def test_critical_power_law_decay(b, rho):
     assert np.all(np.diff(path) < 0)
     k = P.cubic_coefficient(b, rho, gamma)
     assert path[-1] * math.sqrt(2000) == pytest.approx(1 / math.sqrt(2 * k), rel=0.02)
-    assert P.critical_decay(2000, b, rho, gamma) == pytest.approx(1 / math.sqrt(2 * k * 2000), rel=1e-14)
+    assert P.critical_decay(2000, b, rho, gamma) == pytest.approx(
+        1 / math.sqrt(2 * k * 2000), rel=1e-14
+    )
 
 
 def test_critical_decay_example():
@@ -655,7 +671,9 @@ def test_near_critical_scaling(b, rho):
     ratio = P.fixed_point(b, rho, gamma) ** 2 / 0.01
     constant = 3 / ((1 - rho) * P.f_b_prime0(b) * (b - 1) / 2 * gamma**3)
     assert ratio == pytest.approx(constant, rel=0.05)
-    assert P.near_critical_fixed_point(b, rho, gamma) ** 2 / 0.01 == pytest.approx(constant, rel=1e-12)
+    assert P.near_critical_fixed_point(b, rho, gamma) ** 2 / 0.01 == pytest.approx(
+        constant, rel=1e-12
+    )
     # mu* -> 0 as alpha decreases to 1
     tiny = P.fixed_point(b, rho, (1 + 1e-8) / (rho + (1 - rho) * P.f_b_prime0(b)))
     assert 0 < tiny < 1e-3
@@ -761,15 +779,15 @@ def test_c0_edges_and_cost():
             assert edges == sum(b**level for level in range(1, depth + 1))
             assert P.tree_cost(n, 10.0, 64, b) == pytest.approx(n * 10 + 2 * 64 * edges, rel=1e-14)
             cost_per_leaf = 2 * 64 * b / (b - 1)
-            assert P.tree_cost(n, 10.0, 64, b, exact=False) == pytest.approx(n * (10 + cost_per_leaf))
+            assert P.tree_cost(n, 10.0, 64, b, exact=False) == pytest.approx(
+                n * (10 + cost_per_leaf)
+            )
     with pytest.raises(ValueError, match="n_leaves"):
         P.edge_count(4, 3)
 
 
 @FAST
-@given(
-    context=st.integers(1, 10**6), m=st.integers(1, 5000), w0=st.integers(0, 10**4)
-)
+@given(context=st.integers(1, 10**6), m=st.integers(1, 5000), w0=st.integers(0, 10**4))
 def test_fan_in_caps(context, m, w0):
     b = P.fan_in_max_tree(context, m, w0)
     if context - w0 >= m:
@@ -812,7 +830,12 @@ def test_x_star_maximizes_budgeted_objective(beta, gap, cost, budget_factor):
 
 
 @FAST
-@given(beta=st.floats(0.05, 0.9), gap=st.floats(0.02, 2.0), cost=st.floats(0.1, 100.0), k=st.floats(0.2, 5.0))
+@given(
+    beta=st.floats(0.05, 0.9),
+    gap=st.floats(0.02, 2.0),
+    cost=st.floats(0.1, 100.0),
+    k=st.floats(0.2, 5.0),
+)
 def test_b_crit_is_the_unique_break_even_budget(beta, gap, cost, k):
     t = beta + gap
 
@@ -824,7 +847,9 @@ def test_b_crit_is_the_unique_break_even_budget(beta, gap, cost, k):
             - beta * math.log(budget)
         )
 
-    root = optimize.brentq(advantage, math.log(cost) - 50, math.log(cost) + 200, xtol=1e-14, rtol=1e-15)
+    root = optimize.brentq(
+        advantage, math.log(cost) - 50, math.log(cost) + 200, xtol=1e-14, rtol=1e-15
+    )
     assert P.b_crit(beta, t, cost) == pytest.approx(math.exp(root), rel=1e-9)
     assert advantage(root - 1) < 0 < advantage(root + 1)
     assert P.b_crit(k * beta, k * t, cost) == pytest.approx(P.b_crit(beta, t, cost), rel=1e-12)
@@ -857,7 +882,9 @@ def test_b_crit_identity_example():
 def test_no_interior_optimum_when_t_le_beta():
     assert P.x_star(0.5, 0.4, 10.0) == math.inf
     assert P.n_star(1000.0, 0.5, 0.5, 10.0) == 1.0
-    assert P.n_star(1000.0, 0.3, 0.5, 0.0) == math.inf  # free communication: as many leaves as possible
+    assert (
+        P.n_star(1000.0, 0.3, 0.5, 0.0) == math.inf
+    )  # free communication: as many leaves as possible
     assert P.x_star(0.3, 0.5, 0.0) == 0.0
     assert P.b_crit(0.5, 0.3, 10.0) == math.inf
     np.testing.assert_array_equal(P.synergy(np.array([0.1, 0.3]), 0.2), [False, True])
@@ -869,7 +896,10 @@ def test_no_interior_optimum_when_t_le_beta():
 def test_synergy_sign_small_signal(b, rho, gamma, beta):
     s = P.organization_exponent(b, rho, gamma)
     assume(abs(s - beta) > 0.01)
-    budget, kappa = 1e6, 1e-12  # c0 = 0: N x = B; tiny kappa keeps every level in the small-signal regime
+    budget, kappa = (
+        1e6,
+        1e-12,
+    )  # c0 = 0: N x = B; tiny kappa keeps every level in the small-signal regime
 
     def log_root(depth):
         x = budget / b**depth
@@ -883,8 +913,19 @@ def test_synergy_sign_small_signal(b, rho, gamma, beta):
 def test_budget_analysis_report():
     report = P.budget_analysis(3, 0.2, 0.9, 0.1, 1e6, 256)
     assert set(report) == {
-        "s", "t", "beta", "synergy", "c0", "x_star", "n_star", "depth_star", "b_crit",
-        "feasible", "b_max", "n_max_star", "scale_out_wins",
+        "s",
+        "t",
+        "beta",
+        "synergy",
+        "c0",
+        "x_star",
+        "n_star",
+        "depth_star",
+        "b_crit",
+        "feasible",
+        "b_max",
+        "n_max_star",
+        "scale_out_wins",
     }
     s = math.log(1.26) / math.log(3)
     assert report["s"] == pytest.approx(s, rel=1e-14) and report["t"] == report["s"]
@@ -902,7 +943,7 @@ def test_budget_analysis_report():
 
 
 # ---------------------------------------------------------------------------
-# channels (spec 6)
+# channels (docs/models/phase.md (31), (32))
 # ---------------------------------------------------------------------------
 
 
@@ -921,11 +962,7 @@ def test_channel_families():
 
 
 @FAST
-@given(
-    data=st.lists(
-        st.tuples(st.integers(1, 40), st.floats(-0.2, 1.2)), min_size=1, max_size=25
-    )
-)
+@given(data=st.lists(st.tuples(st.integers(1, 40), st.floats(-0.2, 1.2)), min_size=1, max_size=25))
 def test_gamma_isotonic_fit(data):
     m_obs = np.array([16.0 * k for k, _ in data])
     g_obs = np.array([g for _, g in data])
@@ -976,9 +1013,7 @@ def test_v_star_reference_table(b, row):
 
 
 @FAST
-@given(
-    b=st.integers(2, 9), rho=rhos, v0=st.floats(0.0, 5.0), sigma2=st.floats(0.0, 2.0)
-)
+@given(b=st.integers(2, 9), rho=rhos, v0=st.floats(0.0, 5.0), sigma2=st.floats(0.0, 2.0))
 def test_tree_risk_recursion_and_floor(b, rho, v0, sigma2):
     lam = P.tree_lambda(b, rho)
     assert lam == pytest.approx(rho + (1 - rho) / b, rel=1e-15)
@@ -1001,12 +1036,16 @@ def test_global_shock_tree_against_explicit_covariance(b, depth):
     weights, n_leaves = linear_tree_root(b, depth)
     for rho, v0, sigma2 in [(0.3, 1.0, 0.1), (0.0, 2.0, 0.5), (0.8, 0.5, 0.0)]:
         expected = variance_of(weights, n_leaves, v0, rho, sigma2)
-        assert P.tree_risk_global_shock(depth, v0, b, rho, sigma2) == pytest.approx(expected, rel=1e-12)
+        assert P.tree_risk_global_shock(depth, v0, b, rho, sigma2) == pytest.approx(
+            expected, rel=1e-12
+        )
 
 
 def test_global_shock_reference_and_floor():
     assert_printed(P.tree_risk_global_shock(4, 1.0, 3, 0.3, 0.1), "0.358025")
-    assert P.tree_risk_global_shock(200, 1.0, 3, 0.3, 0.1) == pytest.approx(0.3 + 0.1 / 2, rel=1e-14)
+    assert P.tree_risk_global_shock(200, 1.0, 3, 0.3, 0.1) == pytest.approx(
+        0.3 + 0.1 / 2, rel=1e-14
+    )
 
 
 @FAST
@@ -1014,7 +1053,9 @@ def test_global_shock_reference_and_floor():
 def test_continuous_models_coincide_at_one_level(b, rho, v0, sigma2):
     star = P.star_risk(b, v0, rho, sigma2)
     assert P.tree_risk(1, v0, b, rho, sigma2) == pytest.approx(star, rel=1e-12, abs=1e-15)
-    assert P.tree_risk_global_shock(1, v0, b, rho, sigma2) == pytest.approx(star, rel=1e-12, abs=1e-15)
+    assert P.tree_risk_global_shock(1, v0, b, rho, sigma2) == pytest.approx(
+        star, rel=1e-12, abs=1e-15
+    )
     assert P.tree_risk(0, v0, b, rho, sigma2) == v0
 
 
@@ -1072,7 +1113,7 @@ def test_running_chain_against_explicit_recursion(k):
 
 
 # ---------------------------------------------------------------------------
-# correlation models (items 21-25, spec 5.6)
+# correlation models (docs/models/phase.md (23)-(29))
 # ---------------------------------------------------------------------------
 
 FINITE_L_TABLE = [
@@ -1084,8 +1125,12 @@ FINITE_L_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("b, depth, rho, gamma, mu0, ac, a_rho, a_0, item, shock, herding", FINITE_L_TABLE)
-def test_finite_depth_reference_table(b, depth, rho, gamma, mu0, ac, a_rho, a_0, item, shock, herding):
+@pytest.mark.parametrize(
+    "b, depth, rho, gamma, mu0, ac, a_rho, a_0, item, shock, herding", FINITE_L_TABLE
+)
+def test_finite_depth_reference_table(
+    b, depth, rho, gamma, mu0, ac, a_rho, a_0, item, shock, herding
+):
     a, c = P.beta_params(mu0, rho)
     assert_printed(a, ac[0])
     assert_printed(c, ac[1])
@@ -1106,7 +1151,9 @@ LIMIT_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("b, gamma, rho, mu0, a_0, a_rho, star0, p_half, item, shock, herding", LIMIT_TABLE)
+@pytest.mark.parametrize(
+    "b, gamma, rho, mu0, a_0, a_rho, star0, p_half, item, shock, herding", LIMIT_TABLE
+)
 def test_limit_reference_table(b, gamma, rho, mu0, a_0, a_rho, star0, p_half, item, shock, herding):
     assert_printed(P.alpha_0(b, gamma), a_0)
     assert_printed(P.alpha_rho(b, rho, gamma), a_rho)
@@ -1148,13 +1195,18 @@ def test_item_exact_test_vectors():
     exact09 = item_exact(3, 2, rho, Fraction(9, 10), mu_bar)
     assert_printed(float(exact09), "0.1220100432")
     for method, tol in [("quad", 1e-9), ("jacobi", 1e-12), ("midpoint", 1e-4)]:
-        assert P.item_root_bias(3, 2, 0.3, 1.0, 0.1, method=method) == pytest.approx(float(exact1), abs=tol)
-        assert P.item_root_bias(3, 2, 0.3, 0.9, 0.1, method=method) == pytest.approx(float(exact09), abs=tol)
+        assert P.item_root_bias(3, 2, 0.3, 1.0, 0.1, method=method) == pytest.approx(
+            float(exact1), abs=tol
+        )
+        assert P.item_root_bias(3, 2, 0.3, 0.9, 0.1, method=method) == pytest.approx(
+            float(exact09), abs=tol
+        )
     assert_printed(P.item_root_bias(3, 2, 0.3, 1.0, 0.1), "0.1312608250")
 
 
 @pytest.mark.parametrize(
-    "b, rho, mu0, text", [(3, 0.2, 0.1, "0.1264"), (3, 0.5, 0.3, "0.32275"), (5, 0.5, 0.3, "0.3303513438")]
+    "b, rho, mu0, text",
+    [(3, 0.2, 0.1, "0.1264"), (3, 0.5, 0.3, "0.32275"), (5, 0.5, 0.3, "0.3303513438")],
 )
 def test_item_one_level_reference_values(b, rho, mu0, text):
     assert_printed(P.item_root_bias(b, 1, rho, 1.0, mu0), text)
@@ -1185,7 +1237,9 @@ def test_item_b3_slope_at_zero():
     assert sp.simplify(slope - (r**2 + 3) / (2 * (1 + r))) == 0
     for rho in [0.1, 0.5, 0.9]:
         h = 1e-5
-        numeric = (P.item_root_bias(3, 1, rho, 1.0, h) - P.item_root_bias(3, 1, rho, 1.0, -h)) / (2 * h)
+        numeric = (P.item_root_bias(3, 1, rho, 1.0, h) - P.item_root_bias(3, 1, rho, 1.0, -h)) / (
+            2 * h
+        )
         assert numeric == pytest.approx((rho**2 + 3) / (2 * (1 + rho)), rel=1e-7)
     assert (0.5**2 + 3) / (2 * 1.5) == pytest.approx(13 / 12)
 
@@ -1228,11 +1282,19 @@ def test_item_decay_reference(depth, text):
 def test_composition_with_node_herding_reference():
     assert_printed(P.level_biases("item", 3, 4, 0.3, 0.9, 0.1, rho_node=0.2)[-1], "0.12502")
     exact = item_exact(3, 4, Fraction(3, 10), Fraction(9, 10), Fraction(1, 10), Fraction(2, 10))
-    assert P.item_root_bias(3, 4, 0.3, 0.9, 0.1, rho_node=0.2) == pytest.approx(float(exact), abs=1e-9)
+    assert P.item_root_bias(3, 4, 0.3, 0.9, 0.1, rho_node=0.2) == pytest.approx(
+        float(exact), abs=1e-9
+    )
 
 
 @MEDIUM
-@given(b=small_odd_b, depth=st.integers(0, 6), gamma=gammas, mu0=biases, rho_node=st.sampled_from([0.0, 0.3]))
+@given(
+    b=small_odd_b,
+    depth=st.integers(0, 6),
+    gamma=gammas,
+    mu0=biases,
+    rho_node=st.sampled_from([0.0, 0.3]),
+)
 def test_all_models_coincide_without_correlation(b, depth, gamma, mu0, rho_node):
     reference = [iterate_ref(mu0, b, rho_node, gamma, k) for k in range(depth + 1)]
     tol = ref_tol(b, rho_node, gamma, depth)
@@ -1244,15 +1306,27 @@ def test_all_models_coincide_without_correlation(b, depth, gamma, mu0, rho_node)
 
 
 @MEDIUM
-@given(b=small_odd_b, rho=rhos, gamma=gammas, mu0=biases, corr=st.sampled_from(["herding", "item", "shock"]))
+@given(
+    b=small_odd_b,
+    rho=rhos,
+    gamma=gammas,
+    mu0=biases,
+    corr=st.sampled_from(["herding", "item", "shock"]),
+)
 def test_depth_zero_is_the_leaf_bias(b, rho, gamma, mu0, corr):
     assert P.level_biases(corr, b, 0, rho, gamma, mu0)[0] == mu0
     assert P.root_bias(corr, b, 0, rho, gamma, mu0) == mu0
 
 
 @MEDIUM
-@given(b=small_odd_b, depth=st.integers(1, 5), rho=rhos, gamma=gammas, mu0=st.floats(-0.95, 0.95),
-       corr=st.sampled_from(["herding", "item", "shock"]))
+@given(
+    b=small_odd_b,
+    depth=st.integers(1, 5),
+    rho=rhos,
+    gamma=gammas,
+    mu0=st.floats(-0.95, 0.95),
+    corr=st.sampled_from(["herding", "item", "shock"]),
+)
 def test_models_are_odd_in_the_leaf_bias(b, depth, rho, gamma, mu0, corr):
     plus = P.level_biases(corr, b, depth, rho, gamma, mu0)
     minus = P.level_biases(corr, b, depth, rho, gamma, -mu0)
@@ -1269,7 +1343,9 @@ def test_shock_equals_three_point_latent_law(b, depth, rho, gamma, mu0):
         + rho * (1 - p0) * iterate_ref(-1.0, b, 0.0, gamma, depth)
     )
     tol = ref_tol(b, 0.0, gamma, depth)
-    assert P.root_bias("shock", b, depth, rho, gamma, mu0) == pytest.approx(float(expected), abs=tol)
+    assert P.root_bias("shock", b, depth, rho, gamma, mu0) == pytest.approx(
+        float(expected), abs=tol
+    )
     # the closed form is affine in rho; its value at rho = 1 is mu0 h^L(1)
     at0 = P.root_bias("shock", b, depth, 0.0, gamma, mu0)
     at_half = P.root_bias("shock", b, depth, 0.5, gamma, mu0)
@@ -1311,8 +1387,13 @@ def test_herding_collapses_where_item_amplifies():
 
 
 @SLOWISH
-@given(b=st.sampled_from([3, 5]), depth=st.integers(1, 12), rho=st.floats(0.05, 0.95),
-       gamma=st.floats(0.4, 1.0), mu0=st.floats(-0.9, 0.9))
+@given(
+    b=st.sampled_from([3, 5]),
+    depth=st.integers(1, 12),
+    rho=st.floats(0.05, 0.95),
+    gamma=st.floats(0.4, 1.0),
+    mu0=st.floats(-0.9, 0.9),
+)
 def test_item_quad_agrees_with_midpoint_rule(b, depth, rho, gamma, mu0):
     assume(b**depth <= 3**12)
     quad = P.item_root_bias(b, depth, rho, gamma, mu0)
@@ -1368,7 +1449,9 @@ def test_level_biases_shapes_root_channel_and_methods():
         np.testing.assert_allclose(with_channel[:-1], grid[:-1], atol=0)
         np.testing.assert_allclose(with_channel[-1], grid[-1] * gamma, atol=1e-15)
         np.testing.assert_allclose(
-            P.root_bias(corr, 3, 4, rho, gamma, 0.1, root_channel=True), with_channel[-1], atol=1e-12
+            P.root_bias(corr, 3, 4, rho, gamma, 0.1, root_channel=True),
+            with_channel[-1],
+            atol=1e-12,
         )
     quad = P.level_biases("item", 3, 5, 0.3, 0.9, 0.1)
     jacobi = P.level_biases("item", 3, 5, 0.3, 0.9, 0.1, method="jacobi")
@@ -1391,3 +1474,28 @@ def test_star_bias_formulas(n, rho, gamma, mu0):
         assert P.star_bias("herding", n, rho, gamma, mu0) == pytest.approx(
             P.root_bias("herding", n, 1, rho, gamma, mu0), abs=1e-15
         )
+
+
+# ---------------------------------------------------------------------------
+# the parameter object and the library's defaults
+# ---------------------------------------------------------------------------
+
+
+def test_functions_take_a_phase_params_object():
+    p = P.PhaseParams(b=5, rho=0.3, gamma=0.8, depth=4, p0=0.55, correlation="item")
+    assert P.alpha_rho(p) == P.alpha_rho(5, 0.3, 0.8) == pytest.approx(0.8 * (0.3 + 0.7 * 15 / 8))
+    assert P.gamma_c(p) == P.gamma_c(0.3, 5)
+    assert P.fixed_point(p, gamma=0.9) == P.fixed_point(5, 0.3, 0.9)  # keywords override
+    np.testing.assert_array_equal(
+        P.level_biases(p), P.level_biases("item", 5, 4, 0.3, 0.8, 2 * 0.55 - 1)
+    )
+    assert P.budget_analysis(p, beta=0.2, budget=1e6) == P.budget_analysis(5, 0.3, 0.8, 0.2, 1e6)
+    with pytest.raises(TypeError, match="by keyword"):
+        P.alpha_rho(p, 0.9)
+
+
+def test_budget_analysis_defaults_to_a_256_token_message_and_128k_context():
+    out = P.budget_analysis(3, 0.1, 1.0, 0.2, 1e6)
+    assert out["c0"] == 2 * 256 * 3 / 2
+    assert out["b_max"] == 499  # largest odd b with 256 b <= 128000
+    assert out == P.budget_analysis(3, 0.1, 1.0, 0.2, 1e6, msg_tokens=256, context=128000)

@@ -1,9 +1,9 @@
 """Symbolic identities of the phase model, and the numeric theory checked against them.
 
-Two kinds of test (spec ``specs/phase.md`` sections 2, 3, 5, 7.3, 11):
+Two kinds of test (the equations of ``docs/models/phase.md``):
 
 * the sympy derivations in :mod:`theory.symbolic.phase` against each other and
-  against the closed forms and exact fractions printed in the spec;
+  against the closed forms and exact reference fractions typed here;
 * :mod:`theory.phase` (floating point) against the exact values, with
   tolerance 1e-12 for closed forms and root finders and 1e-9 for quadrature.
 """
@@ -29,11 +29,18 @@ ODD_B = list(range(3, 23, 2))
 CLOSED_TOL = 1e-12
 QUAD_TOL = 1e-9
 
-# exact fractions printed in the spec
+# exact reference fractions
 F_B_PRIME0 = {  # 7.3
-    3: Q(3, 2), 5: Q(15, 8), 7: Q(35, 16), 9: Q(315, 128), 11: Q(693, 256),
-    13: Q(3003, 1024), 15: Q(6435, 2048), 17: Q(109395, 32768),
-    19: Q(230945, 65536), 21: Q(969969, 262144),
+    3: Q(3, 2),
+    5: Q(15, 8),
+    7: Q(35, 16),
+    9: Q(315, 128),
+    11: Q(693, 256),
+    13: Q(3003, 1024),
+    15: Q(6435, 2048),
+    17: Q(109395, 32768),
+    19: Q(230945, 65536),
+    21: Q(969969, 262144),
 }
 EVANS_SCHULMAN = {3: Q(1, 6), 5: Q(7, 30), 7: Q(19, 70)}  # 2.5
 ITEM_B3_L2 = Q(514592838229276613, 3920384000000000000)  # 5.6
@@ -61,7 +68,7 @@ def _q(x: Fraction):
 # symbolic identities
 # ==========================================================================
 class TestMajorityMapSymbolic:
-    def test_small_b_polynomials_match_spec(self):
+    def test_small_b_polynomials_match_closed_forms(self):
         assert sp.expand(sym.f_b(3) - (3 * MU - MU**3) / 2) == 0
         assert sp.expand(sym.f_b(5) - (15 * MU - 10 * MU**3 + 3 * MU**5) / 8) == 0
         assert sp.expand(sym.f_b(7) - (35 * MU - 35 * MU**3 + 21 * MU**5 - 5 * MU**7) / 16) == 0
@@ -88,7 +95,7 @@ class TestMajorityMapSymbolic:
         assert f.subs(MU, 1) == 1 and f.subs(MU, -1) == -1
 
     def test_classical_value(self):
-        assert sym.f_b(3, Q(1, 5)) == Q(296, 1000)  # spec 11 item 12
+        assert sym.f_b(3, Q(1, 5)) == Q(296, 1000)  # the classical majority value
 
     def test_rejects_even_b(self):
         with pytest.raises(ValueError, match="b must be an odd integer"):
@@ -100,8 +107,8 @@ class TestLayerMapSymbolic:
     def test_gain_and_cubic_coefficient(self, b):
         fp0 = F_B_PRIME0[b]
         assert sp.simplify(sym.layer_map_gain(b) - GAMMA * (RHO + (1 - RHO) * fp0)) == 0
-        k_spec = (1 - RHO) * fp0 * Q(b - 1, 2) * GAMMA**3 / 3
-        assert sp.simplify(sym.cubic_coefficient(b) - k_spec) == 0
+        k_closed = (1 - RHO) * fp0 * Q(b - 1, 2) * GAMMA**3 / 3
+        assert sp.simplify(sym.cubic_coefficient(b) - k_closed) == 0
 
     def test_layer_map_b3(self):
         g = sym.layer_map(3)
@@ -155,8 +162,17 @@ class TestBudgetSymbolic:
         assert abs(_f(bc - d["b_crit_closed"].subs(vals))) < 1e-25
 
     def test_b_crit_table(self):
-        table = {0.1: "1.435", 0.2: "1.869", 0.3: "2.393", 0.4: "3.070", 0.5: "4.000",
-                 0.6: "5.379", 0.7: "7.662", 0.8: "12.21", 0.9: "25.81"}  # spec 2.7
+        table = {
+            0.1: "1.435",
+            0.2: "1.869",
+            0.3: "2.393",
+            0.4: "3.070",
+            0.5: "4.000",
+            0.6: "5.379",
+            0.7: "7.662",
+            0.8: "12.21",
+            0.9: "25.81",
+        }  # docs/models/phase.md (19)
         for r, val in table.items():
             got = _f(sym.b_crit_closed(r, 1, 1))
             half_ulp = 0.5 * 10.0 ** -len(val.split(".")[1])
@@ -177,8 +193,8 @@ class TestContinuousSymbolic:
     def test_v_star_is_eq13(self):
         assert sp.simplify(sym.v_star() - sym.SIGMA2 / ((sym.B - 1) * (1 - RHO))) == 0
 
-    def test_spec_example(self):
-        # v0 = 1, b = 3, rho = 0.3, sigma^2 = 0.1 (spec 3)
+    def test_reference_example(self):
+        # v0 = 1, b = 3, rho = 0.3, sigma^2 = 0.1 (docs/models/phase.md (35))
         table = [1, 0.56667, 0.33556, 0.21230, 0.14656, 0.11150, 0.09280, 0.08283]
         for depth, val in enumerate(table):
             assert abs(_f(sym.tree_risk(depth, 1, 3, Q(3, 10), Q(1, 10))) - val) < 5e-6
@@ -202,16 +218,18 @@ class TestBetaAndItemSymbolic:
 
     def test_beta_params(self):
         a, c = sym.beta_params(Q(1, 10), Q(1, 5))
-        assert (a, c) == (Q(11, 5), Q(9, 5))  # spec 5.6 (2.2, 1.8)
+        assert (a, c) == (Q(11, 5), Q(9, 5))  # docs/models/phase.md (24): (2.2, 1.8)
         assert 1 / (a + c + 1) == Q(1, 5)  # pairwise correlation = rho
 
-    def test_spec_exact_vector(self):
+    def test_exact_reference_vector(self):
         assert sym.item_root_bias(3, 2, Q(3, 10), 1, Q(1, 10)) == ITEM_B3_L2
         assert sym.item_root_bias(3, 2, 0.3, 1.0, 0.1) == ITEM_B3_L2  # floats -> decimals
-        assert abs(_f(sym.item_root_bias(3, 2, Q(3, 10), Q(9, 10), Q(1, 10))) - 0.1220100432) < 5e-11
+        assert (
+            abs(_f(sym.item_root_bias(3, 2, Q(3, 10), Q(9, 10), Q(1, 10))) - 0.1220100432) < 5e-11
+        )
 
     def test_l1_beta_binomial_identity(self):
-        # spec 5.6: L = 1, gamma = 1
+        # reference values at L = 1, gamma = 1
         assert sym.item_root_bias(3, 1, Q(1, 5), 1, Q(1, 10)) == Q("0.1264")
         assert sym.item_root_bias(3, 1, Q(1, 2), 1, Q(3, 10)) == Q("0.32275")
         assert abs(_f(sym.item_root_bias(5, 1, Q(1, 2), 1, Q(3, 10))) - 0.3303513438) < 5e-11
@@ -238,10 +256,11 @@ class TestBetaAndItemSymbolic:
     def test_l1_slope_at_zero(self):
         slope = sym.item_slope_at_zero(3)
         assert sp.simplify(slope - (RHO**2 + 3) / (2 * (1 + RHO))) == 0
-        assert slope.subs(RHO, Q(1, 2)) == Q(13, 12)  # spec 5.4
+        assert slope.subs(RHO, Q(1, 2)) == Q(13, 12)  # per-node beta-binomial slope at rho = 1/2
 
-    def test_spec_tables(self):
-        # spec 5.6 finite-L item column and composition (5.4), 5 decimals
+    def test_reference_tables(self):
+        # finite-L item values and the composition with node herding
+        # (docs/models/phase.md (27)), 5 decimals
         assert abs(_f(sym.item_root_bias(3, 4, 0.2, 0.9, 0.1)) - 0.15600) < 5e-6
         assert abs(_f(sym.item_root_bias(3, 4, 0.5, 0.9, 0.1)) - 0.11196) < 5e-6
         assert abs(_f(sym.item_root_bias(5, 3, 0.3, 0.8, 0.05)) - 0.06717) < 5e-6
@@ -252,22 +271,22 @@ class TestBetaAndItemSymbolic:
         assert sym.item_root_bias(3, 0, Q(1, 3), Q(4, 5), Q(1, 7)) == Q(1, 7)
         assert sym.shock_root_bias(3, 0, Q(1, 3), Q(4, 5), Q(1, 7)) == Q(1, 7)
         # node herding with rho_node = 0 is the plain map
-        assert sym.item_root_bias(3, 2, Q(1, 3), Q(4, 5), Q(1, 7), rho_node=0) == sym.item_root_bias(
-            3, 2, Q(1, 3), Q(4, 5), Q(1, 7)
-        )
+        assert sym.item_root_bias(
+            3, 2, Q(1, 3), Q(4, 5), Q(1, 7), rho_node=0
+        ) == sym.item_root_bias(3, 2, Q(1, 3), Q(4, 5), Q(1, 7))
 
-    def test_shock_spec_values(self):
+    def test_shock_reference_values(self):
         assert abs(_f(sym.shock_root_bias(3, 4, 0.2, 0.9, 0.1)) - 0.27684) < 5e-6
         assert abs(_f(sym.shock_root_bias(5, 3, 0.3, 0.8, 0.05)) - 0.13177) < 5e-6
 
-    def test_herding_spec_values(self):
+    def test_herding_reference_values(self):
         traj = sym.iterate_layer_map(Q(3, 10), 3, Q(1, 2), Q(7, 10), 4)
         for got, val in zip(traj, [0.3, 0.2602, 0.2262, 0.1969, 0.1716]):
             assert abs(_f(got) - val) < 5e-5
         assert abs(_f(sym.iterate_layer_map(0.1, 3, 0.2, 0.9, 4)[-1]) - 0.24685) < 5e-6
 
     @pytest.mark.slow
-    def test_spec_tables_large_trees(self):
+    def test_reference_tables_large_trees(self):
         assert abs(_f(sym.item_root_bias(3, 6, 0.3, 1.0, 0.1)) - 0.14439) < 5e-6
         assert abs(_f(sym.item_root_bias(3, 5, 0.5, 0.7, 0.3)) - 0.22437) < 5e-6
         assert abs(_f(sym.item_root_bias(3, 5, 0.5, 0.6, 0.1)) - 0.04476) < 5e-6
@@ -305,9 +324,12 @@ class TestNumericBinaryCore:
     )
     def test_alpha_rho_and_cubic(self, b, rho, gamma):
         rho_q, gamma_q = _q(rho), _q(gamma)
-        assert close(num.alpha_rho(b, float(rho), float(gamma)), sym.layer_map_gain(b, rho_q, gamma_q))
         assert close(
-            num.cubic_coefficient(b, float(rho), float(gamma)), sym.cubic_coefficient(b, rho_q, gamma_q)
+            num.alpha_rho(b, float(rho), float(gamma)), sym.layer_map_gain(b, rho_q, gamma_q)
+        )
+        assert close(
+            num.cubic_coefficient(b, float(rho), float(gamma)),
+            sym.cubic_coefficient(b, rho_q, gamma_q),
         )
 
     def test_alpha_rho_table_and_broadcast(self):
@@ -329,8 +351,15 @@ class TestNumericBinaryCore:
 
     @pytest.mark.parametrize(
         "rho, gamma",
-        [(Q(0), Q(9, 10)), (Q(1, 5), Q(4, 5)), (Q(1, 2), Q(9, 10)), (Q(3, 10), Q(3, 4)),
-         (Q(0), Q(7, 10)), (Q(1, 5), Q(1)), (Q(9, 10), Q(1))],
+        [
+            (Q(0), Q(9, 10)),
+            (Q(1, 5), Q(4, 5)),
+            (Q(1, 2), Q(9, 10)),
+            (Q(3, 10), Q(3, 4)),
+            (Q(0), Q(7, 10)),
+            (Q(1, 5), Q(1)),
+            (Q(9, 10), Q(1)),
+        ],
     )
     def test_fixed_point_b3(self, rho, gamma):
         mu2 = sym.fixed_point_b3_squared(rho, gamma)
@@ -382,7 +411,7 @@ class TestNumericBudget:
         assert close(num.b_crit(fb, ft, fc), self.D["b_crit"].subs(vals))
 
     def test_b_crit_identity_numeric(self):
-        # spec 2.7: t = 1, beta = 0.3, c0 = 1: both sides ~ 1.2993
+        # docs/models/phase.md (19): t = 1, beta = 0.3, c0 = 1: both sides ~ 1.2993
         bc = float(num.b_crit(0.3, 1.0, 1.0))
         lhs = float(num.x_star(0.3, 1.0, 1.0)) ** 0.3 * float(num.n_star(bc, 0.3, 1.0, 1.0))
         assert abs(lhs - bc**0.3) < 1e-12
@@ -392,8 +421,12 @@ class TestNumericBudget:
 class TestNumericContinuous:
     @pytest.mark.parametrize(
         "b, rho, sigma2, v0",
-        [(3, Q(3, 10), Q(1, 10), Q(1)), (5, Q(0), Q(1, 4), Q(2)), (9, Q(4, 5), Q(1, 10), Q(1, 2)),
-         (3, Q(1, 2), Q(0), Q(1))],
+        [
+            (3, Q(3, 10), Q(1, 10), Q(1)),
+            (5, Q(0), Q(1, 4), Q(2)),
+            (9, Q(4, 5), Q(1, 10), Q(1, 2)),
+            (3, Q(1, 2), Q(0), Q(1)),
+        ],
     )
     def test_tree_risk_and_v_star(self, b, rho, sigma2, v0):
         depths = np.arange(0, 12)
@@ -431,7 +464,12 @@ class TestNumericItemModel:
         got = num.item_root_bias(
             b, depth, float(rho), float(gamma), float(mub), rho_node=float(rho_node), method=method
         )
-        assert close(got, exact_values[case], tol), (case, method, float(got), _f(exact_values[case]))
+        assert close(got, exact_values[case], tol), (
+            case,
+            method,
+            float(got),
+            _f(exact_values[case]),
+        )
 
     @settings(settings.get_profile("symbolic"))
     @given(
@@ -449,13 +487,15 @@ class TestNumericItemModel:
             got = num.item_root_bias(*args, rho_node=float(rho_node), method=method)
             assert close(got, exact, tol), (method, float(got), _f(exact))
 
-    @pytest.mark.parametrize("case", [(3, 2, 0.3, 1.0, 0.1), (3, 3, 0.5, 0.7, 0.3), (5, 2, 0.8, 0.9, -0.2)])
+    @pytest.mark.parametrize(
+        "case", [(3, 2, 0.3, 1.0, 0.1), (3, 3, 0.5, 0.7, 0.3), (5, 2, 0.8, 0.9, -0.2)]
+    )
     def test_item_root_bias_midpoint(self, case):
-        # spec 5.2: the inverse-CDF midpoint rule agrees to ~1e-4
+        # docs/models/phase.md (25): the inverse-CDF midpoint rule agrees to ~1e-4
         assert close(num.item_root_bias(*case, method="midpoint"), sym.item_root_bias(*case), 1e-4)
 
     @pytest.mark.parametrize("method, tol", [("quad", QUAD_TOL), ("jacobi", CLOSED_TOL)])
-    def test_spec_exact_vector(self, method, tol):
+    def test_exact_reference_vector(self, method, tol):
         got = num.item_root_bias(3, 2, 0.3, 1.0, 0.1, method=method)
         assert close(got, ITEM_B3_L2, tol)
 
@@ -477,7 +517,10 @@ class TestNumericItemModel:
 
     def test_star_item_equals_one_level(self):
         # a star of N leaves is a one-level tree with fan-in N; gamma = 1 gives betabinom
-        for n, rho, gamma, mub in [(5, Q(3, 10), Q(4, 5), Q(1, 10)), (9, Q(1, 2), Q(9, 10), Q(1, 5))]:
+        for n, rho, gamma, mub in [
+            (5, Q(3, 10), Q(4, 5), Q(1, 10)),
+            (9, Q(1, 2), Q(9, 10), Q(1, 5)),
+        ]:
             exact = sym.item_root_bias(n, 1, rho, gamma, mub)
             got = num.star_bias("item", n, float(rho), float(gamma), float(mub))
             assert close(got, exact, QUAD_TOL)
@@ -492,8 +535,15 @@ class TestNumericItemModel:
             (3, 3, Q(3, 10), Q(9, 10), Q(1, 10), Q(1, 5)),
         ]:
             got = np.asarray(
-                num.level_biases("shock", b, depth, float(rho), float(gamma), float(mu0),
-                                 rho_node=float(rho_node))
+                num.level_biases(
+                    "shock",
+                    b,
+                    depth,
+                    float(rho),
+                    float(gamma),
+                    float(mu0),
+                    rho_node=float(rho_node),
+                )
             )
             assert got.shape == (depth + 1,)
             for level, g in enumerate(got):
@@ -502,7 +552,12 @@ class TestNumericItemModel:
     @pytest.mark.slow
     @pytest.mark.parametrize(
         "case",
-        [(3, 4, 0.2, 0.9, 0.1), (3, 5, 0.5, 0.6, 0.1), (5, 3, 0.3, 0.8, 0.05), (7, 3, 0.3, 0.9, 0.1)],
+        [
+            (3, 4, 0.2, 0.9, 0.1),
+            (3, 5, 0.5, 0.6, 0.1),
+            (5, 3, 0.3, 0.8, 0.05),
+            (7, 3, 0.3, 0.9, 0.1),
+        ],
     )
     def test_item_root_bias_large_trees_quad(self, case):
         exact = sym.item_root_bias(*case)

@@ -1,20 +1,22 @@
-"""Sympy derivations for the phase-transition model (spec ``specs/phase.md``).
+"""Sympy derivations for the phase-transition model (``docs/models/phase.md``).
 
 Every function derives its result from a definition rather than quoting the
 closed form, and returns a sympy expression or an exact ``Rational``:
 
 * the majority map :math:`f_b` from the binomial tail, its slope
-  :math:`f_b'(0)` and the integral identity (spec section 2.1);
+  :math:`f_b'(0)` and the integral identity (``docs/models/phase.md (1), (2)``);
 * the layer map :math:`g`, its gain :math:`\\alpha_\\rho = g'(0)` and cubic
-  coefficient :math:`K` (spec 2.2, 2.4);
-* the exact :math:`b = 3` fixed point (spec 2.4);
+  coefficient :math:`K` (``docs/models/phase.md (4), (5), (8)``);
+* the exact :math:`b = 3` fixed point (``docs/models/phase.md (9)``);
 * the critical surfaces :math:`\\gamma_c`, :math:`\\rho_c` and the
-  Evans--Schulman thresholds (spec 2.5);
-* the Theorem 9 optimum and the budget threshold :math:`B_{crit}` (spec 2.7);
-* the continuous tree recursion and its floor :math:`v^*` (spec 3, Eq. 13);
+  Evans--Schulman thresholds (``docs/models/phase.md (11), (13)``);
+* the optimum of paper Thm 9 and the budget threshold :math:`B_{crit}`
+  (``docs/models/phase.md (17)-(19)``);
+* the continuous tree recursion and its floor :math:`v^*`
+  (``docs/models/phase.md (35), (36)``, paper Eq. 13);
 * exact Beta moments and the item-difficulty root bias for small trees, with
-  optional node herding (spec 5.2, 5.4), plus the exact herding and
-  global-shock recursions (spec 5.1, 5.3).
+  optional node herding (``docs/models/phase.md (24), (25), (27)``), plus the exact
+  herding and global-shock recursions (``docs/models/phase.md (23), (26)``).
 
 Numbers may be passed as ints, ``Rational``, sympy symbols or Python floats;
 a float is converted through its shortest decimal ``repr`` (``0.3`` becomes
@@ -78,8 +80,8 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------
-# Symbols. Assumptions are the model's domains (spec 1.1) so that sympy can
-# simplify logarithms and square roots.
+# Symbols. Assumptions are the model's domains (``docs/models/phase.md``, section
+# "The model") so that sympy can simplify logarithms and square roots.
 # --------------------------------------------------------------------------
 MU = sp.Symbol("mu", real=True)  # signal bias, in [-1, 1]
 U = sp.Symbol("u", real=True)  # integration variable
@@ -152,10 +154,10 @@ def _check_depth(depth):
 
 
 # --------------------------------------------------------------------------
-# spec 2.1: majority map
+# docs/models/phase.md (1), (2): majority map
 # --------------------------------------------------------------------------
 def f_b(b, var=MU):
-    """Majority map :math:`f_b` derived from the binomial tail (spec 2.1).
+    """Majority map :math:`f_b` derived from the binomial tail (``docs/models/phase.md (1)``).
 
     Derived: for ``b`` i.i.d. :math:`\\pm 1` votes with bias :math:`\\mu`,
     each vote is correct with probability :math:`q = (1+\\mu)/2`, and
@@ -191,7 +193,7 @@ def f_b_prime0(b):
     """Slope :math:`f_b'(0)`, differentiated from the binomial-tail polynomial.
 
     Derived: ``diff(f_b(b), mu)`` at ``mu = 0``. The paper's closed form
-    :func:`f_b_prime0_closed` must agree (spec 2.1, section 11 item 1).
+    :func:`f_b_prime0_closed` must agree (``docs/models/phase.md (2)``).
 
     Parameters
     ----------
@@ -208,7 +210,8 @@ def f_b_prime0(b):
 def f_b_prime0_closed(b):
     """The paper's closed form :math:`f_b'(0) = b\\binom{b-1}{(b-1)/2}/2^{b-1}`.
 
-    [paper] (spec 2.1, Thm 4). Exact ``Rational``; e.g. 3/2, 15/8, 35/16.
+    The paper's (``docs/models/phase.md (2)``; it enters paper Thm 4). Exact
+    ``Rational``; e.g. 3/2, 15/8, 35/16.
 
     Parameters
     ----------
@@ -227,7 +230,7 @@ def f_b_prime(b, var=MU):
     """Derivative :math:`f_b'(\\mu)` of the binomial-tail polynomial.
 
     Derived by differentiating :func:`f_b`; equals
-    :math:`f_b'(0)(1-\\mu^2)^{(b-1)/2}` (spec 2.1).
+    :math:`f_b'(0)(1-\\mu^2)^{(b-1)/2}` (``docs/models/phase.md (2)``).
 
     Parameters
     ----------
@@ -246,7 +249,7 @@ def f_b_prime(b, var=MU):
 def integral_identity(b, var=MU):
     """Both sides of :math:`f_b(\\mu) = f_b'(0)\\int_0^\\mu (1-u^2)^{(b-1)/2}du`.
 
-    Spec 2.1 / section 11 item 1. The left side is the binomial tail
+    ``docs/models/phase.md (1)``. The left side is the binomial tail
     (:func:`f_b`); the right side uses the closed-form slope
     (:func:`f_b_prime0_closed`) and sympy's integral of the polynomial
     :math:`(1-u^2)^{(b-1)/2}` (an integer power since ``b`` is odd). Both are
@@ -272,14 +275,14 @@ def integral_identity(b, var=MU):
 
 
 # --------------------------------------------------------------------------
-# spec 2.2-2.4: layer map, gain, cubic coefficient, b = 3 fixed point
+# docs/models/phase.md (4)-(9): layer map, gain, cubic coefficient, b = 3 fixed point
 # --------------------------------------------------------------------------
 def layer_map(b, var=MU, rho=RHO, gamma=GAMMA):
     """Layer map :math:`g(\\mu) = \\rho\\gamma\\mu + (1-\\rho) f_b(\\gamma\\mu)`.
 
-    [paper] recursion :math:`\\mu_{t+1} = f_{b,\\rho}(\\gamma\\mu_t)` with the
+    paper's recursion :math:`\\mu_{t+1} = f_{b,\\rho}(\\gamma\\mu_t)` with the
     correlated map :math:`f_{b,\\rho}(\\mu) = \\rho\\mu + (1-\\rho) f_b(\\mu)`
-    (spec 2.2); the polynomial :math:`f_b` comes from :func:`f_b`.
+    (paper Thm 4, ``docs/models/phase.md (4)``); the polynomial :math:`f_b` comes from :func:`f_b`.
 
     Parameters
     ----------
@@ -288,7 +291,7 @@ def layer_map(b, var=MU, rho=RHO, gamma=GAMMA):
     var, rho, gamma : sympy expression or number, optional
         Bias, correlation and fidelity; default the symbols ``MU``, ``RHO``,
         ``GAMMA``. With ``rho`` = the node herding probability this is also
-        :math:`g_{\\rho_{node}}` of spec 5.4.
+        :math:`g_{\\rho_{node}}` of ``docs/models/phase.md (27)``.
 
     Returns
     -------
@@ -303,7 +306,7 @@ def layer_map_gain(b, rho=RHO, gamma=GAMMA):
     """Per-layer gain :math:`\\alpha_\\rho = g'(0)`, differentiated from :func:`layer_map`.
 
     Derived: ``diff(g, mu)`` at 0, factored; equals the paper's
-    :math:`\\gamma[\\rho + (1-\\rho) f_b'(0)]` (Thm 4, spec 2.2).
+    :math:`\\gamma[\\rho + (1-\\rho) f_b'(0)]` (paper Thm 4, ``docs/models/phase.md (5)``).
 
     Parameters
     ----------
@@ -324,7 +327,8 @@ def cubic_coefficient(b, rho=RHO, gamma=GAMMA):
     """Cubic coefficient :math:`K` in :math:`g(\\mu) = \\alpha\\mu - K\\mu^3 + O(\\mu^5)`.
 
     Derived as minus the :math:`\\mu^3` coefficient of :func:`layer_map`;
-    spec 2.4 gives :math:`K = (1-\\rho) f_b'(0)\\,\\tfrac{b-1}{2}\\,\\gamma^3/3`.
+    ``docs/models/phase.md (8)`` gives
+    :math:`K = (1-\\rho) f_b'(0)\\,\\tfrac{b-1}{2}\\,\\gamma^3/3`.
 
     Parameters
     ----------
@@ -347,7 +351,7 @@ def fixed_point_b3_squared(rho=RHO, gamma=GAMMA):
     Derived: for ``b = 3``, :math:`g(\\mu) - \\mu = \\mu[(\\alpha-1) -
     (1-\\rho)\\gamma^3\\mu^2/2]`, so sympy's nonzero roots are
     :math:`\\pm\\mu^*` with
-    :math:`\\mu^{*2} = 2(\\alpha_\\rho - 1)/((1-\\rho)\\gamma^3)` (spec 2.4),
+    :math:`\\mu^{*2} = 2(\\alpha_\\rho - 1)/((1-\\rho)\\gamma^3)` (``docs/models/phase.md (9)``),
     real and in :math:`(0, 1]` when :math:`\\alpha_\\rho > 1`.
 
     Parameters
@@ -373,13 +377,13 @@ def fixed_point_b3_squared(rho=RHO, gamma=GAMMA):
 
 
 # --------------------------------------------------------------------------
-# spec 2.5: critical surfaces and Evans-Schulman thresholds
+# docs/models/phase.md (11), (13): critical surfaces and Evans-Schulman thresholds
 # --------------------------------------------------------------------------
 def gamma_c(b, rho=RHO):
     """Critical fidelity :math:`\\gamma_c(\\rho, b)`, solved from :math:`\\alpha_\\rho = 1`.
 
     Derived: solve :func:`layer_map_gain` ``= 1`` for :math:`\\gamma`; the
-    result is :math:`1/[\\rho + (1-\\rho) f_b'(0)]` (spec 2.5).
+    result is :math:`1/[\\rho + (1-\\rho) f_b'(0)]` (``docs/models/phase.md (11)``).
 
     Parameters
     ----------
@@ -402,7 +406,7 @@ def rho_c(b, gamma=GAMMA):
     """Critical correlation :math:`\\rho_c(\\gamma, b)`, solved from :math:`\\alpha_\\rho = 1`.
 
     Derived: solve :func:`layer_map_gain` ``= 1`` for :math:`\\rho`; the result
-    is :math:`(f_b'(0) - 1/\\gamma)/(f_b'(0) - 1)` (spec 2.5). It may be
+    is :math:`(f_b'(0) - 1/\\gamma)/(f_b'(0) - 1)` (``docs/models/phase.md (11)``). It may be
     negative (then no :math:`\\rho \\ge 0` amplifies).
 
     Parameters
@@ -426,9 +430,9 @@ def rho_c(b, gamma=GAMMA):
 def evans_schulman_epsilon(b):
     """Evans--Schulman noise threshold :math:`\\epsilon_c` for ``b``-input majority.
 
-    Derived (spec 2.5): set :math:`\\rho = 0` and :math:`\\gamma = 1 - 2\\epsilon`
-    (a binary symmetric channel with flip probability :math:`\\epsilon`) and
-    solve :math:`\\alpha = 1`, giving
+    Derived here (``docs/models/phase.md (13)``): set :math:`\\rho = 0` and
+    :math:`\\gamma = 1 - 2\\epsilon` (a binary symmetric channel with flip
+    probability :math:`\\epsilon`) and solve :math:`\\alpha = 1`, giving
     :math:`\\epsilon_c = 1/2 - 1/(2 f_b'(0))`: 1/6, 7/30, 19/70 for b = 3, 5, 7.
 
     Parameters
@@ -447,10 +451,12 @@ def evans_schulman_epsilon(b):
 
 
 # --------------------------------------------------------------------------
-# spec 2.7: Theorem 9 optimum and budget threshold
+# docs/models/phase.md (17)-(19): the optimum of paper Thm 9 and the budget threshold
 # --------------------------------------------------------------------------
 def b_crit_closed(beta=BETA, t=T, c0=C0):
-    """Spec 2.7's stated form :math:`B_{crit} = c_0 r^{-r/(1-r)}/(1-r)`, :math:`r = \\beta/t`.
+    """The closed form :math:`B_{crit} = c_0 r^{-r/(1-r)}/(1-r)`, :math:`r = \\beta/t`.
+
+    ``docs/models/phase.md (19)``.
 
     Parameters
     ----------
@@ -467,7 +473,9 @@ def b_crit_closed(beta=BETA, t=T, c0=C0):
 
 
 def thm9_optimum():
-    """Theorem 9 optimum and budget threshold, derived by calculus (spec 2.7).
+    """Optimum of paper Thm 9 and the budget threshold, derived by calculus.
+
+    ``docs/models/phase.md (17)-(19)``.
 
     Derivation:
 
@@ -479,8 +487,8 @@ def thm9_optimum():
     2. :math:`N^* = B/(x^* + c_0) = B(t-\\beta)/(t c_0)`;
     3. :math:`B_{crit}` solves :math:`x^{*\\beta} N^{*t} = B^\\beta`: taking logs,
        the equation is linear in :math:`\\ln B`; sympy solves it, giving
-       :math:`B_{crit} = c_0 t^{t/(t-\\beta)}\\beta^{-\\beta/(t-\\beta)}/(t-\\beta)`, and the result is
-       certified equal to :func:`b_crit_closed` by substituting
+       :math:`B_{crit} = c_0 t^{t/(t-\\beta)}\\beta^{-\\beta/(t-\\beta)}/(t-\\beta)`, and the
+       result is certified equal to :func:`b_crit_closed` by substituting
        :math:`\\beta = r t` (``certified`` is ``True`` when the log-difference
        simplifies to 0).
 
@@ -529,12 +537,12 @@ def thm9_optimum():
 
 
 # --------------------------------------------------------------------------
-# spec 3: continuous tree recursion
+# docs/models/phase.md (35), (36): continuous tree recursion
 # --------------------------------------------------------------------------
 def tree_risk_recursion():
     """Closed form of :math:`v_{\\ell+1} = \\lambda v_\\ell + \\sigma_c^2/b`, :math:`v_0` given.
 
-    Derived with :func:`sympy.rsolve` (spec 3), in the symbols ``LAM``,
+    Derived with :func:`sympy.rsolve` (``docs/models/phase.md (35)``), in the symbols ``LAM``,
     ``SIGMA2``, ``B``, ``V0``, ``LEVEL``; for :math:`\\lambda \\ne 1` it equals
     :math:`\\lambda^L v_0 + \\tfrac{\\sigma^2}{b(1-\\lambda)}(1 - \\lambda^L)`.
 
@@ -551,7 +559,7 @@ def tree_risk_recursion():
 
 
 def tree_risk(depth=LEVEL, v0=V0, b=B, rho=RHO, sigma2=SIGMA2):
-    """Per-level continuous tree risk :math:`v_L` (spec 3).
+    """Per-level continuous tree risk :math:`v_L` (``docs/models/phase.md (35)``).
 
     Derived: :func:`tree_risk_recursion` with
     :math:`\\lambda = \\rho + (1-\\rho)/b` substituted (averaging ``b``
@@ -578,7 +586,7 @@ def v_star(b=B, rho=RHO, sigma2=SIGMA2):
 
     Derived: solve :math:`v = \\lambda v + \\sigma_c^2/b` with
     :math:`\\lambda = \\rho + (1-\\rho)/b`; simplifies to the paper's
-    :math:`\\sigma_c^2/((b-1)(1-\\rho))` (Eq. 13, spec 3).
+    :math:`\\sigma_c^2/((b-1)(1-\\rho))` (paper Eq. 13, ``docs/models/phase.md (36)``).
 
     Parameters
     ----------
@@ -599,12 +607,12 @@ def v_star(b=B, rho=RHO, sigma2=SIGMA2):
 
 
 # --------------------------------------------------------------------------
-# spec 5: Beta moments, item-difficulty root bias, herding, global shock
+# docs/models/phase.md (23)-(27): Beta moments, item-difficulty root bias, herding, global shock
 # --------------------------------------------------------------------------
 def beta_params(mu_bar, rho):
     """Beta parameters :math:`(a, c)` of the item model from :math:`(\\bar\\mu_0, \\rho)`.
 
-    Spec 5.2: :math:`\\bar p = (1+\\bar\\mu_0)/2`,
+    ``docs/models/phase.md (24)``: :math:`\\bar p = (1+\\bar\\mu_0)/2`,
     :math:`a = \\bar p(1-\\rho)/\\rho`, :math:`c = (1-\\bar p)(1-\\rho)/\\rho`.
 
     Parameters
@@ -627,7 +635,7 @@ def beta_params(mu_bar, rho):
 def beta_moment(k, a, c):
     """Exact Beta moment :math:`E[p^k] = \\prod_{j<k}(a+j)/(a+c+j)`, :math:`p\\sim Beta(a,c)`.
 
-    Spec 5.2. See :func:`beta_moment_gamma` for the derivation from the Beta
+    ``docs/models/phase.md (25)``. See :func:`beta_moment_gamma` for the derivation from the Beta
     function that certifies this product.
 
     Parameters
@@ -688,7 +696,7 @@ def _iterate_poly(b, depth, rho_node, gamma):
 def iterate_layer_map(mu0, b, rho, gamma, depth):
     """Exact herding recursion :math:`[\\mu_0, g(\\mu_0), \\dots, g^{L}(\\mu_0)]`.
 
-    Spec 2.2 / 5.1: the bias at each level of the herding tree, computed by
+    ``docs/models/phase.md (4), (23)``: the bias at each level of the herding tree, computed by
     exact evaluation of :func:`layer_map`. Exact inputs give exact rationals.
 
     Parameters
@@ -716,7 +724,8 @@ def iterate_layer_map(mu0, b, rho, gamma, depth):
 
 
 def item_root_bias(b, depth, rho, gamma, mu_bar, rho_node=0):
-    """Exact root bias of the item-difficulty model for a small tree (spec 5.2, 5.4).
+    """Exact root bias of the item-difficulty model for a small tree
+    (``docs/models/phase.md (25), (27)``).
 
     Derived: given the latent :math:`p`, the tree is the independent
     recursion, so :math:`E[\\mu_L] = E[h^L(2p-1)]` with
@@ -727,7 +736,8 @@ def item_root_bias(b, depth, rho, gamma, mu_bar, rho_node=0):
     of :math:`p \\sim Beta(a, c)`, :math:`(a, c)` = :func:`beta_params`.
 
     For example ``item_root_bias(3, 2, Rational(3, 10), 1, Rational(1, 10))``
-    is ``514592838229276613/3920384000000000000`` (spec 5.6).
+    is ``514592838229276613/3920384000000000000`` (a test vector of
+    ``tests/theory/test_symbolic_phase.py``).
 
     Parameters
     ----------
@@ -742,7 +752,8 @@ def item_root_bias(b, depth, rho, gamma, mu_bar, rho_node=0):
     mu_bar : number or sympy expression
         Mean leaf bias :math:`\\bar\\mu_0`.
     rho_node : number or sympy expression, optional
-        Node-level herding probability composed with the item latent (spec 5.4).
+        Node-level herding probability composed with the item latent
+        (``docs/models/phase.md (27)``).
 
     Returns
     -------
@@ -774,7 +785,7 @@ def item_slope_at_zero(b, depth=1, gamma=1, rho=RHO):
     Derived: differentiate :func:`item_root_bias` (with symbolic
     :math:`\\bar\\mu_0` and :math:`\\rho`) at :math:`\\bar\\mu_0 = 0`. For
     ``b = 3``, ``depth = 1``, ``gamma = 1`` this is
-    :math:`(\\rho^2 + 3)/(2(1+\\rho))` (spec 5.2, 5.4, section 11 item 23).
+    :math:`(\\rho^2 + 3)/(2(1+\\rho))` (``docs/models/phase.md (25)``).
 
     Parameters
     ----------
@@ -796,9 +807,9 @@ def item_slope_at_zero(b, depth=1, gamma=1, rho=RHO):
 
 
 def shock_root_bias(b, depth, rho, gamma, mu0, rho_node=0):
-    """Exact root bias of the global-shock model (spec 5.3, 5.4).
+    """Exact root bias of the global-shock model (``docs/models/phase.md (26), (27)``).
 
-    [derived]: :math:`E[\\mu_L] = \\rho\\mu_0 h^L(1) + (1-\\rho) h^L(\\mu_0)` with
+    Derived here: :math:`E[\\mu_L] = \\rho\\mu_0 h^L(1) + (1-\\rho) h^L(\\mu_0)` with
     :math:`h` the layer map with node herding ``rho_node``
     (:math:`h(\\mu) = f_b(\\gamma\\mu)` when ``rho_node = 0``).
 

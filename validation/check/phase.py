@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim import _cli
+from sim._plot import axes_or_new
 from validation.check._common import Row, icc, split_samples, verdict
 from validation.check._common import bootstrap as _bootstrap
 from validation.check._common import correct_matrix as _correct_matrix
@@ -88,7 +90,7 @@ def check_phase(table, fraction=0.5, votes=(3, 5, 7, 9), seed=0, reps=400):
     for b, d in shapes:
         obs_val = observed(np.arange(nq), b, d)
         preds = {m: predict_votes(m, p, rho, b, d) for m in MODELS}
-        boot = _bootstrap(lambda idx: [observed(idx, b, d)]
+        boot = _bootstrap(lambda idx, b=b, d=d: [observed(idx, b, d)]
                           + [predicted(idx, m, b, d) for m in MODELS], nq, reps, seed)
         lo, hi = np.quantile(boot[:, 0], [0.025, 0.975])
         name = f"vote b={b}" if d == 1 else f"tree b={b} depth={d}"
@@ -126,10 +128,11 @@ def _rho_ci(est, reps, seed):
 def planted_table(model, questions=400, samples=16, p=0.6, rho=0.3, seed=0):
     """A run table whose correctness follows a known correlation model.
 
-    ``herding``: the spec's panel law, all samples of a question copy one draw
-    with probability ``rho``, else they are independent with accuracy ``p``
-    (section 5.1); ``item``: per-question accuracy ``~ Beta`` with mean ``p``
-    and correlation ``rho`` (section 5.2); ``independent``: ``rho = 0``.
+    ``herding``: the panel law of herding, all samples of a question copy one
+    draw with probability ``rho``, else they are independent with accuracy
+    ``p`` (``docs/models/phase.md (23)``); ``item``: per-question accuracy
+    ``~ Beta`` with mean ``p`` and correlation ``rho``
+    (``docs/models/phase.md (24)``); ``independent``: ``rho = 0``.
     """
     gen = np.random.default_rng(seed)
     if model == "herding":
@@ -155,12 +158,20 @@ def planted_table(model, questions=400, samples=16, p=0.6, rho=0.3, seed=0):
 
 
 
-def _plot_phase(path, detail):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_phase_check(detail, ax=None):
+    """Observed accuracy of real majority votes and trees against each correlation model.
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    Parameters
+    ----------
+    detail : dict
+        The ``detail`` of :func:`check_phase`.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = axes_or_new(ax, 7.0, 4.0)
     names = [f[0] for f in detail["figure"]]
     x = np.arange(len(names))
     obs = np.array([f[1] for f in detail["figure"]])
@@ -176,7 +187,11 @@ def _plot_phase(path, detail):
                  f"rho={detail['rho']:.3f})", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return ax
 
+
+def _plot_phase(path, detail):
+    """Write :func:`plot_phase_check` of ``detail`` to ``path`` (the report's figure)."""
+    fig, ax = _cli.new_figure(7.0, 4.0)
+    plot_phase_check(detail, ax)
+    _cli.save_figure(fig, path, dpi=110.0)
