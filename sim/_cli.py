@@ -328,14 +328,15 @@ def new_figure(width=7.0, height=4.2, nrows=1, ncols=1, **kw):
     return fig, fig.subplots(nrows, ncols, **kw)
 
 
-def save_figure(fig, path, dpi=150.0, prog=None):
-    """Write ``fig`` to ``path`` atomically and say where on stderr.
+def save_figure(fig, path, dpi=150.0, prog=None, say=True):
+    """Write ``fig`` to ``path`` atomically and, unless ``say`` is false, say where on stderr.
 
     The file appears whole or not at all (written beside it, then renamed).
     """
     path = os.fspath(path)
     _write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=_fig_format(path)))
-    print(f"{prog + ': ' if prog else ''}figure written to {path}", file=sys.stderr)
+    if say:
+        print(f"{prog + ': ' if prog else ''}figure written to {path}", file=sys.stderr)
     return path
 
 

@@ -190,13 +190,16 @@ def format_summary(s):
     return "\n".join(lines)
 
 
-def plot_run(table, summary, path, title=""):
-    """Write a two-panel figure: accuracy by difficulty, and thinking lengths by correctness."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_run(table, summary, axes=None, title=""):
+    """Two panels: accuracy by difficulty, and thinking lengths by correctness; returns the axes.
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ``axes`` is a pair of matplotlib axes (new ones on a new pyplot figure when None).
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    a, b = axes
     by = summary["by_difficulty"]
     d = [r["difficulty"] for r in by]
     acc = np.array([r["accuracy"] for r in by])
@@ -218,10 +221,8 @@ def plot_run(table, summary, path, title=""):
     b.legend()
     b.set_title("thinking lengths")
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        a.figure.suptitle(title)
+    return axes
 
 
 def main(argv=None):
@@ -245,8 +246,7 @@ def main(argv=None):
                         help="save hidden states at thinking positions (hidden.npz)")
     parser.add_argument("--out", default=None, help="run directory (default runs/<model>)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--plot", metavar="FILE.png",
-                        help="write accuracy by difficulty and the thinking-length histogram")
+    _cli.add_plot_arguments(parser, "accuracy by difficulty and the thinking-length histogram")
     args = parser.parse_args(argv)
     try:
         check_int("questions", args.questions, 1)
@@ -284,9 +284,11 @@ def main(argv=None):
     records.write_run(out_dir, table, meta, hidden)
     summary = summarize(table)
     if args.plot:
-        plot_run(table, summary, args.plot,
+        fig, axes = _cli.new_figure(10, 3.8, ncols=2)
+        plot_run(table, summary, axes,
                  f"{args.model}: {args.questions} questions x {args.samples} samples, "
                  f"T={args.temperature}, top-p={args.top_p}")
+        _cli.save_figure(fig, args.plot, args.dpi, prog=parser.prog)
     if args.json:
         print(json.dumps(_cli.jsonable(dict(run=out_dir, meta=meta, summary=summary))))
         return 0

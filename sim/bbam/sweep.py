@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim._plot import first_slice, slice_note
 from sim.bbam.core import simulate
 from sim.bbam.plot import plot_frontier
 from sim.interface import SweepModel, params_of
@@ -47,14 +48,10 @@ def plot(df, manifest, ax=None):
     axes = manifest["axes"]
     if "budget" not in axes:
         raise ValueError("the bbam frontier needs a range of budget")
-    held = {name: values[0] for name, values in axes.items() if name != "budget"}
-    for name, value in held.items():
-        df = df[df[name] == value]
+    df, held = first_slice(df, axes, ("budget",))
     ax = plot_frontier(df, ax)
     if held:
-        note = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in held.items())
-        ax.set_title(f"{ax.get_title()} ({note})", fontsize=9)
+        ax.set_title(f"{ax.get_title()} ({slice_note(held)})", fontsize=9)
     return ax
 
 

@@ -60,8 +60,7 @@ def validate(values):
 
 def plot(df, manifest, ax=None):
     """Effort against loyalty: equilibrium (lines) and repeated play (points), per team size."""
-    from sim._plot import axes_or_new
-    from sim.sweep.plot import plot_xy
+    from sim._plot import axes_or_new, plot_xy
 
     if "theta" not in manifest["axes"]:
         raise ValueError("the coop figure (effort against loyalty) needs a range of theta")

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from sim._plot import axes_or_new, plain_log_axis
+from sim._plot import axes_or_new, plain_log_axis, plot_xy
 from theory import gamma as th
 
 __all__ = ["plot_lengths", "plot_pit", "plot_comparison", "comparison_shape", "plot_fit",
@@ -218,31 +218,14 @@ def plot_adherence(df, manifest, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    ax = axes_or_new(ax)
-    axes = manifest["axes"]
-    if not axes:
+    if not manifest["axes"]:
         raise ValueError("the gamma sweep figure needs at least one swept parameter")
-    x = next(iter(axes))
-    random = manifest.get("design") == "random"
-    held = {}
-    if not random:
-        for name, values in list(axes.items())[1:]:
-            held[name] = values[0]
-            df = df[df[name] == values[0]]
-    for i, (method, rows) in enumerate(df.groupby("method", sort=False)):
-        rows = rows.sort_values(x)
-        color = f"C{i % 10}"
-        if not random:      # line styles keep rules that coincide (adherence 1) visible
-            ax.plot(rows[x], rows["theory"], color=color, lw=1.3, ls=_STYLES[i % len(_STYLES)])
-        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt=_MARKERS[i % 6],
-                    ms=3.5, color=color, capsize=2, label=str(method))
-    ax.set_xlabel(x)
-    ax.set_ylabel("P(T ≤ budget): exact (line), simulated (95% interval)")
+
+    def style(method, i):   # line styles keep rules that coincide (adherence 1) visible
+        return dict(ls=_STYLES[i % len(_STYLES)], marker=_MARKERS[i % 6])
+
+    ax = plot_xy(df, manifest, axes_or_new(ax), "P(T ≤ budget): exact (line), simulated (95%)",
+                 "budget adherence by decoding rule", group="method", style=style,
+                 theory_label="exact")
     ax.set_ylim(None, 1.02)
-    note = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in held.items())
-    ax.set_title("budget adherence by decoding rule" + (f" ({note})" if note else ""),
-                 fontsize=9)
-    ax.legend(fontsize=7, ncol=2, frameon=False)
-    ax.grid(True, alpha=0.3)
     return ax

@@ -15,7 +15,7 @@ its own figure.
 
 from __future__ import annotations
 
-from sim._plot import axes_or_new, plain_log_axis
+from sim._plot import axes_or_new, plain_log_axis, plot_xy
 
 __all__ = ["plot_allocation", "plot_training", "plot_sweep", "STYLE"]
 
@@ -130,30 +130,10 @@ def plot_sweep(df, manifest, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    ax = axes_or_new(ax, 5.0, 3.6)
-    axes = manifest["axes"]
-    x = next(iter(axes))
-    random = manifest.get("design") == "random"
-    fixed = {}
-    if not random:
-        for name, values in axes.items():
-            if name != x and name in df.columns:
-                fixed[name] = values[0]
-                df = df[df[name] == values[0]]
-    for name, rows in df.groupby("name", sort=False):
+    def style(name, i):
         st = STYLE.get(name, _OTHER)
-        rows = rows.sort_values(x)
-        if not random:
-            ax.plot(rows[x], rows["theory"], color=st["color"], ls=st["ls"], lw=1.3,
-                    label=f"{name}: expected")
-        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt=st["marker"], ms=4,
-                    color=st["color"], capsize=2, ls="none", label=f"{name}: simulated")
-    ax.set_xlabel(x)
-    ax.set_ylabel("effective-gradient ratio (95% interval)")
-    note = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
-                     for k, v in fixed.items())
-    ax.set_title("expected and simulated EGR" + (f" ({note})" if note else ""), fontsize=9,
-                 loc="left")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, frameon=False)
-    return ax
+        return dict(color=st["color"], ls=st["ls"], marker=st["marker"])
+
+    return plot_xy(df, manifest, axes_or_new(ax, 5.0, 3.6),
+                   "effective-gradient ratio (95% interval)", "expected and simulated EGR",
+                   group="name", style=style, theory_label="expected")

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim._plot import first_slice
 from sim.interface import SweepModel, params_of
 from sim.phase.core import simulate
 from sim.phase.plot import plot_phase_diagram
@@ -39,9 +40,7 @@ def _plot(df, manifest, ax=None):
     axes = manifest["axes"]
     if "rho" not in axes or "gamma" not in axes:
         raise ValueError("the phase figure needs ranges of both rho and gamma")
-    for name, values in axes.items():  # further axes are held at their first value
-        if name not in ("rho", "gamma"):
-            df = df[df[name] == values[0]]
+    df, _ = first_slice(df, axes, ("rho", "gamma"))  # further axes at their first value
     return plot_phase_diagram(df[df["level"] == df["depth"]], ax)
 
 

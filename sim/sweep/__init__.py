@@ -34,7 +34,6 @@ function, default size, figure).
 from __future__ import annotations
 
 from sim.interface import Param, SweepModel
-from sim.sweep._legacy import phase_boundary  # moves to sim.phase
 from sim.sweep.execute import SweepSummary, make_executor, run_sweep
 from sim.sweep.plot import plot_sweep
 from sim.sweep.spec import (
@@ -52,7 +51,6 @@ from sim.sweep.spec import (
 from sim.sweep.store import collect, prepare_dir, read_manifest, write_part
 
 __all__ = [
-    "phase_boundary",
     "Param",
     "SweepModel",
     "SweepSpec",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import math
@@ -29,13 +28,9 @@ def sweep_model(name):
     """The :class:`sim.interface.SweepModel` of a registered model."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    mod = importlib.import_module(f"sim.{name}")
-    found = getattr(mod, "SWEEP", None)
-    if found is None:
-        from sim.sweep._legacy import legacy
+    from sim.registry import model
 
-        found = legacy(name)
-    return found
+    return model(name).SWEEP
 
 
 def _round(x):

@@ -11,7 +11,7 @@ import pytest
 
 import sim.phase
 from sim import sweep
-from sim.sweep import main, make_spec, sweep_model, parse_values, point_seed, run_sweep
+from sim.sweep import main, make_spec, parse_values, point_seed, run_sweep, sweep_model
 
 # a small phase sweep: 3 x 4 points of depth-5 trees, well under a second in all
 SMALL = dict(rho="0:0.6:3", gamma="0.7,0.8,0.9,1", depth=5)

@@ -29,14 +29,27 @@ theory the model follows and do not decide the exit status.
   and compared with the theory's ``E[EGR]`` at the estimated rates.
 * **gamma** and **bbam** need the model itself (guided and truncated
   decoding); see :func:`check_gamma` and :func:`check_bbam`.
+
+The checks follow one protocol (:class:`Check`): each model of
+:data:`sim.registry.MODELS` that real runs can speak to has a module
+``validation.check.<model>`` with ``NAME``, ``NEEDS_MODEL`` (whether the check
+runs the model, not only reads the records), ``SIZES``, ``FIGSIZE``,
+``PANELS``, ``check(run, adapter=None, *, seed=0, sizes=None) -> (rows,
+detail)`` and ``plot(detail, ax=None) -> axes``. :data:`NO_RUN_CHECK` names the
+models that have none, and why.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 import pandas as pd
 
-from validation.check import bbam, gamma, knapsack, phase
+from sim.registry import MODELS
+from validation.check import bbam, gamma
 from validation.check._common import Row, icc, split_samples, verdict
 from validation.check.bbam import check_bbam, fit_uncertainty_law
 from validation.check.gamma import check_gamma, guidance_processor, predictor_data
@@ -50,35 +63,61 @@ from validation.check.phase import (
 )
 
 __all__ = [
-    "Row", "split_samples", "icc", "vote_accuracy", "tree_accuracy", "predict_votes",
+    "Check", "Row", "split_samples", "icc", "vote_accuracy", "tree_accuracy", "predict_votes",
     "check_phase", "check_knapsack", "check_gamma", "check_bbam", "verdict", "planted_table",
-    "fit_uncertainty_law", "predictor_data", "guidance_processor", "CHECKS", "QUICK",
-    "run_checks", "rows_frame", "write_report",
+    "fit_uncertainty_law", "predictor_data", "guidance_processor", "CHECKS", "NO_RUN_CHECK",
+    "QUICK", "check_module", "run_checks", "rows_frame", "write_report",
 ]
 
-CHECKS = ("phase", "knapsack", "gamma", "bbam")
-QUICK = dict(questions=240, samples=32, difficulty="1:4", gamma_questions=120, gamma_steps=4000,
-             bbam_questions=40)
+
+@runtime_checkable
+class Check(Protocol):
+    """What every ``validation.check.<model>`` module provides (see the module docstring)."""
+
+    NAME: str
+    NEEDS_MODEL: bool
+    SIZES: dict
+    FIGSIZE: tuple
+    PANELS: int
+
+    def check(self, run, adapter=None, *, seed=0, sizes=None): ...
+
+    def plot(self, detail, ax=None): ...
 
 
-_PLOTS = {"phase": phase._plot_phase, "knapsack": knapsack._plot_knapsack,
-          "gamma": gamma._plot_gamma, "bbam": bbam._plot_bbam}
+#: Registered models without a check against real runs, and why.
+NO_RUN_CHECK = {
+    "coop": "coop is a game-theoretic model of human teams, not of model samples; its empirical "
+            "checks are the paper's experiments and the Apache case (python -m sim.coop "
+            "--experiment paper|apache), see docs/models/coop.md",
+}
+
+#: The registered models that have a check, in the registry's order.
+CHECKS = tuple(m for m in MODELS if importlib.util.find_spec(f"validation.check.{m}"))
+
+#: Sizes of ``--quick``: the sampled run and every check's own sizes.
+QUICK = dict(questions=240, samples=32, difficulty="1:4", **gamma.SIZES, **bbam.SIZES)
+
+
+def check_module(name):
+    """The module ``validation.check.<name>``; one-line ValueError for a model without one."""
+    if name in NO_RUN_CHECK:
+        raise ValueError(f"{name} has no check against model runs: {NO_RUN_CHECK[name]}")
+    if name not in CHECKS:
+        raise ValueError(f"check must be one of {', '.join(CHECKS)}, got {name!r}")
+    return importlib.import_module(f"validation.check.{name}")
 
 
 def run_checks(run, only=CHECKS, adapter=None, seed=0, sizes=None, progress=None):
-    """Run the selected checks on a loaded run; returns ``(rows, details)``."""
-    sizes = dict(QUICK if sizes is None else sizes)
+    """Run the selected checks on a loaded run; returns ``(rows, details)``.
+
+    ``adapter`` is needed by the checks whose module has ``NEEDS_MODEL``;
+    ``sizes`` overrides entries of :data:`QUICK`.
+    """
+    sizes = {**QUICK, **(sizes or {})}
     rows, details = [], {}
     for name in only:
-        if name == "phase":
-            r, d = check_phase(run.table, seed=seed)
-        elif name == "knapsack":
-            r, d = check_knapsack(run.table, seed=seed)
-        elif name == "gamma":
-            r, d = check_gamma(run, adapter, seed=seed, questions=sizes["gamma_questions"],
-                               steps=sizes["gamma_steps"])
-        else:
-            r, d = check_bbam(run, adapter, seed=seed, questions=sizes["bbam_questions"])
+        r, d = check_module(name).check(run, adapter, seed=seed, sizes=sizes)
         rows += r
         details[name] = d
         if progress:
@@ -116,7 +155,7 @@ def write_report(directory, rows, details, run_meta):
             lines.append(f"| {r.quantity} | {r.predicted:.4f} | {r.observed:.4f} | {ci} | {tol} "
                          f"| {r.verdict} |")
         png = out / f"{name}.png"
-        _PLOTS[name](png, d)
+        _write_figure(check_module(name), d, png)
         lines += ["", f"![{name}]({png.name})", ""]
         failed = [r for r in rows if r.check == name and r.verdict == "fail"]
         for r in failed:
@@ -126,3 +165,10 @@ def write_report(directory, rows, details, run_meta):
     (out / "report.md").write_text("\n".join(lines))
     return out / "report.md"
 
+
+def _write_figure(mod, detail, path):
+    from sim import _cli
+
+    fig, axes = _cli.new_figure(*mod.FIGSIZE, ncols=mod.PANELS)
+    mod.plot(detail, axes)
+    _cli.save_figure(fig, path, dpi=150.0, say=False)

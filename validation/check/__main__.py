@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from validation.check import CHECKS, QUICK, rows_frame, run_checks, write_report
+from sim._cli import command as _command
+from validation.check import (
+    CHECKS,
+    QUICK,
+    check_module,
+    rows_frame,
+    run_checks,
+    write_report,
+)
 
 
 def _quick_run(directory, seed, sizes):
@@ -25,6 +33,42 @@ def _quick_run(directory, seed, sizes):
     return adapter
 
 
+PROG = "python -m validation.check"
+
+
+def build_parser():
+    """The parser of ``python -m validation.check``."""
+    from sim import _cli
+
+    p = _cli.ArgumentParser(prog=PROG,
+                            description="Check every theory against a real model run: estimate, "
+                                        "predict, compare, with intervals and verdicts.")
+    _cli.add_version(p)
+    p.add_argument("run_dir", nargs="?", help="a run directory (python -m validation.run or "
+                                              "python -m validation.import)")
+    p.add_argument("--only", nargs="+", default=list(CHECKS), metavar="CHECK",
+                   help="checks to run, separated by spaces or commas: " + ", ".join(CHECKS))
+    p.add_argument("--model", default=None,
+                   help="model for the checks that run it (default: the run's model)")
+    p.add_argument("--quick", action="store_true",
+                   help="sample a fresh run from the committed checkpoint (no training) and "
+                        "check it; a few minutes on 2 cores")
+    p.add_argument("--report", default=None, help="report directory (default RUN_DIR/report)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    return p
+
+
+def _only(values):
+    only = [c.strip() for v in values for c in str(v).split(",") if c.strip()]
+    bad = [c for c in only if c not in CHECKS]
+    if bad or not only:
+        raise ValueError(f"only must name checks among {', '.join(CHECKS)}, "
+                         f"got {' '.join(values)!r}")
+    return list(dict.fromkeys(only))
+
+
+@_command(PROG)
 def main(argv=None):
     """Run ``python -m validation.check``: 0 (all pass), 1 (a check failed), 2 (bad input)."""
     import json
@@ -34,57 +78,47 @@ def main(argv=None):
     from sim import _cli
     from validation import records
 
-    p = _cli.ArgumentParser(prog="python -m validation.check",
-                            description="Check every theory against a real model run: estimate, "
-                                        "predict, compare, with intervals and verdicts.")
-    p.add_argument("run_dir", nargs="?", help="a run directory (python -m validation.run)")
-    p.add_argument("--only", default=",".join(CHECKS),
-                   help="comma-separated subset of: " + ", ".join(CHECKS))
-    p.add_argument("--model", default=None,
-                   help="model for the gamma and bbam checks (default: the run's model)")
-    p.add_argument("--quick", action="store_true",
-                   help="sample a fresh run from the committed checkpoint (no training) and "
-                        "check it; a few minutes on 2 cores")
-    p.add_argument("--report", default=None, help="report directory (default RUN_DIR/report)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p = build_parser()
     args = p.parse_args(argv)
-    try:
-        only = [c.strip() for c in args.only.split(",") if c.strip()]
-        bad = [c for c in only if c not in CHECKS]
-        if bad or not only:
-            raise ValueError(f"only must name checks among {', '.join(CHECKS)}, got {args.only!r}")
-        if args.seed < 0:
-            raise ValueError(f"seed must be >= 0, got {args.seed}")
-        adapter = None
-        if args.quick:
-            run_dir = Path(args.run_dir or "runs/quick")
-            if (run_dir / "meta.json").exists():
-                run = records.read_run(run_dir)
-            else:
-                if not args.json:
-                    print(f"sampling a quick run into {run_dir} ...", file=sys.stderr)
-                adapter = _quick_run(run_dir, args.seed, QUICK)
-                run = records.read_run(run_dir)
+    only = _only(args.only)
+    if args.seed < 0:
+        raise ValueError(f"seed must be >= 0, got {args.seed}")
+    adapter = None
+    if args.quick:
+        run_dir = Path(args.run_dir or "runs/quick")
+        if (run_dir / "meta.json").exists():
+            run = records.read_run(run_dir)
         else:
-            if not args.run_dir:
-                raise ValueError("run_dir is required (or use --quick)")
-            run = records.read_run(Path(args.run_dir))
-        if adapter is None and ({"gamma", "bbam"} & set(only)):
-            from validation.adapters import load_adapter
-            adapter = load_adapter(args.model or run.meta.get("model", "tiny"))
-        with _cli.progress_bar(not args.json, "checks", len(only)) as advance:
-            rows, details = run_checks(run, only, adapter, args.seed, progress=advance)
-        report = write_report(args.report or (run.path / "report"), rows, details, run.meta)
-    except (ValueError, OSError) as exc:
-        return _cli.fail(p.prog, exc)
+            if not args.json:
+                print(f"sampling a quick run into {run_dir} ...", file=sys.stderr)
+            adapter = _quick_run(run_dir, args.seed, QUICK)
+            run = records.read_run(run_dir)
+    else:
+        if not args.run_dir:
+            raise ValueError("run_dir is required (or use --quick)")
+        run = records.read_run(Path(args.run_dir))
+    needs = [c for c in only if check_module(c).NEEDS_MODEL]
+    if adapter is None and needs:
+        model = args.model or run.meta.get("model")
+        if not model:
+            raise ValueError(f"the {' and '.join(needs)} check{'s' if len(needs) > 1 else ''} "
+                             "run the model itself; this run names no model: pass --model NAME "
+                             "(or run --only " + " ".join(c for c in only if c not in needs)
+                             + ")")
+        from validation.adapters import load_adapter
+
+        adapter = load_adapter(model)
+    with _cli.progress_bar(not args.json, "checks", len(only)) as advance:
+        rows, details = run_checks(run, only, adapter, args.seed, progress=advance)
+    report = write_report(args.report or (run.path / "report"), rows, details, run.meta)
     frame = rows_frame(rows)
     status = 1 if (frame.verdict == "fail").any() else 0
     if args.json:
         keys = ["check", "quantity", "predicted", "observed", "ci_low", "ci_high", "verdict"]
-        print(json.dumps(_cli.jsonable(dict(
+        print(json.dumps(_cli.envelope(
+            dict(run=str(run.path), only=only, seed=args.seed, model=args.model),
             checks=[{k: getattr(r, k) for k in keys} for r in rows], report=str(report),
-            status=status))))
+            status=status)))
         return status
     print(f"budgetlab validation  run {run.path}  model={run.meta.get('model')}  "
           f"{run.meta.get('n_questions')} questions x {run.meta.get('n_samples')} samples")

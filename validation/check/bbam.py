@@ -240,10 +240,22 @@ def plot_bbam(detail, ax=None):
     return ax
 
 
-def _plot_bbam(path, detail):
-    """Write :func:`plot_bbam` to ``path`` (the report's figure)."""
-    from sim import _cli
+#: Default size of the check (questions decoded at each truncation budget).
+SIZES = dict(bbam_questions=40)
+#: Size of the report's figure (inches) and its number of panels.
+FIGSIZE = (8.5, 4.2)
+PANELS = 1
 
-    fig, ax = _cli.new_figure(8.5, 4.2)
-    plot_bbam(detail, ax)
-    return _cli.save_figure(fig, path, prog="python -m validation.check")
+
+def check(run, adapter=None, *, seed=0, sizes=None):
+    """The bbam check on a loaded run: ``(rows, detail)`` (the check's common entry point).
+
+    ``adapter`` runs the model (truncated decoding); ``sizes`` overrides :data:`SIZES`.
+    """
+    sizes = {**SIZES, **(sizes or {})}
+    return check_bbam(run, adapter, seed=seed, questions=sizes["bbam_questions"])
+
+
+def plot(detail, ax=None):
+    """The check's figure on ``ax`` (one axes; new ones when None); returns it."""
+    return plot_bbam(detail, ax)

@@ -323,10 +323,23 @@ def plot_check(detail, axes=None):
     return np.asarray(axes)
 
 
-def _plot_gamma(path, detail, dpi=150.0):
-    """Write :func:`plot_check` to ``path`` (the validation report's figure)."""
-    from sim import _cli
+#: Default sizes of the check (held-out questions decoded, predictor training steps).
+SIZES = dict(gamma_questions=120, gamma_steps=4000)
+#: Size of the report's figure (inches) and its number of panels.
+FIGSIZE = (10.5, 3.2)
+PANELS = 3
 
-    fig, axes = _cli.new_figure(10.5, 3.2, 1, 3)
-    plot_check(detail, axes)
-    fig.savefig(path, dpi=dpi)
+
+def check(run, adapter=None, *, seed=0, sizes=None):
+    """The gamma check on a loaded run: ``(rows, detail)`` (the check's common entry point).
+
+    ``adapter`` runs the model (guided decoding); ``sizes`` overrides :data:`SIZES`.
+    """
+    sizes = {**SIZES, **(sizes or {})}
+    return check_gamma(run, adapter, seed=seed, questions=sizes["gamma_questions"],
+                       steps=sizes["gamma_steps"])
+
+
+def plot(detail, ax=None):
+    """The check's figure on ``ax`` (a sequence of 3 axes; new ones when None); returns it."""
+    return plot_check(detail, ax)

@@ -147,10 +147,21 @@ def plot_check(detail, ax=None):
     return ax
 
 
-def _plot_knapsack(path, detail):
-    """Write :func:`plot_check`'s figure to ``path`` (the report's figure)."""
-    from sim import _cli
+#: The check has no sizes of its own: it reads the records only.
+SIZES = {}
+#: Size of the report's figure (inches) and its number of panels.
+FIGSIZE = (5.0, 3.4)
+PANELS = 1
 
-    fig, ax = _cli.new_figure(5.0, 3.4)
-    plot_check(detail, ax)
-    fig.savefig(path, dpi=150)
+
+def check(run, adapter=None, *, seed=0, sizes=None):
+    """The knapsack check on a loaded run: ``(rows, detail)`` (the check's common entry point).
+
+    Needs only the run records; ``adapter`` and ``sizes`` are not used.
+    """
+    return check_knapsack(run.table, seed=seed)
+
+
+def plot(detail, ax=None):
+    """The check's figure on ``ax`` (one axes; new ones when None); returns it."""
+    return plot_check(detail, ax)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim import _cli
 from sim._plot import axes_or_new
 from validation.check._common import Row, icc, split_samples, verdict
 from validation.check._common import bootstrap as _bootstrap
@@ -190,8 +189,21 @@ def plot_phase_check(detail, ax=None):
     return ax
 
 
-def _plot_phase(path, detail):
-    """Write :func:`plot_phase_check` of ``detail`` to ``path`` (the report's figure)."""
-    fig, ax = _cli.new_figure(7.0, 4.0)
-    plot_phase_check(detail, ax)
-    _cli.save_figure(fig, path, dpi=110.0)
+#: The check has no sizes of its own: it reads the records only.
+SIZES = {}
+#: Size of the report's figure (inches) and its number of panels.
+FIGSIZE = (7.0, 4.0)
+PANELS = 1
+
+
+def check(run, adapter=None, *, seed=0, sizes=None):
+    """The phase check on a loaded run: ``(rows, detail)`` (the check's common entry point).
+
+    Needs only the run records; ``adapter`` and ``sizes`` are not used.
+    """
+    return check_phase(run.table, seed=seed)
+
+
+def plot(detail, ax=None):
+    """The check's figure on ``ax`` (one axes; new ones when None); returns it."""
+    return plot_phase_check(detail, ax)
