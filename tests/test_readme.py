@@ -14,7 +14,7 @@ def code_blocks(text):
 
 
 def test_readme_has_exactly_two_commands_and_ci_runs_the_second():
-    blocks = [b.strip() for b in code_blocks(README.split("## The phase model")[0])]
+    blocks = [b.strip() for b in code_blocks(README.split("## Quick starts")[0])]
     assert len(blocks) == 2
     install_run, install_test = blocks
     assert install_run == "pip install . && python -m sim.phase --rho 0.3"
@@ -37,3 +37,14 @@ def test_main_command_runs():
     assert proc.returncode == 0, proc.stderr
     assert "alpha_rho = 1.2150" in proc.stdout
     assert "regime    = amplifying" in proc.stdout
+
+
+def test_readme_is_an_index():
+    # short, with the two commands, and links to every model document that exist
+    assert len(README.encode()) <= 16_000
+    for link in re.findall(r"\]\((docs/[^)#]+)", README):
+        assert (ROOT / link).exists(), link
+    from sim.registry import MODELS
+
+    for name in MODELS:
+        assert f"docs/models/{name}.md" in README

@@ -221,7 +221,7 @@ def _report(params, df, args, backend):
     base = df.attrs["base"]
     k = np.arange(1, base.size + 1)
     console.print(f"budgetlab gamma  toy={model.name} ({pars})  budget={params.budget} "
-                  f"runs={args.trials} seed={args.seed} backend={backend}", markup=False)
+                  f"trials={args.trials} seed={args.seed} backend={backend}", markup=False)
     console.print(f"  unguided thinking length: mean {(k * base).sum() / base.sum():.1f}, "
                   f"P(T <= budget) = {base[:params.budget].sum():.4f}; Gamma predictor fitted "
                   f"by {params.likelihood} MLE per (state, candidate)"
