@@ -193,9 +193,9 @@ def main(argv=None):
         return _cli.fail(parser.prog, exc)
     label = f"one device ({'cupy' if args.device == 'gpu' else 'numpy arrays'})"
     if args.json:
-        print(json.dumps(_cli.jsonable(dict(summary.as_dict(), model="phase", out=args.out,
-                                            executor=label, trials=spec.trials,
-                                            seed=spec.seed, plot=args.plot))))
+        print(json.dumps(_cli.envelope(spec.manifest(), **summary.as_dict(), model="phase",
+                                       out=args.out, executor=label, trials=spec.trials,
+                                       seed=spec.seed, plot=args.plot)))
     else:
         print(sweep_cli._summary_text(summary, spec, args.out, label,
                                   "cupy" if args.device == "gpu" else "array-numpy"))

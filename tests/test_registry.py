@@ -61,3 +61,22 @@ def test_a_package_without_the_interface_is_refused(monkeypatch):
     monkeypatch.setattr(registry, "MODELS", registry.MODELS + ("fake",))
     with pytest.raises(TypeError, match="missing Params, simulate, SWEEP"):
         registry.model("fake")
+
+
+_CHEAP = {"phase": ["--trials", "2000", "--depth", "3"], "bbam": ["--trials", "2000"],
+          "knapsack": ["--trials", "20"], "coop": [], "gamma": ["--trials", "200"]}
+
+
+@pytest.mark.parametrize("name", registry.MODELS)
+def test_every_command_line_prints_params_and_version_and_has_version(name, capsys):
+    import json
+
+    from sim import __version__
+
+    main = importlib.import_module(f"sim.{name}.__main__").main
+    assert main([*_CHEAP.get(name, []), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["version"] == __version__ and isinstance(out["params"], dict) and out["params"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"budgetlab {__version__}"

@@ -225,10 +225,12 @@ def plot_run(table, summary, axes=None, title=""):
     return axes
 
 
+@_cli.command("python -m validation.run")
 def main(argv=None):
     """Command line; returns the exit status."""
     parser = _cli.ArgumentParser(prog="python -m validation.run",
                                  description="Sample a model on task questions; write a run.")
+    _cli.add_version(parser)
     parser.add_argument("--model", default="tiny",
                         help="tiny, a checkpoint directory, hf:PATH or smollm2 (default tiny)")
     parser.add_argument("--questions", type=int, default=500)
@@ -290,7 +292,8 @@ def main(argv=None):
                  f"T={args.temperature}, top-p={args.top_p}")
         _cli.save_figure(fig, args.plot, args.dpi, prog=parser.prog)
     if args.json:
-        print(json.dumps(_cli.jsonable(dict(run=out_dir, meta=meta, summary=summary))))
+        params = {k: v for k, v in vars(args).items() if k not in ("json", "plot", "dpi")}
+        print(json.dumps(_cli.envelope(params, run=out_dir, meta=meta, summary=summary)))
         return 0
     print(f"budgetlab validation run  model={args.model} sha256={adapter.checkpoint_sha256[:12]}"
           f"  T={args.temperature} top_p={args.top_p} seed={args.seed}"

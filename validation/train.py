@@ -158,10 +158,12 @@ def train(model_config, train_config, progress=None):
     return params, np.array(losses)
 
 
+@_cli.command("python -m validation.train")
 def main(argv=None):
     """Command line; returns the exit status."""
     parser = _cli.ArgumentParser(prog="python -m validation.train",
                                  description="Train the project's reasoning LM.")
+    _cli.add_version(parser)
     parser.add_argument("--steps", type=int, default=TrainConfig.steps)
     parser.add_argument("--batch", type=int, default=TrainConfig.batch)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)

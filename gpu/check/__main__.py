@@ -30,9 +30,16 @@ def _jax_gpu_or_fail():
                          "or use --device cpu")
 
 
+def _params(args):
+    return dict(model=args.model, device=args.device, trials=args.trials,
+                bench_trials=args.bench_trials)
+
+
+@_cli.command("python -m gpu.check")
 def main(argv=None):
     parser = _cli.ArgumentParser(prog="python -m gpu.check",
                                  description="Check a GPU kernel against the Numba kernel.")
+    _cli.add_version(parser)
     parser.add_argument("model", choices=MODELS)
     parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu",
                         help="gpu (CuPy) or cpu (the same array code on NumPy, small sizes)")
@@ -58,8 +65,8 @@ def main(argv=None):
         fn = importlib.import_module(f"gpu.check.{args.model}").check
         ok, records = fn(args.device == "gpu", args.trials, out=say)
         if args.json:
-            print(json.dumps(dict(model=args.model, device=args.device, ok=ok,
-                                  records=_cli.jsonable(records))))
+            print(json.dumps(_cli.envelope(_params(args), model=args.model, device=args.device,
+                                           ok=ok, records=records)))
         else:
             print("PASS" if ok else "FAIL")
         return 0 if ok else 1
@@ -76,7 +83,8 @@ def main(argv=None):
     check = importlib.import_module(f"gpu.check.{args.model}").check
     ok, records = check(xp, trials, bench, out=say)
     if args.json:
-        print(json.dumps(dict(model=args.model, device=args.device, ok=ok, records=records)))
+        print(json.dumps(_cli.envelope(_params(args), model=args.model, device=args.device, ok=ok,
+                                       records=records)))
     else:
         print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 
-from sim import __version__ as _VERSION
 from sim import _cli
 from sim.backends import BACKENDS, BackendUnavailable, resolve_backend
 from sim.registry import MODELS
@@ -128,9 +127,9 @@ def _collect_main(argv):
         return _cli.fail(p.prog, exc)
     points = int(df["point"].nunique())
     if args.json:
-        print(json.dumps(_cli.jsonable(dict(model=man["model"], points=points,
-                                            expected=man["points"], rows=len(df),
-                                            files=written, plot=args.plot))))
+        print(json.dumps(_cli.envelope(man, model=man["model"], points=points,
+                                       expected=man["points"], rows=len(df), files=written,
+                                       plot=args.plot)))
     else:
         missing = "" if points >= man["points"] else (
             f"; {man['points'] - points} points not done yet (rerun the sweep to finish)")
@@ -212,10 +211,9 @@ def main(argv=None):
         if closing is not None:
             closing.close()
     if args.json:
-        print(json.dumps(_cli.jsonable(dict(summary.as_dict(), model=spec.model, out=out,
-                                            executor=closing.label, backend=backend_here,
-                                            trials=spec.trials, seed=spec.seed,
-                                            plot=plot, version=_VERSION))))
+        print(json.dumps(_cli.envelope(spec.manifest(), **summary.as_dict(), model=spec.model,
+                                       out=out, executor=closing.label, backend=backend_here,
+                                       trials=spec.trials, seed=spec.seed, plot=plot)))
     else:
         print(_summary_text(summary, spec, out, closing.label, backend_here))
     if summary.interrupted:
