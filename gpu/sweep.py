@@ -121,7 +121,13 @@ def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, for
     if xp is None:
         xp = array_module("cupy")
     label = "cupy" if xp.__name__ == "cupy" else "array-numpy"
+    with sweep.sweep_lock(out):
+        return _run_locked(spec, out, xp, label, max_elements, progress, force)
+
+
+def _run_locked(spec, out, xp, label, max_elements, progress, force):
     finished = sweep.prepare_dir(out, spec, force)
+    key = sweep.sweep_key(spec.manifest())
     summary = sweep.SweepSummary(total=spec.size)
     groups = {}
     for values in sweep.point_params(spec):
@@ -145,7 +151,7 @@ def run_phase_sweep(spec, out, xp=None, max_elements=1 << 24, progress=None, for
                                                        max_elements)):
                     df = _simulate_frame(p, w, spec.trials, s, label)
                     sweep.write_part(out, sweep.tidy_rows("phase", v, df, s, spec.trials,
-                                                          label))
+                                                          label), key)
                     summary.done += 1
                     if progress is not None:
                         progress()
@@ -182,10 +188,11 @@ def main(argv=None):
                                backend="cupy", design=args.design or "grid",
                                points=args.points, yes=args.yes)
         xp = array_module("cupy") if args.device == "gpu" else np
-        finished = sweep.prepare_dir(args.out, spec, args.force)
-        with _cli.progress_bar(not args.json, "gpu sweep phase", spec.size - len(finished),
-                               unit="points") as advance:
-            summary = run_phase_sweep(spec, args.out, xp, args.max_elements, advance)
+        with sweep.sweep_lock(args.out):
+            finished = sweep.prepare_dir(args.out, spec, args.force)
+            with _cli.progress_bar(not args.json, "gpu sweep phase", spec.size - len(finished),
+                                   unit="points") as advance:
+                summary = run_phase_sweep(spec, args.out, xp, args.max_elements, advance)
         if args.plot:
             sweep_cli._write_figure(sweep.collect(args.out), sweep.read_manifest(args.out),
                                     args.plot, args.dpi)

@@ -80,6 +80,11 @@ class SweepModel:
     validate : callable or None
         ``validate(values)`` raises the model's one-line error when ``values``
         is not a valid point (checked before a sweep starts).
+    cost : callable or None
+        ``cost(values, trials) -> dict`` with the keyword arguments of
+        :func:`sim.guard.check` (``param``, ``work``, ``memory``, ``unit``,
+        ``work_limit``): the estimated size of one point, refused before the
+        sweep starts when it exceeds the machine's limits.
     """
 
     name: str
@@ -89,6 +94,7 @@ class SweepModel:
     plot: Callable[..., Any] | None = None
     backends: tuple = BACKENDS
     validate: Callable[..., Any] | None = None
+    cost: Callable[..., Any] | None = None
 
     def param(self, name):
         """The :class:`Param` called ``name``; one-line ValueError if there is none."""

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim._plot import first_slice
 from sim.interface import SweepModel, params_of
-from sim.phase.core import simulate
+from sim.phase.core import MAX_LEAF_VOTES, simulate
 from sim.phase.plot import plot_phase_diagram
 from sim.phase.summary import summary
 from theory.phase import PhaseParams
@@ -48,9 +48,15 @@ def _validate(values):
     PhaseParams(**values)
 
 
+def _cost(values, trials):
+    """One point's size for :func:`sim.guard.check`: leaf-votes drawn, at most MAX_LEAF_VOTES."""
+    return dict(param="trials * b**depth", work=trials * float(values["b"]) ** values["depth"],
+                unit="leaf-votes", work_limit=MAX_LEAF_VOTES)
+
+
 #: The phase model's sweep: every field of :class:`theory.phase.PhaseParams`.
 SWEEP = SweepModel("phase", params_of(PhaseParams), _point, trials=SWEEP_TRIALS, plot=_plot,
-                   validate=_validate)
+                   validate=_validate, cost=_cost)
 
 
 def phase_boundary(df):

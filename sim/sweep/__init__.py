@@ -48,7 +48,15 @@ from sim.sweep.spec import (
     sweep_model,
     tidy_rows,
 )
-from sim.sweep.store import collect, prepare_dir, read_manifest, write_part
+from sim.sweep.store import (
+    collect,
+    part_ok,
+    prepare_dir,
+    read_manifest,
+    sweep_key,
+    sweep_lock,
+    write_part,
+)
 
 __all__ = [
     "Param",
@@ -66,6 +74,9 @@ __all__ = [
     "tidy_rows",
     "prepare_dir",
     "write_part",
+    "part_ok",
+    "sweep_key",
+    "sweep_lock",
     "run_sweep",
     "make_executor",
     "read_manifest",

@@ -12,7 +12,7 @@ from sim.registry import MODELS
 from sim.sweep.execute import make_executor, run_sweep
 from sim.sweep.plot import plot_sweep
 from sim.sweep.spec import MAX_POINTS, make_spec, sweep_model
-from sim.sweep.store import collect, prepare_dir, read_manifest
+from sim.sweep.store import collect, prepare_dir, read_manifest, sweep_lock
 
 _PROG = "python -m sim.sweep"
 
@@ -86,8 +86,9 @@ def _summary_text(summary, spec, out, label, backend):
              f"failed {summary.failed}",
              f"  wall {summary.wall:.1f} s, {summary.rate:.3g} points/s, executor {label}, "
              f"backend {backend}, trials {spec.trials}, root seed {spec.seed}"]
-    for e in summary.errors[:3]:
-        lines.append(f"  error: {e}")
+    if summary.errors:
+        lines.append(f"  {summary.failed} points failed (the first errors are on stderr); "
+                     f"rerun the same command to retry them")
     if summary.interrupted:
         lines.append("  interrupted: finished points are saved; rerun the same command to "
                      "resume")
@@ -109,7 +110,8 @@ def _collect_main(argv):
     args = p.parse_args(argv)
     try:
         man = read_manifest(args.out)
-        df = collect(args.out)
+        damaged = []
+        df = collect(args.out, damaged)
         if df.empty:
             raise ValueError(f"{args.out} has no finished points yet")
         written = []
@@ -129,8 +131,11 @@ def _collect_main(argv):
     if args.json:
         print(json.dumps(_cli.envelope(man, model=man["model"], points=points,
                                        expected=man["points"], rows=len(df), files=written,
-                                       plot=args.plot)))
+                                       plot=args.plot, damaged=damaged)))
     else:
+        if damaged:
+            print(f"{p.prog}: skipped {len(damaged)} damaged parts (rerun the sweep to "
+                  f"recompute them): {', '.join(damaged[:3])}", file=sys.stderr)
         missing = "" if points >= man["points"] else (
             f"; {man['points'] - points} points not done yet (rerun the sweep to finish)")
         print(f"collected {points} of {man['points']} points ({len(df)} rows) of the "
@@ -194,13 +199,16 @@ def main(argv=None):
         else:
             backend_here = spec.backend
         plot = pick("plot", None)
-        # refuse a different sweep (or an unwritable directory) before starting workers
-        finished = prepare_dir(out, spec, force=args.force)
-        closing = make_executor(executor_text, args.connect_timeout)
-        with _cli.progress_bar(not args.json, f"sweep {model}", spec.size - len(finished),
-                               unit="points") as advance:
-            summary = run_sweep(spec, out, closing.executor, progress=advance,
-                                numba_threads=closing.numba_threads)
+        if plot:
+            _cli.writable_output(plot, "--plot")
+        with sweep_lock(out):  # one writer per sweep directory, for the whole run
+            # refuse a different sweep (or an unwritable directory) before starting workers
+            finished = prepare_dir(out, spec, force=args.force)
+            closing = make_executor(executor_text, args.connect_timeout)
+            with _cli.progress_bar(not args.json, f"sweep {model}", spec.size - len(finished),
+                                   unit="points") as advance:
+                summary = run_sweep(spec, out, closing.executor, progress=advance,
+                                    numba_threads=closing.numba_threads)
         if plot and summary.done + summary.skipped == 0:
             raise ValueError("no finished points to plot")
         if plot:
@@ -216,6 +224,8 @@ def main(argv=None):
                                        trials=spec.trials, seed=spec.seed, plot=plot)))
     else:
         print(_summary_text(summary, spec, out, closing.label, backend_here))
+    for e in summary.errors[:3]:
+        print(f"{_PROG}: error: {e}", file=sys.stderr)
     if summary.interrupted:
         return 130
     return 1 if summary.failed else 0

@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 
 from sim.sweep.spec import point_id, point_params, point_seed, run_point
-from sim.sweep.store import prepare_dir, write_part
-from theory._params import check_int
+from sim.sweep.store import prepare_dir, sweep_key, sweep_lock, write_part
+from theory._params import check_int, check_real
 
 
 @dataclass
@@ -67,15 +67,23 @@ def run_sweep(spec, out, executor=None, *, force=False, progress=None, max_pendi
         rest cancelled, and ``interrupted`` is true.
     """
     out = os.fspath(out)
+    with sweep_lock(out):
+        return _run_locked(spec, out, executor, force, progress, max_pending, numba_threads)
+
+
+def _run_locked(spec, out, executor, force, progress, max_pending, numba_threads):
     finished = prepare_dir(out, spec, force)
+    key = sweep_key(spec.manifest())
     summary = SweepSummary(total=spec.size)
-    todo = []
-    for values in point_params(spec):
-        if point_id(spec.model, values) in finished:
-            summary.skipped += 1
-        else:
-            todo.append(values)
-    summary.total = summary.skipped + len(todo)
+
+    def pending_points():  # streamed: a huge sweep never holds all its points in memory
+        for values in point_params(spec):
+            if point_id(spec.model, values) in finished:
+                summary.skipped += 1
+            else:
+                yield values
+
+    todo = pending_points()
 
     def args(values):
         return (spec.model, values, point_seed(spec.seed, spec.model, values), spec.trials,
@@ -84,7 +92,7 @@ def run_sweep(spec, out, executor=None, *, force=False, progress=None, max_pendi
     def finish(values, fut=None, df=None):
         try:
             rows = fut.result() if fut is not None else df
-            write_part(out, rows)
+            write_part(out, rows, key)
             summary.done += 1
         except (KeyboardInterrupt, OSError):
             raise
@@ -129,6 +137,8 @@ def run_sweep(spec, out, executor=None, *, force=False, progress=None, max_pendi
     except KeyboardInterrupt:
         summary.interrupted = True
     summary.wall = time.perf_counter() - t0
+    if not summary.interrupted:
+        summary.total = summary.skipped + summary.done + summary.failed
     return summary
 
 
@@ -199,6 +209,7 @@ def make_executor(text, connect_timeout=10.0):
         Unknown executor, bad worker count, Dask missing, or a scheduler that
         does not answer.
     """
+    connect_timeout = check_real("connect-timeout", connect_timeout, 0.0, 3600.0, lo_open=True)
     cores = os.cpu_count() or 1
     kind, _, arg = text.partition(":")
     if text.startswith("tcp://") or text.startswith("tls://"):
@@ -209,7 +220,8 @@ def make_executor(text, connect_timeout=10.0):
         import multiprocessing
 
         n = _count(arg or None, "processes", cores)
-        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_die_with_parent, initargs=(os.getpid(),))
         return _Closing(ex, [lambda: ex.shutdown(wait=True, cancel_futures=True)],
                         max(1, cores // n), f"processes:{n}")
     if kind in ("dask-local", "remote"):
@@ -227,6 +239,7 @@ def make_executor(text, connect_timeout=10.0):
             client = Client(cluster)
             return _Closing(client.get_executor(), [client.close, cluster.close],
                             max(1, cores // n), f"dask-local:{n}")
+        _probe_scheduler(arg, connect_timeout)
         try:
             client = Client(arg, timeout=connect_timeout)
         except (OSError, TimeoutError) as exc:
@@ -236,3 +249,72 @@ def make_executor(text, connect_timeout=10.0):
     raise ValueError(f"executor must be inline, processes[:N], dask-local[:N] or "
                      f"tcp://HOST:PORT, got {text!r}")
 
+
+
+def _die_with_parent(parent):
+    """Worker initializer: end this worker when the sweep's process ends, however it ends.
+
+    On Linux the kernel sends SIGTERM when the parent dies (``PR_SET_PDEATHSIG``);
+    elsewhere, and as a guard against the race before that call, a daemon thread
+    checks once a second that the parent still runs.
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(1.0)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _probe_scheduler(address, timeout):
+    """Refuse an address whose service does not greet like a Dask scheduler.
+
+    A Dask scheduler sends its handshake first: an 8-byte length followed by a
+    small message. A service that sends nothing, or a first word that is no
+    plausible length (an HTTP server's ``HTTP/1.1``), is refused with one line
+    before Dask would read it as a frame size. ``tls://`` addresses are left to
+    Dask.
+    """
+    import socket
+    import struct
+
+    if not address.startswith("tcp://"):
+        return
+    hostport = address[len("tcp://"):].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    try:
+        port = int(port)
+    except ValueError:
+        raise ValueError(f"executor address must be tcp://HOST:PORT, got {address!r}") from None
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"the Dask scheduler at {address} does not answer within "
+                         f"{timeout:g} s ({type(exc).__name__})") from None
+    if len(head) < 8 or not 0 < struct.unpack("<Q", head)[0] <= 1 << 20:
+        raise ValueError(f"the service at {address} is not a Dask scheduler (its greeting is "
+                         f"not a Dask handshake)")

@@ -77,7 +77,7 @@ def _scalar(param, text):
         raise ValueError(f"{param.name} values must be {what}, got {text!r}") from None
 
 
-def parse_values(param, spec):
+def parse_values(param, spec, max_values=MAX_POINTS):
     """The values of one axis from its command-line or TOML form.
 
     ``START:STOP:N`` is ``N`` evenly spaced values from ``START`` to ``STOP``
@@ -112,6 +112,9 @@ def parse_values(param, spec):
         if not (math.isfinite(lo) and math.isfinite(hi)) or not num.is_integer():
             raise ValueError(f"{param.name} range must be START:STOP:N with finite ends and "
                              f"an integer N, got {spec!r}")
+        if num > max_values:
+            raise ValueError(f"{param.name} range {spec!r} has {num:.3g} values, more than "
+                             f"{max_values:.0e}; pass --yes to allow it")
         if num < 1:
             raise ValueError(f"{param.name} range {spec!r} is empty: N must be >= 1")
         if num == 1 and lo != hi:
@@ -193,7 +196,9 @@ def make_spec(model, values, trials=None, seed=0, backend="auto", design="grid",
     trials : int or None
         ``None`` takes the model's default.
     yes : bool
-        Allow more than :data:`MAX_POINTS` points.
+        Allow more than :data:`MAX_POINTS` points (or values of one axis), and
+        points whose estimated work exceeds the machine guard
+        (:mod:`sim.guard`).
 
     Raises
     ------
@@ -212,7 +217,7 @@ def make_spec(model, values, trials=None, seed=0, backend="auto", design="grid",
     axes, fixed = [], {}
     for name, spec in values.items():
         param = m.param(name.replace("-", "_"))
-        vals = parse_values(param, spec)
+        vals = parse_values(param, spec, max_values=math.inf if yes else MAX_POINTS)
         if len(vals) > 1:
             axes.append((param.name, vals))
         else:
@@ -234,18 +239,29 @@ def make_spec(model, values, trials=None, seed=0, backend="auto", design="grid",
     if spec.size > MAX_POINTS and not yes:
         raise ValueError(f"the sweep has {spec.size:.3g} points (more than {MAX_POINTS:.0e}); "
                          f"pass --yes to run it")
-    _validate(spec)
+    _validate(spec, allow=yes)
     return spec
 
 
 
-def _validate(spec, limit=20_000):
-    """Construct the model's parameters for the points (all of them up to ``limit``)."""
+def _validate(spec, limit=20_000, allow=False):
+    """Check the points (all of them up to ``limit``) before any runs.
+
+    The model's ``validate`` raises its one-line parameter errors; its ``cost``
+    estimate goes through :func:`sim.guard.check`, so a point too large for
+    this machine is refused here (exit 2) rather than failing while it runs.
+    """
+    from sim import guard
+
     m = sweep_model(spec.model)
-    if m.validate is None:
+    if m.validate is None and m.cost is None:
         return
     for values in itertools.islice(point_params(spec), limit):
-        m.validate(values)
+        if m.validate is not None:
+            m.validate(values)
+        if m.cost is not None:
+            est = dict(m.cost(values, spec.trials))
+            guard.check(est.pop("param", "trials"), allow=allow, **est)
 
 
 def point_params(spec):

@@ -223,6 +223,156 @@ def test_failed_points_are_counted_not_written(tmp_path):
 
 
 # ----------------------------------------------------------------------------
+# data that is trusted is verified; one writer; bounded sizes
+# ----------------------------------------------------------------------------
+
+def _damage(parts):
+    """Truncate one part, empty another, replace a third by a foreign table; return their ids."""
+    names = sorted(parts.glob("*.parquet"))
+    data = names[0].read_bytes()
+    names[0].write_bytes(data[: len(data) // 2])
+    names[1].write_bytes(b"")
+    pd.DataFrame({"x": [1, 2, 3]}).to_parquet(names[2])
+    return {n.name[:-8] for n in names[:3]}
+
+
+def test_damaged_parts_are_recomputed_and_never_collected(tmp_path):
+    spec = small_spec()
+    whole = tmp_path / "whole"
+    run_sweep(spec, whole)
+    cut = tmp_path / "cut"
+    run_sweep(spec, cut)
+    bad = _damage(cut / "parts")
+    damaged = []
+    df = sweep.collect(cut, damaged)
+    assert {d[:-8] for d in damaged} == bad
+    assert set(df["point"]) == set(sweep.collect(whole)["point"]) - bad
+    again = run_sweep(spec, cut)
+    assert (again.skipped, again.done, again.failed) == (12 - 3, 3, 0)
+    pd.testing.assert_frame_equal(sweep.collect(cut), sweep.collect(whole))
+
+
+def test_a_part_that_does_not_read_back_is_not_written(tmp_path, monkeypatch):
+    from sim.sweep import store
+
+    spec = small_spec()
+    monkeypatch.setattr(store, "part_ok", lambda *a, **k: False)
+    with pytest.raises(OSError, match="did not read back whole"):
+        run_sweep(spec, tmp_path / "v")  # a disk that loses writes stops the sweep
+    assert list((tmp_path / "v" / "parts").iterdir()) == []
+
+
+def test_a_part_of_another_sweep_does_not_count(tmp_path):
+    a, b = small_spec(), small_spec(trials=128)
+    run_sweep(a, tmp_path / "a")
+    part = next((tmp_path / "a" / "parts").glob("*.parquet"))
+    key_a = sweep.sweep_key(a.manifest())
+    assert sweep.part_ok(part, key_a, part.name[:-8])
+    assert not sweep.part_ok(part, sweep.sweep_key(b.manifest()), part.name[:-8])
+    assert not sweep.part_ok(part, key_a, "0" * 16)
+
+
+def test_one_writer_per_sweep_directory(tmp_path, cli_exit):
+    import subprocess
+    import sys
+
+    out = tmp_path / "locked"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        out.mkdir()
+        (out / ".lock").write_text(json.dumps(dict(pid=holder.pid,
+                                                   host=socket.gethostname())))
+        status, err = cli_exit(main, ["phase", "--rho", "0,0.5", "--depth", "2", "--trials",
+                                      "64", "--out", str(out), "--force"])
+        assert status == 2 and f"pid {holder.pid}" in err and err.count("\n") == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone: its lock is stale and taken over
+    status, _ = cli_exit(main, ["phase", "--rho", "0,0.5", "--depth", "2", "--trials", "64",
+                                "--out", str(out)])
+    assert status == 0 and not (out / ".lock").exists()
+    assert len(list((out / "parts").glob("*.parquet"))) == 2
+
+
+def test_sizes_are_refused_before_any_work(cli_exit, tmp_path):
+    status, err = cli_exit(main, ["phase", "--rho", "0:0.9:1e15", "--out", str(tmp_path / "a")])
+    assert status == 2 and "has 1e+15 values, more than 1e+07" in err
+    status, err = cli_exit(main, ["phase", "--depth", "60", "--out", str(tmp_path / "b")])
+    assert status == 2 and "leaf-votes, above this machine's limit" in err
+    assert err.count("\n") == 1
+    status, err = cli_exit(main, ["phase", "--rho", "0,0.5", "--connect-timeout", "nan",
+                                  "--executor", "tcp://127.0.0.1:9", "--out",
+                                  str(tmp_path / "c")])
+    assert status == 2 and "connect-timeout must be in (0, 3600], got nan" in err
+
+
+def test_a_service_that_is_not_dask_is_refused_in_one_line(cli_exit, tmp_path):
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+
+    def greet():  # greets first, like an SSH server, with bytes that are no Dask frame
+        for _ in range(2):
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    threading.Thread(target=greet, daemon=True).start()
+    try:
+        status, err = cli_exit(main, ["phase", "--rho", "0,0.5", "--out", str(tmp_path / "x"),
+                                      "--executor", f"tcp://127.0.0.1:{port}",
+                                      "--connect-timeout", "5"])
+    finally:
+        srv.close()
+    assert status == 2 and "is not a Dask scheduler" in err and err.count("\n") == 1
+
+
+def test_workers_end_with_the_sweep_process(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import os, time\n"
+            "from sim.sweep import make_executor\n"
+            "c = make_executor('processes:2')\n"
+            "futs = [c.executor.submit(os.getpid) for _ in range(8)]\n"
+            "print(' '.join(str(p) for p in sorted({f.result() for f in futs})), flush=True)\n"
+            "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert workers
+        os.kill(proc.pid, signal.SIGKILL)  # only the main process
+        proc.wait()
+        deadline = time.time() + 10
+        alive = workers
+        while alive and time.time() < deadline:
+            time.sleep(0.2)
+            alive = [w for w in workers if _running(w)]
+        assert alive == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+# ----------------------------------------------------------------------------
 # every model: tidy rows whose estimates agree with theory
 # ----------------------------------------------------------------------------
 
