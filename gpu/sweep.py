@@ -161,6 +161,7 @@ def _run_locked(spec, out, xp, label, max_elements, progress, force):
     return summary
 
 
+@_cli.command("python -m gpu.sweep")
 def main(argv=None):
     """Run ``python -m gpu.sweep`` (the flags of ``python -m sim.sweep phase``)."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -143,6 +143,7 @@ def _collect_main(argv):
     return 0
 
 
+@_cli.command(_PROG)
 def main(argv=None):
     """Run ``python -m sim.sweep``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,189 @@
+"""Every command line against hostile input: no traceback, no hang, exit 0 or 2, one line.
+
+The argument lists are generated from each command's own argparse parser (captured by running
+its ``main`` until it parses): every option gets values from a pool of hostile texts (huge,
+negative, non-finite, empty, non-numeric, very long), positional arguments and file options get
+hostile files (a FIFO, a directory, a missing path, an empty file, binary junk, malformed CSV
+and JSON), output options get unwritable places, and unknown flags are mixed in. Each case runs
+``main(argv)`` in this process under a wall-clock budget and must
+
+* return 0 or 2 (1 only where the command documents it: a check that fails, a sweep point that
+  fails), never let an exception escape, never report an unexpected error;
+* on failure, write exactly one line to stderr;
+* finish within its budget.
+
+``BUDGETLAB_FUZZ_EXAMPLES`` sets the examples per command (default 12 in the suite; the ``slow``
+run uses 120).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import signal
+import time
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+EXAMPLES = int(os.environ.get("BUDGETLAB_FUZZ_EXAMPLES", "12"))
+pytestmark = pytest.mark.slow  # in the default run once the commands pass it
+
+HOSTILE = ["0", "-1", "1", "2", "3", "1e15", "1e400", "-1e400", "nan", "inf", "-inf", "1.5",
+           "", "abc", "9" * 300, "0x10", "-0", "1e-300", "2147483648", "0.5,nan", "1,2,3",
+           "0:1:1e9", "../../etc", "null", "\u00e9\u00e8"]
+
+
+class _Captured(BaseException):
+    pass
+
+
+class _TooLong(BaseException):
+    pass
+
+
+def parser_of(main, argv=()):
+    """The parser ``main`` builds, captured when it starts parsing ``argv``."""
+    box = {}
+
+    def grab(self, args=None, namespace=None):
+        box["parser"] = self
+        raise _Captured
+
+    with mock.patch.object(argparse.ArgumentParser, "parse_args", grab), \
+            mock.patch.object(argparse.ArgumentParser, "parse_known_args",
+                              lambda self, *a, **k: grab(self)):
+        with contextlib.suppress(_Captured):
+            main(list(argv))
+    return box["parser"]
+
+
+@contextlib.contextmanager
+def budget(seconds):
+    def alarm(signum, frame):
+        raise _TooLong(f"case ran longer than its budget of {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile")
+    fifo = d / "fifo"
+    os.mkfifo(fifo)
+    (d / "empty.csv").write_text("")
+    (d / "junk.bin").write_bytes(bytes(range(256)) * 8)
+    (d / "bad.csv").write_text("p,id\n0.5,a\nnan,a\n2,\ntrue,b\n")
+    (d / "bad.jsonl").write_text('{"prompt": "x"}\nnot json\n')
+    (d / "meta").mkdir()
+    (d / "meta" / "meta.json").write_text('{"a": ' * 2000 + "1" + "}" * 2000)
+    return [str(fifo), str(d), str(d / "missing.csv"), str(d / "empty.csv"),
+            str(d / "junk.bin"), str(d / "bad.csv"), str(d / "bad.jsonl"), str(d / "meta")]
+
+
+OUTPUTS = ["/proc/forbidden.png", "/dev/full", "/nonexistent/dir/out.csv"]
+
+#: (command, how to import its main, argv that picks its mode, base argv that keeps valid runs
+#: small, budget in seconds, exit statuses it documents besides 0 and 2)
+COMMANDS = [
+    ("sim.phase", "sim.phase.__main__", [], ["--trials", "2000"], 60, ()),
+    ("sim.bbam", "sim.bbam.__main__", [], ["--trials", "2000"], 60, ()),
+    ("sim.knapsack", "sim.knapsack.__main__", [], ["--trials", "20"], 60, ()),
+    ("sim.coop", "sim.coop.__main__", [], [], 60, ()),
+    ("sim.gamma", "sim.gamma.__main__", [], ["--trials", "500"], 60, ()),
+    ("sim.sweep", "sim.sweep.__main__", ["phase"], ["--trials", "64", "--depth", "2"], 60,
+     (1,)),
+    ("validation.run", "validation.run", [], ["--questions", "3", "--samples", "2"], 90, ()),
+    ("validation.check", "validation.check.__main__", [], ["--only", "phase"], 90, (1,)),
+    ("validation.train", "validation.train", [], ["--steps", "2", "--batch", "4", "--no-eval"],
+     90, ()),
+    ("gpu.check", "gpu.check.__main__", ["phase"], ["--device", "cpu"], 90, (1,)),
+]
+
+
+def _options(parser):
+    """(flags, takes_value, choices) of every optional action except help/version."""
+    out = []
+    for a in parser._actions:
+        if not a.option_strings or isinstance(a, (argparse._HelpAction,
+                                                  argparse._VersionAction)):
+            continue
+        takes = a.nargs != 0
+        out.append((a.option_strings[0], takes, list(a.choices or [])))
+    return out
+
+
+def _positionals(parser):
+    return [a for a in parser._actions if not a.option_strings]
+
+
+def _argv_strategy(parser, mode, files, tmp):
+    opts = _options(parser)
+    pos = _positionals(parser)
+
+    def value(choices):
+        pool = HOSTILE + files + OUTPUTS + [f"{tmp}/out.csv", f"{tmp}/fig.png"]
+        return st.sampled_from(choices + pool) if choices else st.sampled_from(pool)
+
+    option = st.sampled_from(opts).flatmap(
+        lambda o: value(o[2]).map(lambda v, o=o: [o[0], v] if o[1] else [o[0]]))
+    unknown = st.sampled_from([["--vibes"], ["--trials=abc"], ["-x"], ["--", "extra"]])
+    extra_pos = st.lists(st.sampled_from(files + HOSTILE[:6]), max_size=max(1, len(pos)))
+    return st.tuples(st.lists(option, min_size=1, max_size=4),
+                     st.lists(unknown, max_size=1), extra_pos).map(
+        lambda t: mode + [x for pair in t[0] for x in pair]
+        + [x for u in t[1] for x in u] + t[2])
+
+
+@pytest.mark.parametrize("name, module, mode, base, seconds, extra_ok",
+                         COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_files,
+                           tmp_path, capsys, monkeypatch):
+    main = importlib.import_module(module).main
+    parser = parser_of(main, mode)
+    monkeypatch.chdir(tmp_path)
+    ok = {0, 2, *extra_ok}
+    failures = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(_argv_strategy(parser, mode, hostile_files, tmp_path))
+    def case(argv):
+        argv = mode + base + argv[len(mode):]
+        capsys.readouterr()
+        t0 = time.perf_counter()
+        try:
+            with budget(seconds):
+                try:
+                    status = main(argv)
+                except SystemExit as exc:  # argparse's own usage errors
+                    status = exc.code
+        except _TooLong as exc:
+            failures.append(f"{argv}: {exc}")
+            return
+        except BaseException as exc:  # noqa: BLE001 -- anything escaping is the finding
+            failures.append(f"{argv}: escaped {type(exc).__name__}: {exc}")
+            return
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        if status not in ok:
+            failures.append(f"{argv}: exit {status}: {err[-300:]}")
+        elif "unexpected" in err or "Traceback" in err:
+            failures.append(f"{argv}: {err[-300:]}")
+        elif status == 2 and len(lines) != 1:
+            failures.append(f"{argv}: {len(lines)} lines on stderr: {err[-300:]}")
+        elif time.perf_counter() - t0 > seconds:
+            failures.append(f"{argv}: took {time.perf_counter() - t0:.1f} s")
+
+    case()
+    assert failures == [], f"{len(failures)} failing cases:\n" + "\n".join(failures[:10])
