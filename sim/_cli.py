@@ -30,7 +30,7 @@ import numpy as np
 
 from sim.backends import BACKENDS, BackendUnavailable
 
-__all__ = ["DEFAULT_SEED", "MAX_INPUT_BYTES", "ArgumentParser", "add_version",
+__all__ = ["DEFAULT_SEED", "MAX_INPUT_BYTES", "ArgumentParser", "integer", "add_version",
            "add_common_arguments", "add_plot_arguments", "add_guard_argument", "add_provenance",
            "command", "envelope", "explicit", "refuse", "fail", "float_list", "jsonable",
            "new_figure", "save_figure", "write_table", "regular_file", "writable_output",
@@ -54,6 +54,26 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def integer(text):
+    """An argparse type for counts: ``1000``, ``1e6`` or ``2**20`` written as ``1048576``.
+
+    Accepts any number with an integer value (``1e6``), so sizes can be written the way people
+    write them; the guard (:mod:`sim.guard`) then judges whether they fit this machine.
+    """
+    t = str(text).strip()
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        x = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not math.isfinite(x) or not x.is_integer():
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}")
+    return int(x)
 
 
 def add_version(parser):
@@ -158,7 +178,7 @@ def add_common_arguments(parser, trials, backend=True, plot=True, helps=None):
     helps = helps or {}
     add_version(parser)
     g = parser.add_argument_group("common")
-    g.add_argument("--trials", type=int, default=trials,
+    g.add_argument("--trials", type=integer, default=trials,
                    help=helps.get("trials", f"Monte Carlo size (default {trials})"))
     g.add_argument("--seed", type=int, default=DEFAULT_SEED,
                    help=helps.get("seed", f"root seed, >= 0 (default {DEFAULT_SEED})"))

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from sim import _cli
+from sim import _cli, guard
 from sim.backends import BackendUnavailable, array_module
 from sim.registry import MODELS as _MODELS
 
@@ -43,14 +43,15 @@ def main(argv=None):
     parser.add_argument("model", choices=MODELS)
     parser.add_argument("--device", choices=("gpu", "cpu"), default="gpu",
                         help="gpu (CuPy) or cpu (the same array code on NumPy, small sizes)")
-    parser.add_argument("--trials", type=int, default=None,
+    parser.add_argument("--trials", type=_cli.integer, default=None,
                         help="Monte Carlo size of each agreement case, in the model's unit "
                         "(trees, questions, batch replicates, teams, runs; default 2**20 on "
                         "gpu, 4096 on cpu); for runs and validation: traces to sample (default "
                         "and minimum 100000 on gpu, 256 on cpu)")
-    parser.add_argument("--bench-trials", type=int, default=None,
+    parser.add_argument("--bench-trials", type=_cli.integer, default=None,
                         help="trees timed for throughput (default 2**24 on gpu, 8192 on cpu)")
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
+    _cli.add_guard_argument(parser)
     args = parser.parse_args(argv)
     if args.model in JAX_CHECKS:
         try:
@@ -72,10 +73,19 @@ def main(argv=None):
         return 0 if ok else 1
     try:
         xp = array_module("cupy") if args.device == "gpu" else np
-        trials = args.trials or ((1 << 20) if args.device == "gpu" else 4096)
-        bench = args.bench_trials or ((1 << 24) if args.device == "gpu" else 8192)
-        if trials < 64 or bench < 64:
-            raise ValueError("trials and bench-trials must be >= 64")
+        trials = ((1 << 20) if args.device == "gpu" else 4096) if args.trials is None \
+            else args.trials
+        bench = ((1 << 24) if args.device == "gpu" else 8192) if args.bench_trials is None \
+            else args.bench_trials
+        if trials < 64:
+            raise ValueError(f"trials must be >= 64, got {trials}")
+        if bench < 64:
+            raise ValueError(f"bench-trials must be >= 64, got {bench}")
+        limit = 1 << 30
+        guard.check("--trials", work=trials, unit="trials per case", work_limit=limit,
+                    allow=args.yes)
+        guard.check("--bench-trials", work=bench, unit="trials", work_limit=limit,
+                    allow=args.yes)
     except (BackendUnavailable, ValueError) as exc:
         return _cli.fail(parser.prog, exc)
     say = (lambda s: None) if args.json else print

@@ -156,3 +156,13 @@ def test_guard_chunks_cover_the_range_within_the_budget():
     spans = list(guard.chunks(10, per_item_bytes=8, budget=24))
     assert spans == [(0, 3), (3, 6), (6, 9), (9, 10)]
     assert list(guard.chunks(0, 8, 24)) == []
+
+
+def test_integer_counts_accept_scientific_notation():
+    import argparse
+
+    assert _cli.integer("1000") == 1000 and _cli.integer("1e6") == 10**6
+    assert _cli.integer(" 2e3 ") == 2000 and _cli.integer("-3") == -3
+    for bad in ("2.5", "nan", "inf", "1e400", "abc", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match="invalid integer"):
+            _cli.integer(bad)
