@@ -55,19 +55,15 @@ def _minimize(nll, x0, bounds, grad=None, polish=True, quick=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if quick:  # a warm start close to the optimum: Nelder-Mead alone
-            if len(x0) == 1:
-                res = optimize.minimize_scalar(lambda y: nll(np.array([y])), bounds=bounds[0],
-                                               method="bounded", options={"xatol": 1e-10})
-                return np.array([res.x]), float(res.fun)
             nm = optimize.minimize(nll, np.asarray(x0, float), method="Nelder-Mead",
-                                   bounds=bounds, options={"xatol": 1e-8, "fatol": 1e-10,
+                                   bounds=bounds, options={"xatol": 1e-9, "fatol": 1e-11,
                                                            "maxiter": 4000,
                                                            "initial_simplex":
                                                                _simplex(x0, bounds)})
             return nm.x, float(nm.fun)
         res = optimize.minimize(nll, np.asarray(x0, float), method="L-BFGS-B", bounds=bounds,
                                 jac=grad,
-                                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
+                                options={"maxiter": 2000, "ftol": 1e-11, "gtol": 1e-7})
         x = res.x
         # polish with Nelder-Mead (the objective may have kinks where a probability clips)
         if polish and len(x) > 1:
@@ -123,7 +119,7 @@ def _profile(nll, fit_, i, v, warm):
         return th
 
     grad = getattr(fit_, "grad", None)
-    if grad is None:
+    if grad is None or len(others) == 1:  # one other parameter: a local line search
         y, f = _minimize(lambda y: nll(full(y)), warm[others], bnds, quick=True)
     else:  # a gradient lets L-BFGS-B leave a local minimum on a bound; then polish
         y, f = _minimize(lambda y: nll(full(y)), warm[others], bnds,
