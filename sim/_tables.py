@@ -1,5 +1,6 @@
 """Reading the user's tables (CSV or Parquet) for the allocate, fit and decide commands.
 
+:func:`output_table` checks an ``--out`` path before the work starts.
 Every check raises a one-line ``ValueError`` naming the file, the column and
 what is wrong, so the command lines print it and exit with status 2:
 :func:`read_table` (a regular file, CSV or Parquet by extension, not empty),
@@ -15,7 +16,8 @@ import pandas as pd
 
 from sim import _cli
 
-__all__ = ["read_table", "require_columns", "numeric_column", "id_column", "binary_column"]
+__all__ = ["read_table", "require_columns", "numeric_column", "id_column", "binary_column",
+           "output_table"]
 
 
 def read_table(path, flag, max_bytes=_cli.MAX_INPUT_BYTES):
@@ -39,6 +41,18 @@ def read_table(path, flag, max_bytes=_cli.MAX_INPUT_BYTES):
         raise ValueError(f"{flag} {path} has no rows")
     df.columns = [str(c) for c in df.columns]
     return df
+
+
+def output_table(path, flag="--out"):
+    """Check before any work that a result table can be written to ``path``; return it.
+
+    The extension must be ``.csv``, ``.parquet`` or ``.pq`` (what
+    :func:`sim._cli.write_table` writes) and the place writable
+    (:func:`sim._cli.writable_output`).
+    """
+    if not str(path).lower().endswith((".csv", ".parquet", ".pq")):
+        raise ValueError(f"{flag} must end in .csv or .parquet, got {str(path)!r}")
+    return _cli.writable_output(path, flag)
 
 
 def require_columns(df, columns, flag, path):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim import _cli
 from sim import guard as _guard
-from sim._tables import read_table
+from sim._tables import output_table, read_table
 from sim.backends import resolve_backend
 from sim.bbam.allocators import ALLOCATORS
 from sim.bbam.core import TRIALS, simulate
@@ -184,7 +184,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     given = _cli.explicit(parser, argv)
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     if args.allocate:
         _cli.refuse(given, "--allocate", *SIMULATION_ONLY)
         c, beta, B, res, objective = allocate_one(args)
@@ -309,7 +309,7 @@ def _allocate_main(argv):
     budget = check_int("budget", _int_arg("budget", args.budget), 1)
     min_tokens = check_int("min_tokens", args.min_tokens, 0)
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     max_bytes = None if args.yes else _cli.MAX_INPUT_BYTES
     plan = load_plan(args.plan, args.table, args.id_column, max_bytes=max_bytes)
     m = len(plan)
@@ -379,7 +379,7 @@ def _fit_main(argv):
         _cli.refuse(given, "a run without --plot", "dpi")
     level = check_real("level", args.level, 0.0, 1.0, lo_open=True, hi_open=True)
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     if args.plot:
         check_real("dpi", args.dpi, 0.0, lo_open=True)
         _cli.writable_output(args.plot, "--plot")

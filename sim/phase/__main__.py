@@ -26,6 +26,7 @@ import sys
 
 from sim import _cli
 from sim import guard as _guard
+from sim._tables import output_table
 from sim.backends import resolve_backend
 from sim.phase.core import TRIALS, simulate
 from sim.phase.diagram import DIAGRAM_TRIALS, GRID, diagram_axes, phase_diagram
@@ -171,7 +172,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with_budget = _check_modes(parser, args, argv)
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     params = _params(args)
     check_int("trials", args.trials, 1)
     check_int("seed", args.seed, 0)
@@ -275,7 +276,7 @@ def _decide_main(argv):
     if not args.plot:
         _cli.refuse(given, "a run without --plot", "dpi")
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     if args.plot:
         check_real("dpi", args.dpi, 0.0, lo_open=True)
         _cli.writable_output(args.plot, "--plot")
@@ -378,7 +379,7 @@ def _fit_main(argv):
         _cli.refuse(given, "a fit without --compute or --samples", "correct_column")
     level = check_real("level", args.level, 0.0, 1.0, lo_open=True, hi_open=True)
     if args.out:
-        _cli.writable_output(args.out, "--out")
+        output_table(args.out)
     columns = dict(compute=args.compute_column, correct=args.correct_column,
                    question=args.question_column)
     table = fit_files(args.compute, args.samples, args.messages, level, columns,
