@@ -61,9 +61,11 @@ def _minimize(nll, x0, bounds, grad=None, polish=True, quick=False):
                                                            "initial_simplex":
                                                                _simplex(x0, bounds)})
             return nm.x, float(nm.fun)
-        res = optimize.minimize(nll, np.asarray(x0, float), method="L-BFGS-B", bounds=bounds,
-                                jac=grad,
-                                options={"maxiter": 2000, "ftol": 1e-11, "gtol": 1e-7})
+        # TNC rather than L-BFGS-B: the latter calls BLAS on tiny vectors, and a threaded
+        # BLAS on a busy machine makes each call milliseconds
+        res = optimize.minimize(nll, np.asarray(x0, float), method="TNC", bounds=bounds,
+                                jac=grad, options={"maxfun": 4000, "ftol": 1e-12,
+                                                   "gtol": 1e-8})
         x = res.x
         # polish with Nelder-Mead (the objective may have kinks where a probability clips)
         if polish and len(x) > 1:
