@@ -17,7 +17,7 @@ import pandas as pd
 from sim import _cli
 
 __all__ = ["read_table", "require_columns", "numeric_column", "id_column", "binary_column",
-           "output_table"]
+           "output_table", "add_fit_arguments"]
 
 
 def read_table(path, flag, max_bytes=_cli.MAX_INPUT_BYTES):
@@ -53,6 +53,16 @@ def output_table(path, flag="--out"):
     if not str(path).lower().endswith((".csv", ".parquet", ".pq")):
         raise ValueError(f"{flag} must end in .csv or .parquet, got {str(path)!r}")
     return _cli.writable_output(path, flag)
+
+
+def add_fit_arguments(parser, level, out_help):
+    """Add ``--level`` (the intervals' coverage), ``--out FILE`` and ``--json`` to a fit command."""
+    parser.add_argument("--level", type=float, default=level,
+                        help=f"coverage of the intervals, in (0, 1) (default {level:g})")
+    parser.add_argument("--out", metavar="FILE", help=out_help)
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object instead of a report")
+    return parser
 
 
 def require_columns(df, columns, flag, path):

@@ -24,7 +24,39 @@ import warnings
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["Fit", "fit", "profile_interval", "chi2_gof", "binomial_deviance"]
+__all__ = ["Fit", "fit", "profile_interval", "chi2_gof", "binomial_deviance", "check_counts",
+           "pooled_counts"]
+
+
+def check_counts(n, k):
+    """Attempts ``n >= 1`` and successes ``0 <= k <= n`` as int arrays (one-line ValueError)."""
+    from theory._params import check_int_array
+
+    n = check_int_array("n", n, 1).ravel()
+    k = check_int_array("k", k, 0).ravel()
+    if n.size != k.size:
+        raise ValueError(f"n and k must have one entry per row, got {n.size} and {k.size}")
+    if np.any(k > n):
+        i = int(np.flatnonzero(k > n)[0])
+        raise ValueError(f"k must be <= n, got k={int(k[i])} > n={int(n[i])}")
+    return n, k
+
+
+def pooled_counts(x, n, k, name, min_distinct, what):
+    """Attempts and successes pooled over equal values of ``x``: ``(distinct x, n, k)``.
+
+    Raises a one-line ValueError when ``x``, ``n``, ``k`` differ in length or
+    ``x`` takes fewer than ``min_distinct`` values (``what`` names the
+    parameters that need them).
+    """
+    n, k = check_counts(n, k)
+    if x.size != n.size:
+        raise ValueError(f"{name}, n and k must have one entry per row, got {x.size}, {n.size}")
+    ux, inv = np.unique(x, return_inverse=True)
+    if ux.size < min_distinct:
+        raise ValueError(f"{name} must take at least {min_distinct} distinct values to fit "
+                         f"{what}, got {ux.size}")
+    return ux, np.bincount(inv, weights=n).astype(float), np.bincount(inv, weights=k).astype(float)
 
 
 class Fit:

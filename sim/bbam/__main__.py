@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim import _cli
 from sim import guard as _guard
-from sim._tables import output_table, read_table
+from sim._tables import add_fit_arguments, output_table, read_table
 from sim.backends import resolve_backend
 from sim.bbam.allocators import ALLOCATORS
 from sim.bbam.core import TRIALS, simulate
@@ -359,13 +359,8 @@ def _fit_parser():
                    help="the budget column (default budget)")
     p.add_argument("--correct-column", default="correct",
                    help="the 0/1 column of per-attempt rows (default correct)")
-    p.add_argument("--level", type=float, default=LEVEL,
-                   help=f"coverage of the intervals, in (0, 1) (default {LEVEL:g})")
-    p.add_argument("--out", metavar="FILE",
-                   help="write the fitted table (difficulty, c, beta, u, intervals, fit) to a "
-                        ".csv or .parquet file")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a "
-                                                       "report")
+    add_fit_arguments(p, LEVEL, "write the fitted table (difficulty, c, beta, u, intervals, "
+                                "fit) to a .csv or .parquet file")
     _cli.add_plot_arguments(p, "the data and the fitted law per difficulty")
     _cli.add_guard_argument(p)
     return p

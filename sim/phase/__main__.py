@@ -26,7 +26,7 @@ import sys
 
 from sim import _cli
 from sim import guard as _guard
-from sim._tables import output_table
+from sim._tables import add_fit_arguments, output_table
 from sim.backends import resolve_backend
 from sim.phase.core import TRIALS, simulate
 from sim.phase.diagram import DIAGRAM_TRIALS, GRID, diagram_axes, phase_diagram
@@ -356,13 +356,8 @@ def _fit_parser():
                    help="the 0/1 column of --compute and --samples (default correct)")
     p.add_argument("--question-column", default="question",
                    help="the question column of --samples (default question)")
-    p.add_argument("--level", type=float, default=LEVEL,
-                   help=f"coverage of the intervals, in (0, 1) (default {LEVEL:g})")
-    p.add_argument("--out", metavar="FILE",
-                   help="write the table (parameter, estimate, low, high, test, p_value, ...) "
-                        "to a .csv or .parquet file")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a "
-                                                       "report")
+    add_fit_arguments(p, LEVEL, "write the table (parameter, estimate, low, high, test, "
+                                "p_value, ...) to a .csv or .parquet file")
     _cli.add_guard_argument(p)
     return p
 

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from theory._params import check_int_array, check_real, check_real_array
-from theory._profile import binomial_deviance, fit, profile_interval
+from theory._params import check_real, check_real_array
+from theory._profile import binomial_deviance, fit, pooled_counts, profile_interval
 
 __all__ = ["LAW_BOUNDS", "law_success", "law_nll", "law_nll_grad", "fit_law"]
 
@@ -96,21 +96,8 @@ def fit_law(budget, n, k, level=0.95):
         Fewer than three distinct budgets (three parameters), or invalid counts.
     """
     b = check_real_array("budget", budget, 0.0, lo_open=True).ravel()
-    n = check_int_array("n", n, 1).ravel()
-    k = check_int_array("k", k, 0).ravel()
-    if not (b.size == n.size == k.size):
-        raise ValueError(f"budget, n and k must have one entry per row, got {b.size}, {n.size}, "
-                         f"{k.size}")
-    if np.any(k > n):
-        i = int(np.flatnonzero(k > n)[0])
-        raise ValueError(f"k must be <= n, got k={int(k[i])} > n={int(n[i])}")
     level = check_real("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
-    ub, inv = np.unique(b, return_inverse=True)
-    if ub.size < 3:
-        raise ValueError(f"budget must take at least 3 distinct values to fit c, beta and u, "
-                         f"got {ub.size}")
-    nn = np.bincount(inv, weights=n).astype(float)
-    kk = np.bincount(inv, weights=k).astype(float)
+    ub, nn, kk = pooled_counts(b, n, k, "budget", 3, "c, beta and u")
 
     def nll(theta):
         return law_nll(theta, ub, nn, kk)

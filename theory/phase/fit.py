@@ -18,8 +18,15 @@ import math
 import numpy as np
 from scipy import special, stats
 
-from theory._params import check_int_array, check_real, check_real_array
-from theory._profile import binomial_deviance, chi2_gof, fit, profile_interval
+from theory._params import check_real, check_real_array
+from theory._profile import (
+    binomial_deviance,
+    check_counts,
+    chi2_gof,
+    fit,
+    pooled_counts,
+    profile_interval,
+)
 
 __all__ = ["LEAF_BOUNDS", "leaf_accuracy", "fit_leaf_law", "beta_binomial_logpmf",
            "fit_correlation", "fit_fidelity"]
@@ -27,17 +34,6 @@ __all__ = ["LEAF_BOUNDS", "leaf_accuracy", "fit_leaf_law", "beta_binomial_logpmf
 #: Box of the leaf-law fit over ``(ln kappa, beta)``.
 LEAF_BOUNDS = ((-80.0, 20.0), (1e-3, 5.0))
 _EPS = 1e-12
-
-
-def _counts(n, k):
-    n = check_int_array("n", n, 1).ravel()
-    k = check_int_array("k", k, 0).ravel()
-    if n.size != k.size:
-        raise ValueError(f"n and k must have one entry per row, got {n.size} and {k.size}")
-    if np.any(k > n):
-        i = int(np.flatnonzero(k > n)[0])
-        raise ValueError(f"k must be <= n, got k={int(k[i])} > n={int(n[i])}")
-    return n, k
 
 
 def _level(level):
@@ -68,16 +64,8 @@ def fit_leaf_law(compute, n, k, level=0.95):
         deviance goodness of fit ``deviance``, ``df``, ``p_value``.
     """
     x = check_real_array("compute", compute, 0.0, lo_open=True).ravel()
-    n, k = _counts(n, k)
-    if x.size != n.size:
-        raise ValueError(f"compute, n and k must have one entry per row, got {x.size}, {n.size}")
     level = _level(level)
-    ux, inv = np.unique(x, return_inverse=True)
-    if ux.size < 2:
-        raise ValueError(f"compute must take at least 2 distinct values to fit kappa and "
-                         f"beta, got {ux.size}")
-    nn = np.bincount(inv, weights=n).astype(float)
-    kk = np.bincount(inv, weights=k).astype(float)
+    ux, nn, kk = pooled_counts(x, n, k, "compute", 2, "kappa and beta")
     lx = np.log(ux)
 
     def nll(t):
@@ -147,7 +135,7 @@ def fit_correlation(n, k, level=0.95):
         ``p0``, ``rho`` with ``*_low``/``*_high``, ``nll``, ``questions``,
         ``samples``, ``chi2``, ``df``, ``p_value``.
     """
-    n, k = _counts(n, k)
+    n, k = check_counts(n, k)
     level = _level(level)
     if n.size < 2:
         raise ValueError(f"repeated samples of at least 2 questions are needed, got {n.size}")
