@@ -59,6 +59,12 @@ def pooled_counts(x, n, k, name, min_distinct, what):
     return ux, np.bincount(inv, weights=n).astype(float), np.bincount(inv, weights=k).astype(float)
 
 
+#: The gradient-based local minimiser (a scipy.optimize.minimize method with bounds). TNC
+#: rather than L-BFGS-B: the latter calls BLAS on tiny vectors, and a threaded BLAS on a busy
+#: machine makes each of its steps milliseconds (benchmarks/bbam.py, part "fit").
+LOCAL_METHOD = "TNC"
+
+
 class Fit:
     """The result of :func:`fit`: ``theta`` (the MLE), ``nll`` (its value), ``bounds``."""
 
@@ -93,11 +99,10 @@ def _minimize(nll, x0, bounds, grad=None, polish=True, quick=False):
                                                            "initial_simplex":
                                                                _simplex(x0, bounds)})
             return nm.x, float(nm.fun)
-        # TNC rather than L-BFGS-B: the latter calls BLAS on tiny vectors, and a threaded
-        # BLAS on a busy machine makes each call milliseconds
-        res = optimize.minimize(nll, np.asarray(x0, float), method="TNC", bounds=bounds,
-                                jac=grad, options={"maxfun": 4000, "ftol": 1e-12,
-                                                   "gtol": 1e-8})
+        opts = ({"maxfun": 4000, "ftol": 1e-12, "gtol": 1e-8} if LOCAL_METHOD == "TNC" else
+                {"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8})
+        res = optimize.minimize(nll, np.asarray(x0, float), method=LOCAL_METHOD, bounds=bounds,
+                                jac=grad, options=opts)
         x = res.x
         # polish with Nelder-Mead (the objective may have kinks where a probability clips)
         if polish and len(x) > 1:
