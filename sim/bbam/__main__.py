@@ -20,6 +20,7 @@ An option of the other mode is refused with one line (exit status 2).
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import sys
@@ -51,8 +52,10 @@ SIMULATION_ONLY = ("beta_range", "half_range", "front_loading", "u_ale_max", "pl
                    "synthesis", "synthesis_accuracy", "rounding", "min_tokens", "carry_over",
                    "allocators", "trials", "seed", "backend", "plot", "dpi", "plot_budgets",
                    "plot_trials")
-#: Default confidence level of the fit's intervals.
-LEVEL = 0.95
+#: Default coverage of the fit's intervals: the library's.
+LEVEL = inspect.signature(th.fit_law).parameters["level"].default
+#: Default split of ``allocate``: the library's.
+METHOD = inspect.signature(th.allocate_tokens).parameters["method"].default
 #: Options of the figure only (refused without ``--plot``).
 PLOT_ONLY = ("dpi", "plot_budgets", "plot_trials")
 
@@ -274,7 +277,7 @@ def _allocate_parser():
                         "columns c and beta, or a column difficulty mapped by --table")
     p.add_argument("--budget", required=True,
                    help="whole tokens for the plan, an integer >= rows * --min-tokens")
-    p.add_argument("--method", default="exact", choices=th.METHODS,
+    p.add_argument("--method", default=METHOD, choices=th.METHODS,
                    help="exact (default): the KKT optimum (4); paper: the paper's Eq. (6), "
                         "here (5); uniform: B/m (6)")
     p.add_argument("--min-tokens", type=int, default=th.MIN_TOKENS,

@@ -11,6 +11,7 @@ line".
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -39,8 +40,8 @@ _COMPARISON_OPTIONS = ("budget", "toy", *_TOY_OPTIONS["geometric"], *_TOY_OPTION
                        "alpha_min", "mode_min", "untrained", "max_tokens", "backend", "trials")
 #: Options of --fit, refused without it.
 _FIT_OPTIONS = ("alpha", "rate", "length_column", "by", "level", "yes")
-#: Default coverage of the fit's intervals.
-LEVEL = 0.95
+#: Default coverage of the fit's intervals: the library's.
+LEVEL = inspect.signature(fit_report).parameters["level"].default
 
 
 def _tokens(text):

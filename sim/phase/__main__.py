@@ -46,8 +46,8 @@ MAX_GRID = 200
 #: Subcommands on the user's numbers, beside the default run.
 SUBCOMMANDS = ("decide", "fit")
 _DECIDE = inspect.signature(th.decide).parameters
-#: Default confidence level of the fit's intervals.
-LEVEL = 0.95
+#: Default coverage of the fit's intervals: the library's.
+LEVEL = inspect.signature(th.fit_leaf_law).parameters["level"].default
 
 
 def build_parser():

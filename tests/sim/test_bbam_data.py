@@ -155,3 +155,15 @@ def test_out_writes_the_result_tables_of_the_default_modes(tmp_path):
                  "--out", str(out)]) == 0
     df = pd.read_csv(out)
     assert df["exact"].round(3).tolist() == [201.337, 66.809, 31.854]
+
+
+def test_subcommand_defaults_are_the_librarys():
+    import inspect
+
+    from sim.bbam.__main__ import _allocate_parser, _fit_parser
+
+    a = _allocate_parser().parse_args(["plan.csv", "--budget", "10"])
+    sig = inspect.signature(th.allocate_tokens).parameters
+    assert a.method == sig["method"].default and a.min_tokens == sig["min_tokens"].default
+    f = _fit_parser().parse_args(["data.csv"])
+    assert f.level == inspect.signature(th.fit_law).parameters["level"].default

@@ -135,3 +135,16 @@ def test_out_writes_the_level_table(tmp_path):
     assert main(["--trials", "2000", "--depth", "3", "--out", str(out)]) == 0
     df = pd.read_parquet(out)
     assert list(df["level"]) == [0, 1, 2, 3] and {"p_theory", "p_sim", "z"} <= set(df.columns)
+
+
+def test_subcommand_defaults_are_the_librarys():
+    import inspect
+
+    from sim.phase.__main__ import _decide_parser, _fit_parser
+
+    d = _decide_parser().parse_args(["--budget", "100"])
+    sig = inspect.signature(th.decide).parameters
+    assert d.msg_tokens == sig["msg_tokens"].default and d.context == sig["context"].default
+    assert d.correlation == th.PhaseParams().correlation
+    f = _fit_parser().parse_args([])
+    assert f.level == inspect.signature(th.fit_leaf_law).parameters["level"].default
