@@ -65,6 +65,10 @@ def build_parser():
     d = th.BbamParams()
     p = _cli.ArgumentParser(
         prog=PROG,
+        epilog=("subcommands on your files: 'allocate PLAN_FILE --budget N' (whole tokens "
+                "over a plan) and 'fit DATA_FILE' (the law per difficulty from accuracy "
+                "against budget); see "
+               "'python -m sim.bbam allocate --help'"),
         description="Token budgets over sub-questions: the exact optimum, the paper's Eq. (6), "
                     "uniform, a global pool and the Plan-and-Budget schedules, compared by Monte "
                     "Carlo on accuracy, tokens and E3 (Lin et al., arXiv 2505.16122). The "

@@ -55,6 +55,9 @@ def build_parser():
     d = DEFAULTS
     p = _cli.ArgumentParser(
         prog=PROG,
+        epilog=("subcommands on your numbers: 'decide --beta BETA --budget N ...' (one agent or an "
+               "integer tree) and 'fit --compute/--samples/--messages FILE' (beta, rho, p0, gamma "
+               "from measurements); see 'python -m sim.phase decide --help'"),
         description="Majority trees of correlated agents with lossy messages: gain, "
                     "phase transition, fixed point, and Monte Carlo against theory "
                     "(Liu, Kong, Pei, arXiv 2601.17311; docs/models/phase.md).")
