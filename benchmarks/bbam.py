@@ -1,7 +1,7 @@
 """Speed of the bbam model: the exact allocation and the outcome kernels, side by side.
 
     python benchmarks/bbam.py [--questions N] [--subquestions M] [--loop-questions K]
-                              [--kernel-questions Q] [--repeat R]
+                              [--kernel-questions Q] [--repeat R] [--only PART]
 
 Allocation: times ``theory.bbam.allocate_kkt`` (the exact optimum,
 docs/models/bbam.md (4)) on N questions x M sub-questions at once,
@@ -16,6 +16,12 @@ for the exact allocation (static caps) and the global pool (sequential), with
 the NumPy array kernel, the Numba kernel (all cores) and, when a GPU is usable,
 the array kernel on CuPy. The best of
 ``--repeat`` timings is reported; compilation is excluded.
+
+Fit (docs/models/bbam.md (26)-(27)): times ``theory.bbam.fit_law`` (the
+maximum-likelihood law with three profile-likelihood intervals) on data of the
+outcome kernels (8 budgets, 100 attempts each), with the profile's local
+minimiser TNC (the default) and L-BFGS-B side by side, and the largest relative
+difference of their estimates and interval ends.
 """
 
 from __future__ import annotations
@@ -102,6 +108,31 @@ def kernels(args):
             print(f"{name:12s} {backend:8s} {t:9.3f} {n / t:13.3e}")
 
 
+def fit(args):
+    from sim.bbam.lawfit import law_data
+    from theory import _profile
+
+    d = law_data(20.0, 1.2, 0.05, [4, 8, 16, 32, 64, 128, 256, 512], 100, seed=1000)
+    print(f"law fit (c, beta, u with profile-likelihood intervals), 8 budgets x 100 attempts; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(f"{'local minimiser':18s} {'seconds':>9s} {'ratio':>8s}")
+    results, times = {}, {}
+    saved = _profile.LOCAL_METHOD
+    try:
+        for method in ("TNC", "L-BFGS-B"):
+            _profile.LOCAL_METHOD = method
+            times[method] = _best(lambda m=method: results.__setitem__(
+                m, th.fit_law(d["budget"], d["n"], d["k"])), args.repeat)
+    finally:
+        _profile.LOCAL_METHOD = saved
+    for method, t in times.items():
+        print(f"{method:18s} {t:9.3f} {t / times['TNC']:7.1f}x")
+    keys = [k for k in results["TNC"] if k.split("_")[0] in ("c", "beta", "u")]
+    diff = max(abs(results["TNC"][k] - results["L-BFGS-B"][k]) / max(abs(results["TNC"][k]), 1e-12)
+               for k in keys)
+    print(f"largest relative difference of estimates and interval ends: {diff:.1e}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=int, default=1_000_000)
@@ -109,13 +140,15 @@ def main(argv=None):
     ap.add_argument("--loop-questions", type=int, default=5_000)
     ap.add_argument("--kernel-questions", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=("allocation", "kernels"), default=None,
-                    help="run one of the two parts")
+    ap.add_argument("--only", choices=("allocation", "kernels", "fit"), default=None,
+                    help="run one of the three parts")
     args = ap.parse_args(argv)
     if args.only in (None, "allocation"):
         allocation(args)
     if args.only in (None, "kernels"):
         kernels(args)
+    if args.only in (None, "fit"):
+        fit(args)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ __all__ = [
     "GammaFit",
     "fit_gamma",
     "fisher_information",
+    "profile_intervals",
     # calibration (25)-(26)
     "randomized_pit",
     "PitUniformity",
@@ -1042,6 +1043,51 @@ def fisher_information(alpha, rate):
     out[..., 0, 0] = special.polygamma(1, alpha)
     out[..., 0, 1] = out[..., 1, 0] = -1.0 / rate
     out[..., 1, 1] = alpha / rate**2
+    return out
+
+
+def profile_intervals(lengths, level=0.95, offset=1.0):
+    """Profile-likelihood intervals of ``alpha`` and ``rate`` of the continuous fit (22).
+
+    docs/models/gamma.md (28): the values of one parameter where twice the
+    log-likelihood, maximised over the other, stays within the ``level``
+    quantile of chi-squared with one degree of freedom of its maximum (derived
+    here: Wilks' theorem). The likelihood is the continuous one (9) of
+    ``y = log(L + offset)``, through its sufficient statistics ``n``,
+    ``sum y`` and ``sum log y``.
+
+    Parameters
+    ----------
+    lengths : array_like of int
+        Observed lengths ``>= 1`` with at least two distinct values.
+    level : float, default 0.95
+        Coverage, in (0, 1).
+    offset : float, default 1.0
+
+    Returns
+    -------
+    dict
+        ``alpha``, ``alpha_low``, ``alpha_high``, ``rate``, ``rate_low``,
+        ``rate_high`` (the estimates equal :func:`fit_gamma`'s).
+    """
+    from theory._profile import Fit, profile_interval
+
+    level = check_real("level", level, 0.0, 1.0, lo_open=True, hi_open=True)
+    fitted = fit_gamma(lengths, offset=offset)
+    y = _log_lengths(_lengths(lengths), _offset(offset))
+    n, sy, sly = float(y.size), float(y.sum()), float(np.log(y).sum())
+
+    def nll(t):
+        a, r = math.exp(t[0]), math.exp(t[1])
+        return -(n * (a * t[1] - special.gammaln(a)) + (a - 1.0) * sly - r * sy)
+
+    t_hat = np.array([math.log(fitted.alpha), math.log(fitted.rate)])
+    best = Fit(t_hat, nll(t_hat), [(t_hat[0] - 20.0, t_hat[0] + 20.0),
+                                   (t_hat[1] - 20.0, t_hat[1] + 20.0)])
+    out = dict(alpha=fitted.alpha, rate=fitted.rate)
+    for i, name in enumerate(("alpha", "rate")):
+        lo, hi = profile_interval(nll, best, i, level)
+        out[f"{name}_low"], out[f"{name}_high"] = math.exp(lo), math.exp(hi)
     return out
 
 

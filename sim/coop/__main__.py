@@ -1,7 +1,10 @@
 """``python -m sim.coop``: one team, the paper's experiment, the Apache case, repeated play.
 
 Parse the command line, call the API of :mod:`sim.coop`, print a report or
-one JSON object, and write the mode's figure with ``--plot``. Defaults come
+one JSON object, write the mode's figure with ``--plot`` and its result table
+with ``--out FILE`` (CSV or Parquet: the members of the team, the rounds of
+repeated play, the 3,125 configurations of the paper's grid, the phases of the
+Apache case, the summary of the robustness run). Defaults come
 from :class:`theory.coop.CoopParams` and the API's own defaults. Every option
 that does not apply to the chosen ``--experiment`` is refused.
 """
@@ -15,6 +18,7 @@ import sys
 import pandas as pd
 
 from sim import _cli
+from sim._tables import output_table
 from sim.coop.apache import APACHE, run_apache
 from sim.coop.core import NOISE, ROUNDS, TRIALS, simulate
 from sim.coop.paper import paper_grid, run_paper_experiment
@@ -110,6 +114,10 @@ def _build_parser():
               "authors' numbers)"),
         backend=("numpy (reference), numba (fast CPU), cupy (GPU) or auto (default); "
                  "--experiment repeated only")))
+    p.add_argument("--out", metavar="FILE",
+                   help="write the experiment's result table to a .csv or .parquet file (team: "
+                        "one row per member; repeated: per round; paper: per configuration; "
+                        "apache: per phase; montecarlo: the summary)")
     return p
 
 
@@ -136,7 +144,10 @@ def _figure(args, draw):
 
 
 def _run(args):
-    """Run the chosen experiment: ``(params for --json, result fields, report)``."""
+    """Run the chosen experiment: ``(params for --json, result fields, report, table)``.
+
+    ``table`` is a function returning the result table of ``--out``.
+    """
     exp, variant = args.experiment, args.variant
     if exp == "team":
         params = params_from_args(args)
@@ -144,7 +155,14 @@ def _run(args):
         if args.plot:
             _figure(args, lambda ax: plot_effort_vs_loyalty(effort_loyalty_curves(params), ax,
                                                             team=params))
-        return dataclasses.asdict(params), res, lambda: report_team(res, params, variant)
+        def table():
+            fr = res["free_riding"]
+            return pd.DataFrame(dict(member=range(1, params.n + 1), theta=params.theta,
+                                     effort=res["efforts"],
+                                     free_riding_effort=fr["equilibrium_effort"]))
+
+        return (dataclasses.asdict(params), res, lambda: report_team(res, params, variant),
+                table)
     if exp == "repeated":
         params = params_from_args(args)
         trials = TRIALS if args.trials is None else args.trials
@@ -158,14 +176,15 @@ def _run(args):
                                  "mean_theta"]].to_dict(orient="records"))
         run = dict(dataclasses.asdict(params), trials=trials, rounds=args.rounds,
                    noise=args.noise, trust=args.trust, seed=args.seed)
-        return run, fields, lambda: report_repeated(df, args.trust)
+        return run, fields, lambda: report_repeated(df, args.trust), lambda: df
     if exp == "paper":
         with _cli.progress_spinner(not args.json, "solving the 3,125-configuration grid"):
             res = run_paper_experiment(variant, seed=args.seed)
             res["apache_score"] = run_apache(variant)["score"]
         if args.plot:
             _figure(args, lambda ax: plot_differentiation(paper_grid(variant), ax, variant))
-        return dict(variant=variant, seed=args.seed), res, lambda: report_paper(res)
+        return (dict(variant=variant, seed=args.seed), res, lambda: report_paper(res),
+                lambda: paper_grid(variant))
     if exp == "apache":
         res = run_apache(variant)
         phases = pd.DataFrame(res["phases"])
@@ -173,11 +192,12 @@ def _run(args):
             _figure(args, lambda ax: plot_apache(phases, ax, APACHE["a_max"], variant))
         fields = dict(res, phases=[{k: v for k, v in ph.items() if k != "efforts"}
                                    for ph in res["phases"]])
-        return dict(variant=variant), fields, lambda: report_apache(res)
+        return (dict(variant=variant), fields, lambda: report_apache(res),
+                lambda: phases.drop(columns=["efforts", "items"], errors="ignore"))
     trials = ROBUSTNESS_TRIALS if args.trials is None else args.trials
     res = monte_carlo(variant, trials, args.seed)
     return (dict(variant=variant, trials=trials, seed=args.seed), res,
-            lambda: report_robustness(res))
+            lambda: report_robustness(res), lambda: pd.DataFrame([res]))
 
 
 @_cli.command(PROG)
@@ -188,7 +208,11 @@ def main(argv=None):
     _cli.refuse(_cli.explicit(parser, argv), f"--experiment {args.experiment}",
                 *NOT_APPLICABLE[args.experiment])
     check_int("seed", args.seed, 0)
-    params, fields, report = _run(args)
+    if args.out:
+        output_table(args.out)
+    params, fields, report, table = _run(args)
+    if args.out:
+        _cli.write_table(table(), args.out)
     if args.json:
         # what params already says (the variant, the size, the seed) is not repeated
         fields = {k: v for k, v in fields.items()

@@ -2,23 +2,29 @@
 
 Compares every decoding rule on a toy language model (docs/models/gamma.md,
 "Toy language models"), or with ``--fit FILE`` fits a Gamma law to observed
-remaining lengths and measures its calibration. Defaults come from
-:class:`theory.gamma.GammaParams`; see docs/models/gamma.md, "Command line".
+remaining lengths (any ``--length-column``, one fit per group of ``--by``)
+with profile-likelihood intervals and measures its calibration. ``--out
+FILE`` writes the result table (CSV or Parquet) in both modes. Defaults come
+from :class:`theory.gamma.GammaParams`; see docs/models/gamma.md, "Command
+line".
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
+import pandas as pd
 
 from sim import _cli
+from sim._tables import output_table
 from sim.backends import resolve_backend
 from sim.gamma.core import TRIALS, methods_for, simulate
-from sim.gamma.fit import fit_report, load_lengths
+from sim.gamma.fit import fit_report, fit_table, load_lengths, report_row
 from sim.gamma.plot import comparison_shape, plot_comparison, plot_fit
 from sim.gamma.predictor import predictor_pit
-from theory._params import check_int
+from theory._params import check_int, check_real
 from theory.gamma import LIKELIHOODS, TOYS, GammaParams
 
 PROG = "python -m sim.gamma"
@@ -33,7 +39,9 @@ _COMPARISON_OPTIONS = ("budget", "toy", *_TOY_OPTIONS["geometric"], *_TOY_OPTION
                        "strength", "distortion", "likelihood", "stop_cv", "rate_min",
                        "alpha_min", "mode_min", "untrained", "max_tokens", "backend", "trials")
 #: Options of --fit, refused without it.
-_FIT_OPTIONS = ("alpha", "rate")
+_FIT_OPTIONS = ("alpha", "rate", "length_column", "by", "level", "yes")
+#: Default coverage of the fit's intervals: the library's.
+LEVEL = inspect.signature(fit_report).parameters["level"].default
 
 
 def _tokens(text):
@@ -100,13 +108,25 @@ def build_parser():
                          "runaways (default 20*budget+1000)")
     gf = p.add_argument_group("fitting observed lengths")
     gf.add_argument("--fit", metavar="FILE",
-                    help="fit a Gamma law to remaining lengths (column 'length', CSV or Parquet) "
-                         "and report its calibration instead of the toy comparison")
+                    help="fit a Gamma law to remaining lengths (CSV or Parquet) with "
+                         "profile-likelihood intervals and report its calibration instead of "
+                         "the toy comparison")
+    gf.add_argument("--length-column", default="length",
+                    help="with --fit: the column of lengths, integers >= 1 (default length)")
+    gf.add_argument("--by", metavar="COLUMN",
+                    help="with --fit: one fit per value of COLUMN (e.g. the model), one table")
+    gf.add_argument("--level", type=float, default=LEVEL,
+                    help=f"with --fit: coverage of the intervals on alpha and rate, in (0, 1) "
+                         f"(default {LEVEL:g})")
     gf.add_argument("--alpha", type=float, default=None,
                     help="with --fit: evaluate this shape (> 0) instead of fitting (needs --rate)")
     gf.add_argument("--rate", type=float, default=None,
                     help="with --fit: evaluate this rate (> 0) instead of fitting (needs --alpha)")
     _cli.add_common_arguments(p, trials=TRIALS)
+    p.add_argument("--out", metavar="FILE",
+                   help="write the result table to a .csv or .parquet file: one row per "
+                        "decoding rule, or with --fit one row per fit (group)")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -129,8 +149,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     given = _cli.explicit(parser, argv)
     check_int("seed", args.seed, 0)
+    if args.out:
+        output_table(args.out)
     if args.fit:
         _cli.refuse(given, "--fit", *_COMPARISON_OPTIONS)
+        if args.by:
+            _cli.refuse(given, "--by (one table of fits)", "plot", "dpi")
         return _fit_main(args)
     _cli.refuse(given, "the toy comparison (they need --fit FILE)", *_FIT_OPTIONS)
     other = "paragraph" if args.toy == "geometric" else "geometric"
@@ -149,6 +173,8 @@ def main(argv=None):
         fig.suptitle(f"budget guidance on the {params.toy} toy, budget {params.budget}: "
                      f"simulated lengths against the exact laws", fontsize=10)
         _cli.save_figure(fig, args.plot, args.dpi, prog=PROG)
+    if args.out:
+        _cli.write_table(df, args.out)
     if args.json:
         print(json.dumps(_cli.envelope(params, trials=args.trials, seed=args.seed,
                                        backend=backend, methods=_methods_json(df))))
@@ -169,21 +195,33 @@ def _methods_json(df):
 
 
 def _fit_main(args):
-    lengths = load_lengths(args.fit)
+    level = check_real("level", args.level, 0.0, 1.0, lo_open=True, hi_open=True)
+    max_bytes = None if args.yes else _cli.MAX_INPUT_BYTES
+    if args.by:
+        return _fit_groups(args, level, max_bytes)
+    lengths = load_lengths(args.fit, args.length_column, max_bytes=max_bytes)
     if args.alpha is None and np.unique(lengths).size < 2:
-        raise ValueError("length needs at least two distinct values to fit a Gamma")
-    rep = fit_report(lengths, seed=args.seed, alpha=args.alpha, rate=args.rate)
+        raise ValueError(f"{args.length_column} needs at least two distinct values to fit a "
+                         "Gamma")
+    rep = fit_report(lengths, seed=args.seed, alpha=args.alpha, rate=args.rate, level=level)
+    fig = None
     if args.plot:
         fig, axes = _cli.new_figure(8.0, 3.2, 1, 2)
         plot_fit(lengths, rep, axes)
+    if args.out:
+        _cli.write_table(pd.DataFrame([report_row(rep)]), args.out)
+    if fig is not None:
         _cli.save_figure(fig, args.plot, args.dpi, prog=PROG)
     ks = rep["pit_ks"]
     cov = rep["coverage"]
     rel = rep["reliability"].summary
     if args.json:
-        params = dict(fit=args.fit, alpha=args.alpha, rate=args.rate, seed=args.seed)
+        params = dict(fit=args.fit, alpha=args.alpha, rate=args.rate, seed=args.seed,
+                      length_column=args.length_column, level=level)
         print(json.dumps(_cli.envelope(
-            params, alpha=rep["alpha"], rate=rep["rate"], nll=rep["nll"], n=rep["n"],
+            params, alpha=rep["alpha"], rate=rep["rate"], alpha_low=rep["alpha_low"],
+            alpha_high=rep["alpha_high"], rate_low=rep["rate_low"], rate_high=rep["rate_high"],
+            nll=rep["nll"], n=rep["n"],
             fitted=rep["fitted"], nll_discrete=rep["nll_discrete"], median=rep["median"],
             mode=rep["mode"], mean=rep["mean"],
             pit=dict(ks_statistic=ks.ks_statistic, p_value=ks.p_value, counts=ks.counts),
@@ -194,6 +232,10 @@ def _fit_main(args):
           f"min {lengths.min()}, median {int(np.median(lengths))}, max {lengths.max()}")
     how = "fitted by maximum likelihood" if rep["fitted"] else "given (not fitted)"
     print(f"  Gamma over log(L+1), {how}: alpha={rep['alpha']:.6g}  rate={rep['rate']:.6g}")
+    if rep["fitted"]:
+        print(f"  {100 * level:g}% profile-likelihood intervals (28): alpha in "
+              f"[{rep['alpha_low']:.6g}, {rep['alpha_high']:.6g}], rate in "
+              f"[{rep['rate_low']:.6g}, {rep['rate_high']:.6g}]")
     print(f"  mean NLL per length: continuous {rep['nll']:.4f} (density of log(L+1)), "
           f"discrete {rep['nll_discrete']:.4f} (Pr(L = l))")
     mean = "inf (rate <= 1)" if not np.isfinite(rep["mean"]) else f"{rep['mean']:.1f}"
@@ -207,6 +249,31 @@ def _fit_main(args):
     for r in rel.itertuples():
         print(f"  P(L <= {int(r.budget)}): predicted {r.mean_predicted:.3f}, observed "
               f"{r.observed:.3f}; ECE {r.ece:.4f}, Brier {r.brier:.4f}")
+    return 0
+
+
+def _fit_groups(args, level, max_bytes):
+    """``--fit FILE --by COLUMN``: one fit per group, one table."""
+    groups = load_lengths(args.fit, args.length_column, args.by, max_bytes=max_bytes)
+    with _cli.progress_bar(not args.json, "fitting", len(groups)) as advance:
+        table, _ = fit_table(groups, args.by, seed=args.seed, alpha=args.alpha, rate=args.rate,
+                             level=level, progress=advance)
+    if args.out:
+        _cli.write_table(table, args.out)
+    if args.json:
+        params = dict(fit=args.fit, alpha=args.alpha, rate=args.rate, seed=args.seed,
+                      length_column=args.length_column, by=args.by, level=level)
+        print(json.dumps(_cli.envelope(params, fits=table.to_dict(orient="records"),
+                                       file=args.fit, out=args.out)))
+        return 0
+    how = "fitted" if args.alpha is None else "given"
+    print(f"budgetlab gamma fit  {args.fit}: {len(groups)} values of {args.by}, Gamma over "
+          f"log(L+1) {how} per group; {100 * level:g}% profile-likelihood intervals (28)")
+    cols = [args.by, "n", "alpha", "alpha_low", "alpha_high", "rate", "rate_low", "rate_high",
+            "median", "pit_ks", "pit_p_value", "coverage_90"]
+    print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if args.out:
+        print(f"table written to {args.out}")
     return 0
 
 

@@ -6,24 +6,36 @@ Parses the flags, computes the closed-form headline numbers
 and prints a report or one JSON object; ``--plot`` also draws the phase
 diagram (:func:`sim.phase.phase_diagram`, :func:`sim.phase.plot_phase_diagram`).
 Every default is the library's: the fields of :class:`theory.phase.PhaseParams`
-and the defaults of the functions called. The tour is in
-``docs/models/phase.md``, section "Command line".
+and the defaults of the functions called. ``--out FILE`` writes the
+per-level table (CSV or Parquet). The tour is in ``docs/models/phase.md``,
+section "Command line".
+
+Two subcommands work on the user's numbers: ``decide`` answers whether one
+agent or an integer tree is best at a budget (docs/models/phase.md
+(42)-(44), :func:`theory.phase.decide`), and ``fit`` estimates ``beta``,
+``rho``, ``p0`` and ``gamma`` from the user's measurements
+(docs/models/phase.md (45)-(47), :mod:`sim.phase.userdata`).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import math
 import sys
 
 from sim import _cli
+from sim import guard as _guard
+from sim._tables import add_fit_arguments, output_table
 from sim.backends import resolve_backend
 from sim.phase.core import TRIALS, simulate
 from sim.phase.diagram import DIAGRAM_TRIALS, GRID, diagram_axes, phase_diagram
 from sim.phase.plot import plot_phase_diagram
 from sim.phase.summary import summary
+from sim.phase.userdata import decision_diagram, decision_table, fit_files, load_fit_table
 from theory import phase as th
-from theory._params import check_int
+from theory._params import check_int, check_real
+from theory.phase.decide import sentence
 
 PROG = "python -m sim.phase"
 #: The parameter defaults of the command line: those of the library.
@@ -31,6 +43,11 @@ DEFAULTS = th.PhaseParams()
 _BUDGET = inspect.signature(th.budget_analysis).parameters
 #: Largest ``--plot-grid``.
 MAX_GRID = 200
+#: Subcommands on the user's numbers, beside the default run.
+SUBCOMMANDS = ("decide", "fit")
+_DECIDE = inspect.signature(th.decide).parameters
+#: Default coverage of the fit's intervals: the library's.
+LEVEL = inspect.signature(th.fit_leaf_law).parameters["level"].default
 
 
 def build_parser():
@@ -38,6 +55,9 @@ def build_parser():
     d = DEFAULTS
     p = _cli.ArgumentParser(
         prog=PROG,
+        epilog=("subcommands on your numbers: 'decide --beta BETA --budget N ...' (one agent or an "
+               "integer tree) and 'fit --compute/--samples/--messages FILE' (beta, rho, p0, gamma "
+               "from measurements); see 'python -m sim.phase decide --help'"),
         description="Majority trees of correlated agents with lossy messages: gain, "
                     "phase transition, fixed point, and Monte Carlo against theory "
                     "(Liu, Kong, Pei, arXiv 2601.17311; docs/models/phase.md).")
@@ -75,6 +95,9 @@ def build_parser():
     plot.add_argument("--plot-trials", type=int, default=DIAGRAM_TRIALS,
                       help=f"trees per cell of the --plot diagram (default {DIAGRAM_TRIALS})")
     _cli.add_common_arguments(p, trials=TRIALS)
+    p.add_argument("--out", metavar="FILE",
+                   help="write the per-level table (theory, simulation, interval) to a .csv or "
+                        ".parquet file")
     return p
 
 
@@ -145,9 +168,14 @@ def _report(params, head, df, args, backend, out):
 @_cli.command(PROG)
 def main(argv=None):
     """Run ``python -m sim.phase``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return {"decide": _decide_main, "fit": _fit_main}[argv[0]](argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     with_budget = _check_modes(parser, args, argv)
+    if args.out:
+        output_table(args.out)
     params = _params(args)
     check_int("trials", args.trials, 1)
     check_int("seed", args.seed, 0)
@@ -169,6 +197,8 @@ def main(argv=None):
         fig, ax = _cli.new_figure(6.4, 4.8)
         plot_phase_diagram(grid, ax, params=params)
         _cli.save_figure(fig, args.plot, args.dpi, prog=PROG)
+    if args.out:
+        _cli.write_table(df, args.out)
     if args.json:
         levels = [dict(level=int(r.level), p_theory=float(r.p_theory), p_sim=float(r.p_sim),
                        ci_low=float(r.ci_low), ci_high=float(r.ci_high))
@@ -177,6 +207,201 @@ def main(argv=None):
                                        backend=backend, levels=levels, plot=args.plot)))
     else:
         _report(params, head, df, args, backend, sys.stdout)
+    return 0
+
+
+def _b_values(text):
+    """``--b``: one odd fan-in, a range ``LO:HI`` (its odd values) or a list ``3,5,7``."""
+    text = str(text).strip()
+    try:
+        if ":" in text:
+            lo, hi = (int(v) for v in text.split(":"))
+            if hi < lo:
+                raise ValueError
+            vals = [v for v in range(lo, hi + 1) if v % 2 == 1]
+        else:
+            vals = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"b must be an odd integer, a range LO:HI or a list 3,5,7, got "
+                         f"{text!r}") from None
+    if not vals:
+        raise ValueError(f"b must name at least one odd fan-in, got {text!r}")
+    return vals
+
+
+def _decide_parser():
+    d = DEFAULTS
+    p = _cli.ArgumentParser(
+        prog=f"{PROG} decide",
+        description="One agent or an integer majority tree at your budget? Every feasible "
+                    "(b, depth) is evaluated exactly (docs/models/phase.md (42)-(44)); the "
+                    "answer is one sentence, or one JSON object with --json.")
+    _cli.add_version(p)
+    p.add_argument("--b", default=None,
+                   help=f"fan-in: one odd value, a range LO:HI (its odd values) or a list "
+                        f"(default {d.b})")
+    p.add_argument("--rho", type=float, default=None,
+                   help=f"correlation of signed correctness, in [0, 1) (default {d.rho:g})")
+    p.add_argument("--gamma", type=float, default=None,
+                   help=f"message fidelity, in (0, 1] (default {d.gamma:g})")
+    p.add_argument("--beta", type=float, default=None, help="leaf compute exponent beta > 0")
+    p.add_argument("--budget", type=float, required=True, help="total budget B > 0 (tokens)")
+    p.add_argument("--p0", type=float, default=None,
+                   help=f"accuracy of one agent given the whole budget, in (0.5, 1] "
+                        f"(default {d.p0:g}; or kappa from --params)")
+    m, w = _DECIDE["msg_tokens"].default, _DECIDE["context"].default
+    p.add_argument("--msg-tokens", type=float, default=m,
+                   help=f"message length m in tokens (default {m})")
+    p.add_argument("--context", type=float, default=w,
+                   help=f"context window W in tokens (default {w})")
+    p.add_argument("--correlation", default=d.correlation, choices=th.CORRELATIONS,
+                   help=f"correlation model of the tree (default {d.correlation})")
+    p.add_argument("--params", metavar="FILE",
+                   help=f"a table written by '{PROG} fit --out' (parameter, estimate): its "
+                        "beta, rho, gamma fill the flags not given, and its kappa (else its "
+                        "p0) the single agent's accuracy when --p0 is not given")
+    p.add_argument("--out", metavar="FILE",
+                   help="write every organisation weighed (one agent, each tree) to a .csv or "
+                        ".parquet file")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a "
+                                                       "sentence")
+    _cli.add_plot_arguments(p, "the (rho, gamma) phase diagram of the chosen tree with your "
+                               "operating point")
+    _cli.add_guard_argument(p)
+    return p
+
+
+def _decide_main(argv):
+    d = DEFAULTS
+    p = _decide_parser()
+    args = p.parse_args(argv)
+    given = _cli.explicit(p, argv)
+    if not args.plot:
+        _cli.refuse(given, "a run without --plot", "dpi")
+    if args.out:
+        output_table(args.out)
+    if args.plot:
+        check_real("dpi", args.dpi, 0.0, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
+    fitted = {} if args.params is None else load_fit_table(
+        args.params, max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)
+
+    def pick(name, default):
+        v = getattr(args, name)
+        return v if v is not None else fitted.get(name, default)
+
+    beta = pick("beta", None)
+    if beta is None:
+        raise ValueError("decide needs --beta (or a --params table with beta)")
+    rho, gamma = pick("rho", d.rho), pick("gamma", d.gamma)
+    bs = _b_values(args.b if args.b is not None else d.b)
+    _guard.check("--b", work=len(bs) * th.MAX_DEPTH * 1e4, allow=args.yes,
+                 hint="give fewer fan-ins or pass --yes")
+    # one agent's accuracy: --p0, else kappa of the table, else the table's p0, else the default
+    kappa = fitted.get("kappa") if args.p0 is None else None
+    p_single = args.p0 if args.p0 is not None else fitted.get("p0", d.p0)
+    res = th.decide(bs, rho, gamma, beta, args.budget, p_single=p_single, kappa=kappa,
+                    msg_tokens=args.msg_tokens, context=args.context,
+                    correlation=args.correlation)
+    text = sentence(res, beta, args.budget)
+    table = decision_table(res)
+    fig = None
+    if args.plot:
+        best = res["best_tree"]
+        b_plot = best["b"] if best else res["b_allowed"][0] if res["b_allowed"] else bs[0]
+        depth = best["depth"] if best else 1
+        p_leaf = round(best["p_leaf"] if best else res["p_single"], 4)
+        grid = decision_diagram(b_plot, depth, p_leaf, args.correlation)
+        fig, ax = _cli.new_figure(6.6, 4.8)
+        plot_phase_diagram(grid, ax, value="p_theory", mark=(rho, gamma),
+                           params=th.PhaseParams(b=b_plot, rho=rho, gamma=gamma, depth=depth,
+                                                 p0=p_leaf, correlation=args.correlation))
+    if args.out:
+        _cli.write_table(table, args.out)
+    if fig is not None:
+        _cli.save_figure(fig, args.plot, args.dpi, prog=f"{PROG} decide")
+    params = dict(b=bs, rho=rho, gamma=gamma, beta=beta, budget=args.budget,
+                  p0=None if kappa is not None else p_single, kappa=res["kappa"],
+                  msg_tokens=args.msg_tokens, context=args.context,
+                  correlation=args.correlation, params_file=args.params)
+    if args.json:
+        keep = ("choice", "b", "depth", "leaves", "compute_per_leaf", "p_single", "p_tree",
+                "margin", "best_tree", "b_allowed", "b_max", "theory")
+        print(json.dumps(_cli.envelope(params, **{k: res[k] for k in keep}, sentence=text,
+                                       candidates=len(res["candidates"]), out=args.out,
+                                       plot=args.plot)))
+    else:
+        print(text)
+    return 0
+
+
+def _fit_parser():
+    p = _cli.ArgumentParser(
+        prog=f"{PROG} fit",
+        description="Estimate the phase model's parameters from your measurements "
+                    "(docs/models/phase.md (45)-(47)), with profile-likelihood intervals and a "
+                    "goodness-of-fit test each: beta and kappa of the leaf law from accuracy "
+                    "against compute, p0 and rho from repeated samples per question, gamma "
+                    f"from messages before and after a channel. '{PROG} decide --params' "
+                    "reads the table it writes.")
+    _cli.add_version(p)
+    p.add_argument("--compute", metavar="FILE",
+                   help="accuracy against compute: a column compute and a 0/1 column correct "
+                        "per attempt, or columns n and k per row")
+    p.add_argument("--samples", metavar="FILE",
+                   help="repeated samples per question: a column question and a 0/1 column "
+                        "correct per sample, or columns n and k per question")
+    p.add_argument("--messages", metavar="FILE",
+                   help="messages before and after a channel: 0/1 columns sent and received")
+    p.add_argument("--compute-column", default="compute",
+                   help="the compute column of --compute (default compute)")
+    p.add_argument("--correct-column", default="correct",
+                   help="the 0/1 column of --compute and --samples (default correct)")
+    p.add_argument("--question-column", default="question",
+                   help="the question column of --samples (default question)")
+    add_fit_arguments(p, LEVEL, "write the table (parameter, estimate, low, high, test, "
+                                "p_value, ...) to a .csv or .parquet file")
+    _cli.add_guard_argument(p)
+    return p
+
+
+def _fit_main(argv):
+    p = _fit_parser()
+    args = p.parse_args(argv)
+    given = _cli.explicit(p, argv)
+    if args.compute is None:
+        _cli.refuse(given, "a fit without --compute", "compute_column")
+    if args.samples is None:
+        _cli.refuse(given, "a fit without --samples", "question_column")
+    if args.compute is None and args.samples is None:
+        _cli.refuse(given, "a fit without --compute or --samples", "correct_column")
+    level = check_real("level", args.level, 0.0, 1.0, lo_open=True, hi_open=True)
+    if args.out:
+        output_table(args.out)
+    columns = dict(compute=args.compute_column, correct=args.correct_column,
+                   question=args.question_column)
+    table = fit_files(args.compute, args.samples, args.messages, level, columns,
+                      max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)
+    if args.out:
+        _cli.write_table(table, args.out)
+    params = dict(compute=args.compute, samples=args.samples, messages=args.messages,
+                  level=level, **{f"{k}_column": v for k, v in columns.items()})
+    if args.json:
+        print(json.dumps(_cli.envelope(params, estimates=table.to_dict(orient="records"),
+                                       out=args.out)))
+        return 0
+    print(f"budgetlab phase fit  {100 * level:g}% profile-likelihood intervals")
+    for source, g in table.groupby("source", sort=False):
+        r0 = g.iloc[0]
+        for r in g.itertuples():
+            print(f"  {r.parameter:<6s} = {r.estimate:.5g}  [{r.low:.5g}, {r.high:.5g}]")
+        pv = "n/a" if r0.p_value is None or (isinstance(r0.p_value, float)
+                                             and math.isnan(r0.p_value)) else f"{r0.p_value:.3g}"
+        print(f"         from {source} (n={r0.n}); goodness of fit: {r0.test} = "
+              f"{r0.statistic:.3f} on {r0.df} df, p = {pv}")
+    if args.out:
+        print(f"table written to {args.out} (use it as: {PROG} decide --params {args.out} "
+              f"--budget N)")
     return 0
 
 

@@ -36,8 +36,8 @@ def _params_of(df):
                              for n in names})
 
 
-def plot_phase_diagram(df, ax=None, params=None, value="p_sim"):
-    """Heat map of the simulated root accuracy over (rho, gamma), with the critical line.
+def plot_phase_diagram(df, ax=None, params=None, value="p_sim", mark=None):
+    """Heat map of the root accuracy over (rho, gamma), with the critical line.
 
     Parameters
     ----------
@@ -51,7 +51,9 @@ def plot_phase_diagram(df, ax=None, params=None, value="p_sim"):
         The fixed parameters (b, depth, p0, correlation, ...); read from the
         frame's parameter columns when None.
     value : str, default "p_sim"
-        The column to draw.
+        The column to draw: ``"p_sim"`` (simulated) or ``"p_theory"`` (closed form).
+    mark : (float, float), optional
+        An operating point ``(rho, gamma)`` to mark with a star.
 
     Returns
     -------
@@ -75,7 +77,8 @@ def plot_phase_diagram(df, ax=None, params=None, value="p_sim"):
     low = min(0.5, float(np.nanmin(grid))) if np.isfinite(grid).any() else 0.5
     mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(grid), cmap="viridis", vmin=low, vmax=1.0,
                          shading="flat")
-    ax.figure.colorbar(mesh, ax=ax, label=f"root accuracy, simulated (depth {params.depth})")
+    how = "simulated" if value == "p_sim" else "closed form"
+    ax.figure.colorbar(mesh, ax=ax, label=f"root accuracy, {how} (depth {params.depth})")
     rr = np.linspace(max(xe[0], 0.0), min(xe[-1], 0.999), 400)
     if params.correlation == "herding":
         gc = np.asarray(th.gamma_c(rr, params.b))
@@ -87,6 +90,10 @@ def plot_phase_diagram(df, ax=None, params=None, value="p_sim"):
     gc = np.where((gc >= ye[0]) & (gc <= ye[-1]), gc, np.nan)
     if np.isfinite(gc).any():
         ax.plot(rr, gc, color=LINE_COLOR, lw=2.2, ls="--", label=label)
+    if mark is not None:
+        ax.plot([mark[0]], [mark[1]], marker="*", ms=16, color="white", mec="black", mew=1.2,
+                ls="none", label=f"your operating point (rho={mark[0]:g}, gamma={mark[1]:g})")
+    if np.isfinite(gc).any() or mark is not None:
         ax.legend(loc="lower right", fontsize=8, framealpha=0.95, facecolor="white",
                   edgecolor="0.6")
     ax.set_xlim(xe[0], xe[-1])

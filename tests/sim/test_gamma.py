@@ -415,11 +415,11 @@ def test_cli_bad_input(cli_exit, argv, needle):
 
 
 @pytest.mark.parametrize("content,needle", [
-    ("length\n", "no lengths"),
-    ("length\n3\n0\n", "integers >= 1"),
-    ("length\n3\n2.5\n", "integers >= 1"),
-    ("length\n3\nabc\n", "integers >= 1"),
-    ("size\n3\n4\n", "column 'length'"),
+    ("length\n", "has no rows"),
+    ("length\n3\n0\n", "column 'length' must be in [1, inf], got 0"),
+    ("length\n3\n2.5\n", "column 'length' must hold integers, got 2.5"),
+    ("length\n3\nabc\n", "column 'length' has a missing, non-numeric"),
+    ("size\n3\n4\n", "no column 'length'"),
     ("", "empty"),
     ("length\n5\n5\n", "two distinct"),
 ])
@@ -433,7 +433,7 @@ def test_cli_fit_bad_files(tmp_path, cli_exit, content, needle):
 
 def test_cli_fit_missing_and_unknown_format(tmp_path, cli_exit):
     status, err = cli_exit(g.main, ["--fit", str(tmp_path / "none.csv")])
-    assert status == 2 and "not found" in err
+    assert status == 2 and "does not exist" in err
     p = tmp_path / "x.json"
     p.write_text("{}")
     status, err = cli_exit(g.main, ["--fit", str(p)])

@@ -569,3 +569,21 @@ def test_float_inputs_are_read_as_decimals():
     assert sym.exact(0.3) == Q(3, 10)
     assert sym.exact(1) == 1
     assert math.isclose(_f(sym.exact("1/3")), 1 / 3)
+
+
+def test_beta_binomial_variance_certifies_rho_of_the_fit():
+    n = sp.Symbol("n", positive=True)
+    var = sym.beta_binomial_variance(n)
+    assert sp.simplify(var - n * sym.P * (1 - sym.P) * (1 + (n - 1) * RHO)) == 0
+    # the numeric beta-binomial of the fit has that variance
+    k = np.arange(10)
+    pmf = np.exp(num.beta_binomial_logpmf(k, 9, 0.6, 0.3))
+    mean = float((pmf * k).sum())
+    value = float(var.subs({n: 9, sym.P: Q(3, 5), RHO: Q(3, 10)}))
+    assert float((pmf * (k - mean) ** 2).sum()) == pytest.approx(value, abs=CLOSED_TOL)
+
+
+def test_channel_bias_is_gamma_times_the_bias():
+    assert sp.simplify(sym.channel_bias() - (1 - 2 * sym.EPS) * MU) == 0
+    res = num.fit_fidelity([1] * 50 + [0] * 50, [1] * 45 + [0] * 5 + [0] * 45 + [1] * 5)
+    assert res["gamma"] == pytest.approx(float(sym.channel_bias(1, Q(1, 10))), abs=1e-6)

@@ -22,6 +22,8 @@ One module per concept:
   rounding (12), level budgets (14);
 * :mod:`~theory.bbam.outcomes` -- sub-question outcomes under a cap (17)-(20);
 * :mod:`~theory.bbam.contraction` -- conjugate models behind the power law (22)-(23);
+* :mod:`~theory.bbam.integer` -- whole tokens for one plan (28)-(29);
+* :mod:`~theory.bbam.fit` -- the law fitted to accuracy against budget (26)-(27);
 * :mod:`~theory.bbam.params` -- :class:`BbamParams`, the simulation's parameters.
 
 Conventions
@@ -65,6 +67,14 @@ from theory.bbam.e3 import (
     e3_ratio_identity,
     e3_relative_change,
     paper_relative_changes,
+)
+from theory.bbam.fit import LAW_BOUNDS, fit_law, law_nll, law_success
+from theory.bbam.integer import (
+    METHODS,
+    MIN_TOKENS,
+    allocate_floor,
+    allocate_tokens,
+    round_largest_remainder,
 )
 from theory.bbam.kkt import allocate_kkt, allocate_kkt_scipy
 from theory.bbam.outcomes import (
@@ -123,6 +133,17 @@ __all__ = [
     "solve_probability",
     "expected_tokens",
     "synthesis_probability",
+    # whole tokens for one plan: (28)-(29)
+    "METHODS",
+    "MIN_TOKENS",
+    "allocate_floor",
+    "round_largest_remainder",
+    "allocate_tokens",
+    # the law fitted to accuracy against budget: (26)-(27)
+    "LAW_BOUNDS",
+    "law_success",
+    "law_nll",
+    "fit_law",
     # conjugate models: (22)-(23)
     "normal_bayes_risk",
     "pareto_posterior_variance",

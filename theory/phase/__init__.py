@@ -24,7 +24,10 @@ th; th.alpha_rho(...)``):
 * :mod:`~theory.phase.continuous` -- the continuous star, tree and chain
   risks;
 * :mod:`~theory.phase.item` and :mod:`~theory.phase.correlation` -- the three
-  correlation models (herding, item difficulty, global shock).
+  correlation models (herding, item difficulty, global shock);
+* :mod:`~theory.phase.decide` -- one agent or an integer tree at a budget;
+* :mod:`~theory.phase.fit` -- ``beta``, ``rho``, ``p0`` and ``gamma`` estimated
+  from measurements.
 
 Conventions
 -----------
@@ -79,6 +82,14 @@ from theory.phase.continuous import (
 )
 from theory.phase.correlation import level_biases, limit_bias, root_bias, star_bias
 from theory.phase.critical import b_c, evans_schulman_epsilon, gamma_c, m_c, rho_c
+from theory.phase.decide import MAX_DEPTH, decide, leaf_bias, leaf_kappa, tree_candidates
+from theory.phase.fit import (
+    beta_binomial_logpmf,
+    fit_correlation,
+    fit_fidelity,
+    fit_leaf_law,
+    leaf_accuracy,
+)
 from theory.phase.item import (
     ITEM_METHODS,
     JACOBI_MAX_NODES,
@@ -172,4 +183,16 @@ __all__ = [
     "item_root_bias",
     "star_bias",
     "limit_bias",
+    # decisions on the user's numbers: (42)-(44)
+    "MAX_DEPTH",
+    "leaf_kappa",
+    "leaf_bias",
+    "tree_candidates",
+    "decide",
+    # estimates from measurements: (45)-(47)
+    "leaf_accuracy",
+    "fit_leaf_law",
+    "beta_binomial_logpmf",
+    "fit_correlation",
+    "fit_fidelity",
 ]

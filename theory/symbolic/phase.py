@@ -77,6 +77,8 @@ __all__ = [
     "item_root_bias",
     "item_slope_at_zero",
     "shock_root_bias",
+    "beta_binomial_variance",
+    "channel_bias",
 ]
 
 # --------------------------------------------------------------------------
@@ -832,3 +834,33 @@ def shock_root_bias(b, depth, rho, gamma, mu0, rho_node=0):
     rho, mu0 = exact(rho), exact(mu0)
     hl = _iterate_poly(_check_b(b), depth, exact(rho_node), exact(gamma))
     return sp.expand(rho * mu0 * hl.eval(1) + (1 - rho) * hl.eval(mu0))
+
+
+def beta_binomial_variance(n, pbar=P, rho=RHO):
+    """Variance of the correct count of ``n`` samples of one question, docs/models/phase.md (46).
+
+    Derived from the Beta moments (:func:`beta_moment`) of the item model (24):
+    ``E K = n E p``, ``E K (K - 1) = n (n - 1) E p**2``; it simplifies to
+    ``n pbar (1 - pbar) (1 + (n - 1) rho)``, so ``rho`` is the correlation of
+    two samples' correctness, the parameter the fit (46) estimates.
+
+    Returns
+    -------
+    sympy.Expr
+        The variance, simplified.
+    """
+    n = exact(n)
+    s = (1 - rho) / rho
+    a, c = pbar * s, (1 - pbar) * s
+    m1, m2 = beta_moment(1, a, c), beta_moment(2, a, c)
+    return sp.factor(sp.simplify(n * m1 + n * (n - 1) * m2 - (n * m1) ** 2))
+
+
+def channel_bias(mu=MU, eps=EPS):
+    """Bias after a symmetric channel flipping with probability ``eps``, docs/models/phase.md (47).
+
+    ``p' = p (1 - eps) + (1 - p) eps`` with ``p = (1 + mu)/2`` gives
+    ``2 p' - 1 = (1 - 2 eps) mu``: the fidelity is ``gamma = 1 - 2 eps``.
+    """
+    p = (1 + mu) / 2
+    return sp.factor(sp.expand(2 * (p * (1 - eps) + (1 - p) * eps) - 1))
