@@ -27,6 +27,7 @@ numbers it holds (:func:`theory._params.accepts_params`).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,11 +327,13 @@ def _law(j, p, cost):
     from theory.gamma import fit_gamma
 
     ell, w = _negbin_tokens(j, p, cost)
-    if ell.size < 2:  # p = 1: a point mass; a narrow law around it
-        ell = np.array([ell[0], ell[0] + 1])
-        w = np.array([1.0 - 1e-9, 1e-9])
-    fit = fit_gamma(ell, weights=w)
-    return float(fit.alpha), float(fit.rate)
+    try:
+        fit = fit_gamma(ell, weights=w)
+        return float(fit.alpha), float(fit.rate)
+    except ValueError:  # (nearly) a point mass at p -> 1: a law of log-length sd 1e-3
+        y = float((w * np.log(ell + 1.0)).sum())
+        alpha = (y / 1e-3) ** 2
+        return alpha, alpha / y
 
 
 def remaining_length_law(hops, p, cost):
