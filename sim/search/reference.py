@@ -35,8 +35,10 @@ class Node:
 
 def word_uniform(key, run, step, slot, stride):
     """The uniform of ``slot`` at ``step`` of ``run`` (:func:`sim.rng.uniform` of its word)."""
-    u64 = [np.asarray(x, dtype=np.uint64) for x in (run, step, slot, stride)]
-    return float(_rng.uniform(_rng.splitmix64(np.asarray(key, dtype=np.uint64), counter(*u64))))
+    # one-element arrays: NumPy wraps 64-bit arithmetic on arrays silently, on scalars it warns
+    u64 = [np.array([x], dtype=np.uint64) for x in (run, step, slot, stride)]
+    word = _rng.splitmix64(np.array([key], dtype=np.uint64), counter(*u64))
+    return float(_rng.uniform(word)[0])
 
 
 def temperature(rule, k_fixed, combine, use_gamma, b_tool, B_tool, b_tok, B_tok, lmax, hops,
