@@ -31,8 +31,8 @@ from theory import search as th
 from theory._params import check_choice, check_int
 from theory.search import RULES, SearchParams
 
-__all__ = ["DEFAULT_TRIALS", "DEFAULT_BUDGETS", "run_rule", "simulate", "budget_curve",
-           "rule_theory", "work"]
+__all__ = ["DEFAULT_TRIALS", "DEFAULT_BUDGETS", "run_rule", "array_runs", "simulate",
+           "budget_curve", "rule_theory", "work"]
 
 #: Runs per rule (the command line's ``--trials``).
 DEFAULT_TRIALS = 4000
@@ -98,9 +98,7 @@ def run_rule(params, rule, trials, seed=_cli.DEFAULT_SEED, backend="auto", first
                     for i in range(trials)]
             out = [np.array(c) for c in zip(*rows)]
         else:
-            out = _chunked(lambda xp, f, n: kernel_array.majority_runs(
-                xp, f, n, key, stride, params, max_steps), name, first, trials,
-                (params.wrong_answers + 8) * 8)
+            return array_runs(array_module(name), params, rule, trials, seed, first)
         return _as_dict(fields, out)
     T = tables(params)
     k_fixed = temperature_level(params.temperature)
@@ -116,19 +114,40 @@ def run_rule(params, rule, trials, seed=_cli.DEFAULT_SEED, backend="auto", first
                 for i in range(trials)]
         out = [np.array(c) for c in zip(*rows)]
     else:
-        out = _chunked(lambda xp, f, n: kernel_array.tree_runs(
-            xp, f, n, key, stride, params, rule, T, k_fixed, max_steps), name, first, trials,
-            (max_steps + 1) * 6 * 8)
+        return array_runs(array_module(name), params, rule, trials, seed, first)
     return _as_dict(fields, out)
 
 
-def _chunked(fn, name, first, trials, per_run):
-    xp = array_module(name)
+def array_runs(xp, params, rule, trials, seed=_cli.DEFAULT_SEED, first=0):
+    """:func:`run_rule` on the array kernel with the array module ``xp`` (NumPy or CuPy).
+
+    The runs go in chunks of bounded memory (:func:`sim.guard.chunks`); the
+    results come back as NumPy arrays, equal to the Numba kernel's bit for bit.
+    """
+    check_choice("rule", rule, RULES)
+    key = _rng.stream_key(check_int("seed", seed, 0), stream(rule))
+    max_steps = params.max_steps(rule)
+    stride = max_steps + 1
+    if rule == "majority":
+        per_run = (params.wrong_answers + 8) * 8
+
+        def fn(f, n):
+            return kernel_array.majority_runs(xp, f, n, key, stride, params, max_steps)
+        fields = ("success", "tokens", "tools", "steps", "chains")
+    else:
+        T = tables(params)
+        k_fixed = temperature_level(params.temperature)
+        per_run = (max_steps + 1) * 6 * 8
+
+        def fn(f, n):
+            return kernel_array.tree_runs(xp, f, n, key, stride, params, rule, T, k_fixed,
+                                          max_steps)
+        fields = ("success", "tokens", "tools", "steps", "found")
     parts = []
-    for a, b in chunks(trials, per_run * 4):
-        res = fn(xp, first + a, b - a)
+    for a, b in chunks(check_int("trials", trials, 1), per_run * 4):
+        res = fn(first + a, b - a)
         parts.append([r.get() if hasattr(r, "get") else np.asarray(r) for r in res])
-    return [np.concatenate(c) for c in zip(*parts)]
+    return _as_dict(fields, [np.concatenate(c) for c in zip(*parts)])
 
 
 def _as_dict(fields, out):

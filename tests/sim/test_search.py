@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import sim.search as ss
-from sim.search import core, kernel_array, reference, tables
-from sim.search.layout import stream
+from sim.search import core, reference, tables
 from theory import search as th
 from theory.search import SearchParams
 
@@ -30,17 +29,7 @@ VARIANTS = [
 
 
 def _array(params, rule, trials, seed, first=0):
-    from sim import rng
-
-    key = rng.stream_key(seed, stream(rule))
-    m = params.max_steps(rule)
-    if rule == "majority":
-        out = kernel_array.majority_runs(np, first, trials, key, m + 1, params, m)
-    else:
-        out = kernel_array.tree_runs(np, first, trials, key, m + 1, params, rule,
-                                     tables.tables(params),
-                                     tables.temperature_level(params.temperature), m)
-    return dict(zip(("success", "tokens", "tools", "steps"), out[:4]))
+    return core.array_runs(np, params, rule, trials, seed, first)
 
 
 @pytest.mark.parametrize("params", VARIANTS, ids=range(len(VARIANTS)))
