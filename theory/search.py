@@ -27,7 +27,6 @@ numbers it holds (:func:`theory._params.accepts_params`).
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +68,7 @@ __all__ = [
     "steps_survival",
     "greedy_success",
     "chain_success",
+    "plurality_given_correct",
     "plurality_win_prob",
     "majority_success",
 ]
@@ -533,16 +533,65 @@ def chain_success(K, p):
     return p ** K
 
 
+def plurality_given_correct(n, wrong):
+    """``g[c]``: probability that the correct answer wins a plurality vote of ``n`` answers of
+    which ``c`` are correct, ``c = 0..n``.
+
+    docs/models/search.md (16) (derived here). The ``n - c`` wrong answers
+    are independent draws from the wrong answers' law ``wrong`` (normalised
+    here); the most frequent answer wins and ties are broken uniformly at
+    random. Exact: the wrong answers are split answer by answer
+    (binomially), tracking how many reach ``c`` (a tie) and that none
+    exceeds it. ``g[0] = 0``.
+
+    Parameters
+    ----------
+    n : int
+        Number of answers, ``>= 0``.
+    wrong : sequence of float
+        Non-negative weights of the wrong answers (at least one positive).
+    """
+    n = check_int("n", n, 0, 100_000)
+    w = check_real_array("wrong", wrong, 0.0)
+    w = np.atleast_1d(w)
+    w = w[w > 0]
+    g = np.zeros(n + 1)
+    if n == 0:
+        return g
+    if w.size == 0:
+        raise ValueError("wrong must hold at least one positive weight")
+    W = w.size
+    # the share of the wrong answers still unassigned that answer i takes
+    split = np.minimum(w / np.cumsum(w[::-1])[::-1], 1.0)
+    r = np.arange(n + 1)
+    # take[i][r, j] = Pr(answer i takes j of the r wrong answers left)
+    take = [stats.binom.pmf(r[None, :], r[:, None], s) for s in split]
+    ties = 1.0 / (np.arange(W + 1) + 1.0)
+    for c in range(1, n + 1):
+        m = n - c
+        # state[r, t]: r wrong answers still to assign, t answers so far tied with c
+        state = np.zeros((m + 1, W + 1))
+        state[m, 0] = 1.0
+        for i in range(W):
+            new = np.zeros_like(state)
+            for j in range(min(c, m) + 1):
+                src = state[j:, :] * take[i][j:m + 1, j][:, None]
+                if j < c:
+                    new[:m + 1 - j, :] += src
+                else:
+                    new[:m + 1 - j, 1:] += src[:, :-1]
+            state = new
+        g[c] = float(state[0, :] @ ties)
+    return g
+
+
 def plurality_win_prob(n, probs):
     """Probability that a plurality vote of ``n`` answers picks the correct one.
 
-    docs/models/search.md (16) (derived here). The ``n`` answers are
+    docs/models/search.md (16) (derived here): ``sum_c Bin(c; n, q) g[c]``
+    with ``g`` of :func:`plurality_given_correct`. The ``n`` answers are
     independent draws from ``probs`` (the correct answer first, then each
-    wrong answer); the most frequent answer wins and ties are broken
-    uniformly at random; ``n = 0`` never wins. Exact: conditional on ``c``
-    correct answers, the wrong counts are split answer by answer
-    (binomially), tracking how many reach ``c`` (a tie) and that none
-    exceeds it.
+    wrong answer); ties are broken uniformly at random; ``n = 0`` never wins.
 
     Parameters
     ----------
@@ -557,38 +606,12 @@ def plurality_win_prob(n, probs):
     if pr.ndim != 1 or pr.size < 1 or abs(pr.sum() - 1.0) > 1e-9:
         raise ValueError("probs must be (q, w_1, ...) summing to 1")
     q, w = float(pr[0]), pr[1:]
-    w = w[w > 0]
     if n == 0 or q <= 0:
         return 0.0
-    if w.size == 0:
+    if not (w > 0).any():
         return 1.0
-    W = w.size
-    # the share of the wrong answers still unassigned that answer i takes
-    split = np.minimum(w / np.cumsum(w[::-1])[::-1], 1.0)
-    r = np.arange(n + 1)
-    # take[i][r, j] = Pr(answer i takes j of the r wrong answers left)
-    take = [stats.binom.pmf(r[None, :], r[:, None], s) for s in split]
-    pc = stats.binom.pmf(r, n, q)
-    ties = 1.0 / (np.arange(W + 1) + 1.0)
-    total = 0.0
-    for c in range(1, n + 1):
-        if pc[c] == 0.0:
-            continue
-        m = n - c
-        # state[r, t]: r wrong answers still to assign, t answers so far tied with c
-        state = np.zeros((m + 1, W + 1))
-        state[m, 0] = 1.0
-        for i in range(W):
-            new = np.zeros_like(state)
-            for j in range(min(c, m) + 1):
-                src = state[j:, :] * take[i][j:m + 1, j][:, None]
-                if j < c:
-                    new[:m + 1 - j, :] += src
-                else:
-                    new[:m + 1 - j, 1:] += src[:, :-1]
-            state = new
-        total += pc[c] * float(state[0, :] @ ties)
-    return float(total)
+    g = plurality_given_correct(n, w)
+    return float(stats.binom.pmf(np.arange(n + 1), n, q) @ g)
 
 
 @functools.lru_cache(maxsize=4096)
