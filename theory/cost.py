@@ -1,7 +1,7 @@
 """The engine's one cost unit: tokens and tool calls priced into US dollars.
 
-Liu et al., "Budget-Aware Tool-Use Enables Effective Agent Scaling"
-(BATS), arXiv 2511.17006, prices an agent's run as its provider token bill
+Liu et al., arXiv 2511.17006 (the Budget Tracker and BATS, budget-aware
+tool use by search agents), prices an agent's run as its provider token bill
 plus a price per tool call. budgetlab adopts that sum as the unit in which
 every model's budget can be stated; ``docs/costs.md`` writes the convention
 down (numbered equations, cited here as ``docs/costs.md (N)``), says how each

@@ -1,7 +1,7 @@
 """Closed forms of budget-aware value tree search (BAVT) and its synthetic tree environment.
 
-Li, Deng, Li and Li, "Spend Less, Reason Better: Budget-Aware Value Tree
-Search for LLM Agents", arXiv 2603.12634 (2026). No code of the authors is
+Li, Deng, Li and Li, "Spend Less, Reason Better", arXiv 2603.12634 (2026), which
+introduces budget-aware value tree search (BAVT). No code of the authors is
 public; the selection rule and the form of the convergence bound are taken
 from the paper as described in published reading notes, and the node-value
 update is a reconstruction (``docs/models/search.md``, "Open choices"). The

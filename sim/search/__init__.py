@@ -1,7 +1,7 @@
 """The search model: budget-aware value tree search against parallel sampling at equal budget.
 
-Li, Deng, Li and Li, "Spend Less, Reason Better: Budget-Aware Value Tree
-Search for LLM Agents", arXiv 2603.12634. The model, its numbered equations
+Li, Deng, Li and Li, "Spend Less, Reason Better", arXiv 2603.12634
+(budget-aware value tree search, BAVT). The model, its numbered equations
 and a tour of the command line and this API are in ``docs/models/search.md``;
 the closed forms are in :mod:`theory.search`, the cost unit in
 :mod:`theory.cost`.
