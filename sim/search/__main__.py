@@ -251,12 +251,13 @@ def _report(params, df, trials, seed, backend, prices):
                   f"({P.ratio}); softmax T={P.temperature:g}", markup=False)
     table = Table(title="rules at equal budget (success = the run ends on the correct answer)",
                   title_justify="left")
-    for col in ("rule", "success", "95% interval", "closed form", "answered", "tokens",
-                "tool calls", "steps", "cost (USD)"):
+    for col in ("rule", "success", "95% interval", "closed form", "z", "answered", "tokens",
+                "calls", "steps", "USD"):
         table.add_column(col, justify="right")
     for r in df.itertuples():
-        th_ = "" if r.theory != r.theory else f"{r.theory:.4f} (z={r.z:+.1f})"
-        table.add_row(r.name, f"{r.success:.4f}", f"[{r.ci_low:.3f}, {r.ci_high:.3f}]", th_,
+        known = r.theory == r.theory
+        table.add_row(r.name, f"{r.success:.4f}", f"[{r.ci_low:.3f},{r.ci_high:.3f}]",
+                      f"{r.theory:.4f}" if known else "", f"{r.z:+.1f}" if known else "",
                       f"{r.found:.3f}", f"{r.tokens_mean:.0f}", f"{r.tools_mean:.2f}",
                       f"{r.steps_mean:.1f}", f"{r.cost_mean:.4f}")
     console.print(table)

@@ -132,7 +132,8 @@ def plot_map(df, ax=None, p=None, rule="bavt", against="majority"):
         marks[i, j] = "+" if r.verdict == rule else "-" if r.verdict == against else "="
     ax.imshow(grid, cmap="RdBu", vmin=-1, vmax=1, origin="lower", aspect="auto")
     for (i, j), m in marks.items():
-        ax.text(j, i, f"{grid[i, j]:+.2f}\n{m}", ha="center", va="center", fontsize=7)
+        ax.text(j, i, f"{grid[i, j]:+.2f}\n{m}", ha="center", va="center", fontsize=7,
+                color="white" if abs(grid[i, j]) > 0.5 else "black")
     ax.set_xticks(range(len(budgets)), [f"{b:g}" for b in budgets])
     ax.set_yticks(range(len(noises)), [f"{n:g}" for n in noises])
     ax.set_xlabel("tool budget")
