@@ -30,7 +30,7 @@ def test_a_lower_value_loses_all_weight_as_r_goes_to_zero():
     assert sym.lower_weight_limit() == 0
 
 
-@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("n", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_entropy_grows_with_the_temperature_by_the_variance_of_log_value(n):
     assert sym.entropy_derivative_gap(n) == 0
 
