@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._params import check_choice, check_real, check_real_array
+from theory._params import accepts_params, check_choice, check_real, check_real_array
 
 __all__ = ["CALL_PRICE", "TOKEN_CLASSES", "REGIMES", "Prices", "DEFAULT_PRICES", "Usage",
            "token_bill", "call_bill", "unified_cost", "as_tokens", "budget_cost",
@@ -132,6 +132,7 @@ def _out(x):
     return float(x) if x.ndim == 0 else x
 
 
+@accepts_params
 def token_bill(input=0, output=0, cache=0, prices=None):
     """The token bill, USD: ``sum over classes of tokens * price``; docs/costs.md (1).
 
@@ -145,6 +146,7 @@ def token_bill(input=0, output=0, cache=0, prices=None):
     return _out(i * P.per_token("input") + o * P.per_token("output") + c * P.per_token("cache"))
 
 
+@accepts_params
 def call_bill(calls=0, prices=None):
     """The tool bill, USD: ``sum_i calls_i * price_i``; docs/costs.md (2).
 
@@ -152,7 +154,9 @@ def call_bill(calls=0, prices=None):
     mapping (or pairs) from tool name to count.
     """
     P = _prices(prices)
-    if isinstance(calls, Mapping) or (isinstance(calls, (list, tuple)) and calls
+    if isinstance(calls, (Mapping, list, tuple)) and len(calls) == 0:
+        return 0.0
+    if isinstance(calls, Mapping) or (isinstance(calls, (list, tuple))
                                       and isinstance(calls[0], (list, tuple))):
         total = 0.0
         for name, n in _calls_tuple(calls):
@@ -161,6 +165,7 @@ def call_bill(calls=0, prices=None):
     return _out(check_real_array("calls", calls, 0.0) * P.call)
 
 
+@accepts_params
 def unified_cost(input=0, output=0, cache=0, calls=0, prices=None):
     """The unified cost, USD: token bill plus tool bill; docs/costs.md (3).
 
@@ -171,6 +176,7 @@ def unified_cost(input=0, output=0, cache=0, calls=0, prices=None):
     return _out(np.add(token_bill(input, output, cache, prices), call_bill(calls, prices)))
 
 
+@accepts_params
 def as_tokens(cost, kind="output", prices=None):
     """A unified cost as the number of tokens of ``kind`` it buys; docs/costs.md (4).
 
@@ -185,6 +191,7 @@ def as_tokens(cost, kind="output", prices=None):
     return _out(c / per)
 
 
+@accepts_params
 def budget_cost(tokens=0, calls=0, kind="output", prices=None):
     """The unified value of a token budget and a call budget; docs/costs.md (5).
 
@@ -195,6 +202,7 @@ def budget_cost(tokens=0, calls=0, kind="output", prices=None):
     return unified_cost(**{kind: tokens}, calls=calls, prices=prices)
 
 
+@accepts_params
 def tracker_regime(fractions):
     """The budget tracker's regime of the remaining fractions of each tool's budget.
 
@@ -268,4 +276,4 @@ class Usage:
 
     def cost(self, prices=None):
         """The unified cost of the record, USD; docs/costs.md (3)."""
-        return unified_cost(self.input, self.output, self.cache, dict(self.calls) or 0, prices)
+        return unified_cost(self.input, self.output, self.cache, self.calls, prices)

@@ -224,6 +224,7 @@ def _out(x):
     return float(x) if x.ndim == 0 else x
 
 
+@accepts_params
 def boltzmann_logits(values, r):
     """Logits ``log V / r`` of the Boltzmann form of the selection rule.
 
@@ -237,6 +238,7 @@ def boltzmann_logits(values, r):
         return np.log(v) / r[..., None]
 
 
+@accepts_params
 def selection_probs(values, r):
     """Probability of selecting each frontier node, ``V**(1/r) / sum V'**(1/r)``.
 
@@ -270,6 +272,7 @@ def selection_probs(values, r):
     return w / w.sum(axis=-1, keepdims=True)
 
 
+@accepts_params
 def selection_entropy(values, r):
     """Entropy (nats) of the selection law (1) at ratio ``r``; docs/models/search.md (4).
 
@@ -281,6 +284,7 @@ def selection_entropy(values, r):
     return _out(h)
 
 
+@accepts_params
 def best_pick_prob(values, r):
     """Probability that the rule (1) picks a node of the largest value; docs/models/search.md (4).
 
@@ -294,6 +298,7 @@ def best_pick_prob(values, r):
 
 # --- the remaining ratio (5), (18) ------------------------------------------------------
 
+@accepts_params
 def remaining_ratio(tool_left, tool_budget, token_left, token_budget, combine="min"):
     """The remaining-resource ratio ``r`` from the two budgets; docs/models/search.md (5).
 
@@ -336,6 +341,7 @@ def _law(j, p, cost):
         return alpha, alpha / y
 
 
+@accepts_params
 def remaining_length_law(hops, p, cost):
     """The Gamma law over ``log(L + 1)`` of the tokens ``L`` that ``hops`` progress steps need.
 
@@ -356,6 +362,7 @@ def remaining_length_law(hops, p, cost):
     return _law(hops, p, cost)
 
 
+@accepts_params
 def gamma_ratio(token_left, hops, p, cost):
     """The token ratio driven by the Gamma remaining-length law; docs/models/search.md (18).
 
@@ -485,6 +492,7 @@ def true_values(K, v0):
     return v0 + (1.0 - v0) * np.arange(K + 1) / K
 
 
+@accepts_params
 def steps_survival(m, cost, token_budget, tool_budget, tool_rate):
     """``Pr(steps >= m)``: the first ``m`` steps are all affordable; docs/models/search.md (13).
 
@@ -533,6 +541,7 @@ def chain_success(K, p):
     return p ** K
 
 
+@accepts_params
 def plurality_given_correct(n, wrong):
     """``g[c]``: probability that the correct answer wins a plurality vote of ``n`` answers of
     which ``c`` are correct, ``c = 0..n``.
@@ -585,6 +594,7 @@ def plurality_given_correct(n, wrong):
     return g
 
 
+@accepts_params
 def plurality_win_prob(n, probs):
     """Probability that a plurality vote of ``n`` answers picks the correct one.
 

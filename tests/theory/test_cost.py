@@ -42,6 +42,12 @@ def test_prices_per_million_and_per_call():
     assert p.tool_price("browse") == 0.002 and p.tool_price("anything") == 0.001
 
 
+def test_functions_take_a_usage_record():
+    u = Usage(output=3000, calls={"search": 10})
+    assert tc.unified_cost(u) == pytest.approx(0.022) and tc.token_bill(u) == pytest.approx(0.012)
+    assert tc.unified_cost(Usage()) == 0.0 and tc.call_bill({}) == 0.0
+
+
 def test_the_default_call_price_is_the_papers_average():
     assert tc.CALL_PRICE == 0.001 and tc.DEFAULT_PRICES.call == 0.001
 
