@@ -209,7 +209,8 @@ def _compare(args):
         total += sum(work(replace(params, budget=b), r, trials)[0]
                      for b in budgets for r in args.rules)
         _cli.writable_output(args.plot, "--plot")
-    guard_check("--trials and the budgets", work=total, allow=args.yes)
+    memory = max(work(params, r, trials)[1] for r in args.rules)
+    guard_check("--trials and the budgets", work=total, memory=memory, allow=args.yes)
     with _cli.progress_spinner(not args.json, "running the rules"):
         df = simulate(params, trials, seed, backend, args.rules, prices, allow=True)
         curve = (budget_curve(params, budgets, trials, seed, backend, args.rules, prices, True)

@@ -44,11 +44,16 @@ _TREE = {"greedy": 0, "softmax": 1, "bavt": 2}
 
 
 def work(params, rule, trials):
-    """Elementary operations and peak bytes of ``trials`` runs of ``rule`` (for the guard)."""
+    """Elementary operations and peak bytes of ``trials`` runs of ``rule`` (for the guard).
+
+    The bytes are those of the host tables: the array kernel streams the runs
+    in chunks of bounded memory.
+    """
     m = params.max_steps(rule)
     if rule == "majority":
-        return trials * (m + params.wrong_answers), trials * (params.wrong_answers + 8) * 8
-    return trials * (m + 1) * (m + 1), trials * (m + 1) * 6 * 8
+        return trials * (m + params.wrong_answers), 0
+    table = (params.K + 1) * (params.tokens + 1) * 8 if params.ratio == "gamma" else 0
+    return trials * (m + 1) * (m + 1), table + 8 * 101**3
 
 
 def run_rule(params, rule, trials, seed=_cli.DEFAULT_SEED, backend="auto", first=0):
@@ -210,10 +215,13 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     trials = check_int("trials", trials, 2)
     seed = check_int("seed", seed, 0)
     name = resolve_backend(backend)
+    if not rules:
+        raise ValueError(f"rules must name at least one of {', '.join(RULES)}")
     for r in rules:
         check_choice("rule", r, RULES)
     total = sum(work(params, r, trials)[0] for r in rules)
-    guard_check("trials * steps**2", work=total, allow=allow,
+    memory = max(work(params, r, trials)[1] for r in rules)
+    guard_check("trials * steps**2", work=total, memory=memory, allow=allow,
                 hint="lower --trials or the budgets, or pass --yes")
     rows = [_row(params, r, run_rule(params, r, trials, seed, name), prices) for r in rules]
     df = pd.DataFrame(rows)

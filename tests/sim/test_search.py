@@ -287,3 +287,12 @@ def test_gamma_ratio_option_changes_the_annealed_rule_only():
                       rules=("greedy", "bavt"))
     assert a.success.iloc[0] == b.success.iloc[0]
     assert a.success.iloc[1] != b.success.iloc[1]
+
+
+def test_bound_with_trials_simulates_at_the_bound(capsys):
+    from sim.search.__main__ import main
+
+    assert main(["--bound", "--K", "3", "--eps", "0.05", "--p-min", "0.5", "--trials", "3000",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mc_at_bound"] >= 1 - 0.05 and out["params"]["trials"] == 3000
