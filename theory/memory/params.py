@@ -50,7 +50,7 @@ class MemoryParams:
     modules : int, default 5
         Modules of the pipeline (the authors' pipeline has five), in
         ``[1, MAX_MODULES]``.
-    costs : tuple of int, default (0, 1, 4)
+    costs : tuple of int, default (0, 1, 5)
         Cost of one call of each tier, integers ``>= 0`` (2 to ``MAX_TIERS`` tiers).
     easy : tuple of float, default (0.9, 0.96, 0.99)
         Probability that each tier does its job on an easy input, in ``[0, 1]``.
@@ -73,7 +73,7 @@ class MemoryParams:
     """
 
     modules: int = 5
-    costs: tuple = (0, 1, 4)
+    costs: tuple = (0, 1, 5)
     easy: tuple = (0.9, 0.96, 0.99)
     hard: tuple = (0.3, 0.6, 0.9)
     hard_share: float = 0.3
