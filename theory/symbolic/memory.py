@@ -86,16 +86,18 @@ def routed_accuracy_collapsed(table, tiers, h=H, r=R):
     """The same accuracy as one sum over reads of products of posterior successes, (12)."""
     s = _succ(tiers)
     m = len(next(iter(table)))
+    p_read = {True: read_probability(h, r), False: 1 - read_probability(h, r)}
+    post = {x: hard_posterior(x, h, r) for x in (True, False)}
     total = 0
     for read in itertools.product((False, True), repeat=m):
-        p = sp.Mul(*(read_probability(h, r) if x else 1 - read_probability(h, r) for x in read))
         prod = 1
         for i in range(m):
-            q = hard_posterior(read[i], h, r)
+            q = post[read[i]]
             e, d = s[table[read][i]]
-            prod *= (1 - q) * e + q * d
-        total += p * prod
-    return sp.expand(sp.cancel(total))
+            # P(read_i) times the posterior success; the reads are independent across modules
+            prod *= sp.cancel(p_read[read[i]] * ((1 - q) * e + q * d))
+        total += prod
+    return sp.expand(total)
 
 
 def fixed_accuracy_expectation(tiers_chosen, tiers, h=H):
