@@ -56,7 +56,8 @@ def run_queries(xp, tables, by_truth, success, costs, hard_share, signal, start,
     read_hard = xp.where(u[:, :, READ_WORD] < signal, hard, ~hard)
     job = u[:, :, JOB_WORD]
     bit = xp.left_shift(xp.ones(m, dtype=np.int64), xp.arange(m, dtype=np.int64))
-    patterns = (read_hard.astype(np.int64) @ bit, hard.astype(np.int64) @ bit)
+    patterns = ((read_hard.astype(np.int64) * bit).sum(axis=1),
+                (hard.astype(np.int64) * bit).sum(axis=1))
     level = hard.astype(np.int64)
     rows = []
     for p in range(n_pol):
