@@ -288,8 +288,8 @@ class LPSolution:
     step_value: float
 
 
-def _lp(c, v, ok, B):
-    base, mod, to, dc, dv = _increments(c, v, ok)
+def _lp(c, v, ok, B, inc=None):
+    base, mod, to, dc, dv = _increments(c, v, ok) if inc is None else inc
     m = c.shape[0]
     mods = np.arange(m)
     tiers = base.copy()
@@ -457,8 +457,9 @@ def greedy_many(cost, value, budgets, valid=None):
     b, _ = _budget_array(budgets, c, ok, integer=False)
     out = np.empty((v.shape[0], b.size, c.shape[0]), dtype=np.int64)
     for s in range(v.shape[0]):
+        inc = _increments(c, v[s], ok)
         for j, B in enumerate(b):
-            out[s, j] = _greedy(c, v[s], ok, float(B))
+            out[s, j] = _greedy(c, v[s], ok, float(B), _lp(c, v[s], ok, float(B), inc))
     return out
 
 
