@@ -222,6 +222,7 @@ def _report(params, df, trials, seed, backend):
     console.print(f"simulated against exact: largest |z| = {s['max_abs_z']:.2f}", markup=False)
 
 
+@_cli.command(f"{PROG} allocate")
 def _allocate(argv):
     parser = build_allocate_parser()
     args = parser.parse_args(argv)
@@ -269,7 +270,7 @@ def _allocate_report(args, choice, report, modules, tiers):
     print(f"{'module':<{w}}  {'tier':<{wt}}  {'cost':>10}  {'accuracy':>8}")
     for r in choice.itertuples(index=False):
         print(f"{r.module:<{w}}  {r.tier:<{wt}}  {r.cost:>10g}  {r.accuracy:>8.4f}")
-    label = "exact optimum (dp)" if args.solver == "dp" else "greedy choice"
+    label = "exact optimum, dp" if args.solver == "dp" else "greedy choice"
     print(f"total cost {report['total_cost']:g} of {args.budget:g}; {what.split(' (')[0]} "
           f"{report['value']:.6g} ({label})")
     opt = "n/a (costs are not integers)" if report["optimum"] is None else \

@@ -72,8 +72,10 @@ def _check_table(df, name="tier table"):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             rng = "[0, inf)" if hi == np.inf else "[0, 1]"
-            raise ValueError(f"{col} must be a number in {rng}, got {df[col].iloc[row]!r} in "
-                             f"row {row + 1} of {name}")
+            raw = df[col].iloc[row]
+            shown = repr(raw) if isinstance(raw, str) else str(raw)
+            raise ValueError(f"{col} must be a number in {rng}, got {shown} in row {row + 1} of "
+                             f"{name}")
         out[col] = x
     dup = out.duplicated(["module", "tier"])
     if dup.any():
