@@ -82,10 +82,10 @@ def build_parser():
                    metavar="C1,C2,...",
                    help="cost of one call of each tier, integers >= 0 (default "
                         f"{','.join(map(str, d.costs))})")
-    g.add_argument("--easy", type=_numbers("--easy"), default=d.easy, metavar="P1,P2,...",
+    g.add_argument("--easy", type=_numbers("--easy"), default=d.easy, metavar="Q1,Q2,...",
                    help="probability that each tier does its job on an easy input (default "
                         f"{','.join(f'{x:g}' for x in d.easy)})")
-    g.add_argument("--hard", type=_numbers("--hard"), default=d.hard, metavar="P1,P2,...",
+    g.add_argument("--hard", type=_numbers("--hard"), default=d.hard, metavar="Q1,Q2,...",
                    help="the same on a hard input (default "
                         f"{','.join(f'{x:g}' for x in d.hard)})")
     g.add_argument("--hard-share", type=float, default=d.hard_share,
