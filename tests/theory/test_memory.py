@@ -170,6 +170,7 @@ def test_only_minus_inf_fits():
     (dict(cost=[[1, 2]], value=[[0.0, np.nan]], budget=4), "value must be finite"),
     (dict(cost=[[1, 2]], value=[[0.0, 1.0, 2.0]], budget=4), "value must have the cost's"),
     (dict(cost=[[1.5, 2]], value=[[0.0, 1.0]], budget=4), "cost must be integers"),
+    (dict(cost=[[1, 2]], value=[[0.0, 1.0]], budget=3.5), "budget must be an integer"),
 ])
 def test_bad_instances_are_one_line_errors(bad, match):
     with pytest.raises(ValueError, match=match) as exc:

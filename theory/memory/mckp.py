@@ -86,6 +86,11 @@ def _budget_array(budget, cost, valid, integer):
     b = np.asarray(budget)
     scalar = b.ndim == 0
     b = b.reshape(-1)
+    if b.dtype.kind not in "iuf" or b.size == 0:
+        raise ValueError(f"budget must be a number or a 1-D array of numbers, got {budget!r}")
+    if integer and b.dtype.kind == "f" and np.any(b != np.round(b)):
+        raise ValueError(f"budget must be an integer for the dynamic program, got "
+                         f"{b[b != np.round(b)][0]:g}")
     need = min_cost(cost, valid)
     for x in b:
         x = check_int("budget", int(x), 0) if integer else check_real("budget", float(x), 0.0)

@@ -198,7 +198,7 @@ def fixed_table(tiers):
     return np.broadcast_to(t, (2 ** t.size, t.size)).copy()
 
 
-def _check_table(table, modules=None):
+def _check_table(table):
     t = np.asarray(table, dtype=np.int64)
     if t.ndim != 2 or t.shape[0] != 2 ** t.shape[1]:
         raise ValueError(f"a routing table must have shape (2**m, m), got {t.shape}")
