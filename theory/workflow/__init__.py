@@ -34,6 +34,7 @@ from theory.workflow.latency import (
     gamma_params,
     latency_cdf,
     latency_quantile,
+    latency_tail_quantile,
     law_moments,
     lognormal_params,
 )
@@ -67,7 +68,7 @@ __all__ = [
     "LIBRARY", "PRICES", "FLOOR", "TOKENS_PER_SECOND", "parse_policy", "check_k_values",
     # latency
     "lognormal_params", "gamma_params", "law_moments", "latency_cdf", "latency_quantile",
-    "expected_max",
+    "latency_tail_quantile", "expected_max",
     # chains and fork-joins
     "batch_success", "max_batches", "chain_success", "chain_success_sum", "seq_chain_success",
     "chain_success_general", "fork_join_success", "expected_max_exponential",

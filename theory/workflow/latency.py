@@ -24,7 +24,7 @@ from theory.workflow._common import _nonneg, _out, _positive
 from theory.workflow.params import FLOOR, LAWS
 
 __all__ = ["lognormal_params", "gamma_params", "law_moments", "latency_cdf", "latency_quantile",
-           "expected_max"]
+           "latency_tail_quantile", "expected_max"]
 
 #: Below this sd a law is treated as deterministic (the authors' guard ``max(s, 1e-9)``).
 _TINY_SD = 1e-9
@@ -158,6 +158,33 @@ def latency_quantile(latency_law, latency, latency_sd, u):
         return _out(np.full(u.shape, max(mu, FLOOR)))
     with np.errstate(invalid="ignore"):
         val = dist.ppf(u)
+    return _out(np.maximum(np.nan_to_num(val, nan=FLOOR, neginf=FLOOR), FLOOR))
+
+
+def latency_tail_quantile(latency_law, latency, latency_sd, tail):
+    """The latency exceeded with probability ``tail``: ``max(F^-1(1 - tail), FLOOR)``, (3).
+
+    The same function as :func:`latency_quantile` at ``u = 1 - tail``, computed
+    from the survival function so that tails far below the spacing of doubles
+    near 1 (``tail = 1e-17``) keep their accuracy.
+
+    Parameters
+    ----------
+    latency_law : {"lognormal", "gamma", "gaussian"}
+    latency, latency_sd : float
+    tail : array_like
+        Upper-tail probabilities in ``[0, 1]``.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    law, mu, s = _scalars(latency_law, latency, latency_sd)
+    tail = np.asarray(tail, dtype=float)
+    dist = _frozen(law, mu, s)
+    if dist is None:
+        return _out(np.full(tail.shape, max(mu, FLOOR)))
+    val = dist.isf(tail)
     return _out(np.maximum(np.nan_to_num(val, nan=FLOOR, neginf=FLOOR), FLOOR))
 
 

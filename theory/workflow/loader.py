@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy import special
 
-from theory._params import check_int, check_real
+from theory._params import check_int
 from theory.workflow._common import _nonneg, _out, _positive, _prob
 
 __all__ = ["surrogate_delay", "surrogate_cost", "node_objective", "loader_r_star",
@@ -95,65 +95,65 @@ def loader_r_star(p, w, beta):
     ``y* = -1 / W_{-1}(-e^{-c})``, ``r* = -ln(y*) / b``, at least 1; for
     ``c > 500``, ``W_{-1}(-e^{-c})`` is replaced by ``-(c + ln c)``. The
     guards of the authors' code are kept: ``1 - p`` within
-    ``[1e-12, 1 - 1e-12]``, ``beta >= 1e-30``, ``alpha <= 1e-10`` gives 1.
+    ``[1e-12, 1 - 1e-12]``, ``beta >= 1e-30``, ``alpha <= 1e-10`` gives 1, and
+    a result that is not finite gives :data:`FALLBACK_R`.
 
     Parameters
     ----------
-    p : float
+    p : array_like
         Success probability, in ``[0, 1]``.
-    w : float
+    w : array_like
         Path weight, ``>= 0``.
-    beta : float
+    beta : array_like
         Budget dual, ``>= 0``.
 
     Returns
     -------
-    float
+    float or ndarray
     """
-    p = float(check_real("p", p, 0.0, 1.0))
-    w = max(float(check_real("w", w, 0.0)), 0.0)
-    beta = max(float(check_real("beta", beta, 0.0)), 1e-30)
-    a = min(max(1.0 - p, 1e-12), 1.0 - 1e-12)
-    b = -math.log(a)
+    p = _prob("p", p)
+    w = _nonneg("w", w)
+    beta = np.maximum(_nonneg("beta", beta), 1e-30)
+    p, w, beta = np.broadcast_arrays(p, w, beta)
+    b = -np.log(_a(p))
     alpha = b * w / beta
-    if alpha <= 1e-10:
-        return 1.0
     c = 1.0 + alpha
-    if c > ASYMPTOTE_C:
-        y = 1.0 / (c + math.log(c))
-        y = min(max(y, 1e-15), 1.0 - 1e-12)
-        r = -math.log(y) / b
-        return float(r) if math.isfinite(r) and r >= 1.0 else FALLBACK_R
-    z = max(-math.exp(-c), -1.0 / math.e + 1e-12)
-    wv = float(special.lambertw(z, k=-1).real)
-    if not math.isfinite(wv):
-        return FALLBACK_R
-    y = -1.0 / wv
-    if not math.isfinite(y) or y <= 0.0:
-        return FALLBACK_R
-    y = min(max(y, 1e-12), 1.0 - 1e-12)
-    r = -math.log(y) / b
-    return float(max(r, 1.0)) if math.isfinite(r) else FALLBACK_R
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # the asymptote W_{-1}(-e^{-c}) ~ -(c + ln c) for c > 500
+        y_big = np.clip(1.0 / (c + np.log(c)), 1e-15, 1.0 - 1e-12)
+        r_big = -np.log(y_big) / b
+        r_big = np.where(np.isfinite(r_big) & (r_big >= 1.0), r_big, FALLBACK_R)
+        z = np.maximum(-np.exp(-np.minimum(c, ASYMPTOTE_C)), -1.0 / math.e + 1e-12)
+        wv = special.lambertw(z, k=-1).real
+        y = -1.0 / wv
+        bad = ~np.isfinite(y) | (y <= 0.0)
+        y = np.clip(np.where(bad, 0.5, y), 1e-12, 1.0 - 1e-12)
+        r = -np.log(y) / b
+        r = np.where(bad | ~np.isfinite(r), FALLBACK_R, np.maximum(r, 1.0))
+    out = np.where(alpha <= 1e-10, 1.0, np.where(c > ASYMPTOTE_C, r_big, r))
+    return _out(out)
 
 
 def loader_integer(p, latency, w, beta, r_cur=0.0, wait=0.0, r_max=None):
     """The integer plan: ``floor(r*)`` or ``ceil(r*)``, whichever has the smaller objective, (15).
 
-    Ties go to ``floor``; both are at least 1 (and at most ``r_max`` when given).
+    Ties go to ``floor``; both are at least 1 (and at most ``r_max`` when
+    given). Broadcasts over its arguments.
 
     Returns
     -------
-    int
+    int or ndarray of int
     """
-    r = loader_r_star(p, w, beta)
-    lo = max(1, math.floor(r))
-    hi = max(1, math.ceil(r))
+    r = np.asarray(loader_r_star(p, w, beta))
+    lo = np.maximum(1.0, np.floor(r))
+    hi = np.maximum(1.0, np.ceil(r))
     if r_max is not None:
         r_max = check_int("r_max", r_max, 1)
-        lo, hi = min(lo, r_max), min(hi, r_max)
-    f_lo = float(node_objective(p, latency, lo, w, beta, r_cur, wait))
-    f_hi = float(node_objective(p, latency, hi, w, beta, r_cur, wait))
-    return int(lo if f_lo <= f_hi else hi)
+        lo, hi = np.minimum(lo, r_max), np.minimum(hi, r_max)
+    f_lo = np.asarray(node_objective(p, latency, lo, w, beta, r_cur, wait))
+    f_hi = np.asarray(node_objective(p, latency, hi, w, beta, r_cur, wait))
+    out = np.where(f_lo <= f_hi, lo, hi).astype(np.int64)
+    return int(out) if out.ndim == 0 else out
 
 
 def stationarity_residual(y, alpha):

@@ -103,9 +103,9 @@ class WorkflowParams:
         Seed of the synthetic workflow's structure and statistics, ``>= 0``.
     latency_law : {"lognormal", "gamma", "gaussian"}, default "lognormal"
         Law of a sample's latency given its mean and sd, (3).
-    budget : float, default 100.0
+    budget : float, default 150.0
         Hard budget ``B`` in the cost unit (thousands of output tokens), ``> 0``.
-    deadline : float, default 60.0
+    deadline : float, default 120.0
         Deadline ``T`` in seconds, ``> 0``.
     k_values : tuple of int, default (1, 4, 16, 64)
         Parallel-sample levels ``K`` of the planner's base policies (distinct,
@@ -139,8 +139,8 @@ class WorkflowParams:
     cost: float | None = None
     graph_seed: int = 0
     latency_law: str = "lognormal"
-    budget: float = 100.0
-    deadline: float = 60.0
+    budget: float = 150.0
+    deadline: float = 120.0
     k_values: tuple = DEFAULT_K
     rollouts: int = 64
     delta: float = 0.05
