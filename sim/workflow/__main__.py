@@ -277,7 +277,8 @@ def _report(args, params, df, workflow, trials, seed, backend, budgets, deadline
 
     console = Console(highlight=False, soft_wrap=True, width=max(Console().width, 110))
     console.print(f"budgetlab workflow  {workflow.describe()}", markup=False)
-    console.print(f"  latency law {params.latency_law}; MCPP: K={','.join(map(str, params.k_values))}"
+    ks = ",".join(map(str, params.k_values))
+    console.print(f"  latency law {params.latency_law}; MCPP: K={ks}"
                   f" M={params.rollouts} delta={params.delta:g}; trials={trials} seed={seed} "
                   f"backend={backend}", markup=False)
     if args.grid:

@@ -25,7 +25,7 @@ from sim.backends import array_module, resolve_backend
 from sim.workflow import kernel_array, kernel_numba, reference
 from sim.workflow.encode import encode, make_plans, start_state, with_levels
 from sim.workflow.executor import policy_key, run_episode
-from sim.workflow.graph import FORK_DEPTH, Workflow, fork_join_width, synthetic
+from sim.workflow.graph import FORK_DEPTH, Workflow, synthetic
 from sim.workflow.layout import STREAM_EVAL, STREAM_PLAN
 from sim.workflow.planner import MCPP
 from sim.workflow.policies import LoaderDual, fixed_policy
@@ -50,7 +50,7 @@ _Z95 = 1.959963984540054
 
 
 def wilson(k, n, z=_Z95):
-    """The 95% Wilson interval of ``k`` successes in ``n`` episodes, ``docs/models/workflow.md`` (27)."""
+    """95% Wilson interval of ``k`` successes in ``n`` episodes, docs/models/workflow.md (27)."""
     p = k / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

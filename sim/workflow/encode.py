@@ -123,8 +123,9 @@ def encode(workflow, law, levels=(1,)):
                 ptr.append(ptr[-1] + len(rec[0]))
             else:
                 ptr.append(ptr[-1])
-    cat = (lambda parts, dt: np.ascontiguousarray(np.concatenate(parts), dtype=dt)
-           if parts else np.zeros(1, dtype=dt))
+    def cat(parts, dt):
+        return (np.ascontiguousarray(np.concatenate(parts), dtype=dt)
+                if parts else np.zeros(1, dtype=dt))
     data = KernelData(n, m, np.ascontiguousarray(workflow.parent_masks),
                       np.ascontiguousarray(tab), np.ascontiguousarray(workflow.cost, dtype=float),
                       emp, np.asarray(ptr, dtype=np.int64), cat(lat, np.float64),

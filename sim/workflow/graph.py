@@ -151,7 +151,7 @@ def _check_stat(name, value, node, model, lo, lo_open=False, hi=None):
 
 
 def _topological(ids, parent_ids):
-    """Positions in a topological order (stable: ready nodes in input order); cycle -> ValueError."""
+    """Positions in a topological order (ready nodes in input order); a cycle is a ValueError."""
     index = {u: i for i, u in enumerate(ids)}
     indeg = [0] * len(ids)
     kids = [[] for _ in ids]
@@ -347,7 +347,7 @@ def template_stats(n, models, gen):
 
 
 def synthetic(params):
-    """The synthetic workflow of ``params`` (shape, nodes, statistics), ``docs/models/workflow.md`` (19).
+    """The synthetic workflow of ``params``, ``docs/models/workflow.md (18)-(19)``.
 
     Parameters
     ----------
@@ -438,7 +438,7 @@ def load_workflow(path):
 
 
 def load_records(path, workflow):
-    """Attach empirical rollout records (CSV or Parquet) to ``workflow``, ``docs/models/workflow.md`` (2).
+    """Attach empirical rollout records (CSV/Parquet) to ``workflow``, docs/models/workflow.md (2).
 
     The file has columns ``node``, ``latency``, ``success`` (0/1 or true/false),
     ``cost`` and, when the workflow has more than one model, ``model``. Each

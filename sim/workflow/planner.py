@@ -56,7 +56,7 @@ class Decision:
 
 
 def decision_key(base, episode, decision):
-    """The stream key of one decision: SplitMix64 of ``(episode << 20) + decision`` under ``base``."""
+    """The key of one decision: SplitMix64 of ``(episode << 20) + decision`` under ``base``."""
     ctr = np.array([(int(episode) << 20) + int(decision)], dtype=np.uint64)
     return np.uint64(_rng.splitmix64(np.array([base], dtype=np.uint64), ctr)[0])
 

@@ -1,4 +1,4 @@
-"""The baselines of the authors' repository, as policies for the executor and tables for the kernels.
+"""The baselines of the authors' repository: policies for the executor, tables for the kernels.
 
 ``docs/models/workflow.md`` (14)-(17). Every baseline uses the first model of
 each node (the authors' baselines use a node's assigned template).
@@ -65,7 +65,7 @@ class Fixed:
         return {v: (int(self.models[v]), int(self.ks[v])) for v in view.dispatchable}, None
 
     def table(self, data):
-        """``(model, level, cap, retry)`` for :func:`sim.workflow.encode.make_plans` (levels in ``data``)."""
+        """``(model, level, cap, retry)`` for :func:`sim.workflow.encode.make_plans`."""
         lev = np.array([data.level(k) for k in self.ks], dtype=np.int64)
         cap = NO_CAP if self.caps is None else self.caps
         return self.models, lev, cap, self.retry
