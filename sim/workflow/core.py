@@ -108,7 +108,7 @@ def exact_seq(workflow, k, budget, deadline):
         return float(seq_chain_success(shape[1], p, k, max(tau, 1e-3), kappa, budget, deadline))
     q = batch_success(p, k)
     n_time = max_batches(deadline, max(tau, 1e-3), math.inf, k, 0.0)
-    n_budget = max_batches(1.0, 1.0, budget, k, kappa) if kappa > 0 else math.inf
+    n_budget = max_batches(math.inf, 1.0, budget, k, kappa) if kappa > 0 else math.inf
     n_time = int(min(n_time, 10**4))
     return float(fork_join_success(q, shape[1], FORK_DEPTH, n_time, n_budget))
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.workflow.layout import DX, GRID
-from theory.workflow import batch_success, latency_tail_quantile
+from sim.workflow.layout import GRID, grid_levels
+from theory.workflow import batch_success, latency_quantile, latency_tail_quantile
 
 __all__ = ["KernelData", "Start", "Plans", "encode", "with_levels", "start_state",
            "make_plans", "NO_CAP"]
@@ -104,16 +104,18 @@ def encode(workflow, law, levels=(1,)):
         Sample counts the kernels may launch (more with :func:`with_levels`).
     """
     n, m = workflow.n, workflow.n_models
-    x = np.arange(GRID + 1) * DX
-    tail = np.exp(-x)
+    lower, upper = grid_levels()
+    low = lower < 0.5
     tab = np.empty((n * m, GRID + 1))
     emp = np.zeros((n, m), dtype=np.uint8)
     ptr = [0]
     lat, succ, cost = [], [], []
     for v in range(n):
         for j in range(m):
-            tab[v * m + j] = latency_tail_quantile(law, float(workflow.latency[v, j]),
-                                                   float(workflow.latency_sd[v, j]), tail)
+            mu, sd = float(workflow.latency[v, j]), float(workflow.latency_sd[v, j])
+            # each tail from the side where its level is accurate
+            tab[v * m + j] = np.where(low, latency_quantile(law, mu, sd, lower),
+                                      latency_tail_quantile(law, mu, sd, upper))
             rec = workflow.records.get((v, j))
             if rec is not None:
                 emp[v, j] = 1

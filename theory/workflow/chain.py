@@ -236,7 +236,7 @@ def fork_join_success(q, width, depth, n_time, n_budget=math.inf):
     joint[0, 0] = 1.0
     for _ in range(width):
         new = np.zeros_like(joint)
-        for m in range(depth, n_time + 1):
+        for m in range(depth, min(n_time, nb) + 1):
             if branch[m] == 0.0:
                 continue
             for top in range(n_time + 1):
