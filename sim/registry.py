@@ -16,7 +16,7 @@ from sim.interface import Model
 __all__ = ["MODELS", "model", "models"]
 
 #: Every model, in the order the documentation presents them.
-MODELS = ("phase", "bbam", "knapsack", "coop", "gamma")
+MODELS = ("phase", "bbam", "knapsack", "coop", "gamma", "workflow")
 
 
 def model(name):

@@ -60,7 +60,7 @@ def gamma_params(latency, latency_sd):
     """
     mu = _positive("latency", latency)
     s = _nonneg("latency_sd", latency_sd)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         shape = (mu / s) ** 2
     return _out(shape), _out(s**2 / mu)
 
