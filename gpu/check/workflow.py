@@ -79,8 +79,15 @@ def check(xp, trials, bench_trials, out=print):
         Plain Python values only, so that ``--json`` can print them.
     """
     from sim import rng
-    from sim.workflow import encode, fixed_policy, make_plans, start_state, synthetic
-    from sim.workflow import kernel_array, kernel_numba
+    from sim.workflow import (
+        encode,
+        fixed_policy,
+        kernel_array,
+        kernel_numba,
+        make_plans,
+        start_state,
+        synthetic,
+    )
     from theory.workflow import WorkflowParams, seq_chain_success
 
     data, start, plans, key = _decision(64)

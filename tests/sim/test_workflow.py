@@ -99,7 +99,7 @@ def test_the_in_flight_batch_succeeds_with_its_chance():
     assert abs(_z(s.mean(), 0.6 * q2 * within, s.size)) < 4
 
 
-# --------------------------------------------------------------------------- theory beside simulation
+# ----------------------------------------------------------------- theory beside simulation
 
 
 @pytest.mark.parametrize("deadline, exact", [(5, 0.724196), (6, 0.950508), (7, 0.992941),
