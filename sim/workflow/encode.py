@@ -112,11 +112,14 @@ def encode(workflow, law, levels=(1,)):
     lat, succ, cost = [], [], []
     for v in range(n):
         for j in range(m):
-            mu, sd = float(workflow.latency[v, j]), float(workflow.latency_sd[v, j])
-            # each tail from the side where its level is accurate
-            tab[v * m + j] = np.where(low, latency_quantile(law, mu, sd, lower),
-                                      latency_tail_quantile(law, mu, sd, upper))
             rec = workflow.records.get((v, j))
+            if rec is None:
+                mu, sd = float(workflow.latency[v, j]), float(workflow.latency_sd[v, j])
+                # each tail from the side where its level is accurate
+                tab[v * m + j] = np.where(low, latency_quantile(law, mu, sd, lower),
+                                          latency_tail_quantile(law, mu, sd, upper))
+            else:       # resampled from its records; the table is not read
+                tab[v * m + j] = np.nan
             if rec is not None:
                 emp[v, j] = 1
                 lat.append(np.maximum(rec[0], 1e-3))

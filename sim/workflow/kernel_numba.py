@@ -14,7 +14,7 @@ from numba import njit, prange, uint64
 from sim import rng as _rng
 from sim.workflow.layout import WORDS_PER_BATCH, table_latency, table_x, word_counter
 
-__all__ = ["rollouts", "run"]
+__all__ = ["rollouts", "run", "run_serial", "SERIAL_BELOW"]
 
 _EPS = 1e-12
 
@@ -159,6 +159,32 @@ def run(par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_cost, lev
     return success, cost, time
 
 
+@njit(cache=True)
+def run_serial(par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_cost, levels, qtab,
+               n_models, completed0, inflight0, end0, known0, q0, h0, b0, tab_model, tab_level,
+               tab_cap, tab_retry, first_model, first_level, pair_table, pair_first, per_pair,
+               max_steps, key):
+    """:func:`run` on one thread: small calls, where starting the threads costs more."""
+    total = pair_table.shape[0] * per_pair
+    success = np.zeros(total, np.uint8)
+    cost = np.zeros(total)
+    time = np.zeros(total)
+    for r in range(total):
+        s, c, t = _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ,
+                           rec_cost, levels, qtab, n_models, completed0, inflight0, end0,
+                           known0, q0, h0, b0, tab_model, tab_level, tab_cap, tab_retry,
+                           first_model, first_level, pair_table, pair_first, per_pair,
+                           max_steps, key)
+        success[r] = s
+        cost[r] = c
+        time[r] = t
+    return success, cost, time
+
+
+#: Below this many rollouts a call runs on one thread.
+SERIAL_BELOW = 16384
+
+
 def rollouts(data, start, plans, key):
     """Every rollout of a kernel call, compiled and in parallel.
 
@@ -177,7 +203,8 @@ def rollouts(data, start, plans, key):
         Per rollout (``pair * rollouts + j``): whether every node completed,
         the cost charged and the time reached (relative to the start).
     """
-    return run(data.par_mask, data.lat_tab, data.kappa, data.emp, data.rec_ptr, data.rec_lat,
+    fn = run_serial if plans.total < SERIAL_BELOW else run
+    return fn(data.par_mask, data.lat_tab, data.kappa, data.emp, data.rec_ptr, data.rec_lat,
                data.rec_succ, data.rec_cost, data.levels, data.qtab, data.n_models,
                np.int64(start.completed), np.int64(start.inflight), start.end, start.known,
                start.q, float(start.h), float(start.b), plans.tab_model, plans.tab_level,
