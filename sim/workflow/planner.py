@@ -133,19 +133,23 @@ class MCPP:
         Base key of the planner's rollouts (:data:`sim.workflow.layout.STREAM_PLAN`).
     seed : int
         Root seed of the random free nodes.
+    xp : module or None
+        Run the array kernel on this array module (``numpy`` or ``cupy``)
+        whatever ``backend`` says (for checks and benchmarks).
     """
 
     retry = True
     caps = None
     name = "mcpp"
 
-    def __init__(self, workflow, data, params, backend, key, seed=0):
+    def __init__(self, workflow, data, params, backend, key, seed=0, xp=None):
         self.workflow = workflow
         self.data = data
         self.params = params
         self.backend = backend
         self.key = np.uint64(key)
         self.seed = int(seed)
+        self.xp = xp
         self.ks = tuple(params.k_values)
         self.levels = [data.level(k) for k in self.ks]
         n, nm = workflow.n, workflow.n_models
@@ -182,7 +186,10 @@ class MCPP:
                            max_steps=self.params.max_steps)
         key = decision_key(self.key, view.episode, view.decision)
         start = self._start(view)
-        if self.backend == "numba":
+        if self.xp is not None:
+            success = kernel_array.rollouts(self.xp, self.data, start, plans, key)[0]
+            success = success.get() if hasattr(success, "get") else success
+        elif self.backend == "numba":
             success = kernel_numba.rollouts(self.data, start, plans, key)[0]
         elif self.backend == "numpy":
             success = reference.rollouts(self.data, start, plans, key)[0]
