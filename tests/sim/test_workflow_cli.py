@@ -137,3 +137,25 @@ def test_parse_axis():
     assert parse_axis("--budgets", "5,7") == [5.0, 7.0]
     with pytest.raises(ValueError, match="values must be > 0"):
         parse_axis("--deadlines", "0,5")
+
+
+def test_the_sweep_point_runs_and_sets_theory_beside_estimates(tmp_path, capsys):
+    import numpy as np
+
+    from sim import sweep
+    from sim.sweep.__main__ import main as sweep_main
+
+    out = tmp_path / "sw"
+    assert sweep_main(["workflow", "--budget", "100:400:4", "--shape", "chain", "--nodes", "3",
+                       "--p", "0.5", "--latency", "1", "--latency-sd", "0", "--cost", "6",
+                       "--deadline", "8", "--rollouts", "4", "--trials", "40", "--out",
+                       str(out)]) == 0
+    df = sweep.collect(out)
+    assert df["point"].nunique() == 4 and set(df["budget"]) == {100.0, 200.0, 300.0, 400.0}
+    ok = df.dropna(subset=["theory"])
+    assert set(ok["name"]) == {"seq:1", "seq:4", "seq:16", "seq:64"}
+    z = (ok["estimate"] - ok["theory"]) / np.maximum(ok["se"], 1e-3)
+    assert np.all(np.abs(z) <= 5), z.to_numpy()
+    # Seq-4 needs 4 * 6 per batch: the budget sets N_max here, so completion rises with it
+    s4 = ok[ok["name"] == "seq:4"].sort_values("budget")["theory"].to_numpy()
+    assert np.all(np.diff(s4) >= 0) and s4[-1] > s4[0]

@@ -115,7 +115,7 @@ def test_quick_validation_end_to_end(tmp_path, capsys):
     status = check_main(["--quick", str(run_dir), "--json"])
     out = json.loads(capsys.readouterr().out)
     checks = {c["check"] for c in out["checks"]}
-    assert checks == {"phase", "knapsack", "gamma", "bbam"}
+    assert checks == {"phase", "knapsack", "gamma", "bbam", "workflow"}
     verdicts = [c["verdict"] for c in out["checks"]]
     assert status == (1 if "fail" in verdicts else 0) == out["status"]
     for c in out["checks"]:
@@ -123,7 +123,7 @@ def test_quick_validation_end_to_end(tmp_path, capsys):
                           "verdict"}
     report = run_dir / "report"
     assert (report / "report.md").is_file()
-    for name in ("phase", "knapsack", "gamma", "bbam"):
+    for name in ("phase", "knapsack", "gamma", "bbam", "workflow"):
         assert (report / f"{name}.png").stat().st_size > 5000
     # The committed model's errors are correlated within a question: independence departs.
     indep = [c for c in out["checks"] if c["check"] == "phase" and "independent" in c["quantity"]

@@ -123,7 +123,7 @@ def check_workflow(table, seed=0, reps=300, trials=2000):
             pred_t[c] = evaluate(wf, params, trials, seed + c, "numba")["success"].iloc[0]
         for label, pred, obs in ((f"Seq-{k}: chain of {CHAIN} within {n_max} batches (22)",
                                   pred_b, obs_b),
-                                 (f"Seq-{k}: chain of {CHAIN} within {deadline:.1f} s, "
+                                 (f"Seq-{k}: chain of {CHAIN} within {deadline:.3g} s, "
                                   "records resampled", pred_t, obs_t)):
             boot = _bootstrap(lambda i, p=pred, o=obs: np.array([o[i].mean(), p[i].mean()]),
                               n_chains, reps, seed + k)
