@@ -28,22 +28,19 @@ def _uniform(key, r, w):
 def _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_cost, levels,
              qtab, n_models, completed0, inflight0, end0, known0, q0, h0, b0, tab_model,
              tab_level, tab_cap, tab_retry, first_model, first_level, pair_table, pair_first,
-             per_pair, max_steps, key):
+             per_pair, max_steps, key, cap, end, succ, b_lat, b_succ, b_cost, disp):
     n = par_mask.shape[0]
     pair = r // per_pair
     ti = pair_table[pair]
     ai = pair_first[pair]
     retry = tab_retry[ti] != 0
-    cap = tab_cap[ti].copy()
     everything = (np.int64(1) << np.int64(n)) - np.int64(1)
     completed = completed0
     inflight = inflight0
-    end = end0.copy()
-    succ = np.zeros(n, np.uint8)
-    b_lat = np.zeros(n)
-    b_succ = np.zeros(n, np.uint8)
-    b_cost = np.zeros(n)
-    disp = np.zeros(n, np.int64)
+    for v in range(n):
+        cap[v] = tab_cap[ti, v]
+        end[v] = end0[v]
+        succ[v] = 0
     w = 0
     for v in range(n):
         if (inflight >> v) & 1:
@@ -137,25 +134,51 @@ def _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_c
             return 0, used, t
 
 
+@njit(cache=True)
+def _chunk(lo, hi, success, cost, time, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat,
+           rec_succ, rec_cost, levels, qtab, n_models, completed0, inflight0, end0, known0, q0,
+           h0, b0, tab_model, tab_level, tab_cap, tab_retry, first_model, first_level,
+           pair_table, pair_first, per_pair, max_steps, key):
+    """Rollouts ``lo .. hi - 1`` with one set of scratch arrays."""
+    n = par_mask.shape[0]
+    cap = np.empty(n)
+    end = np.empty(n)
+    succ = np.empty(n, np.uint8)
+    b_lat = np.empty(n)
+    b_succ = np.empty(n, np.uint8)
+    b_cost = np.empty(n)
+    disp = np.empty(n, np.int64)
+    for r in range(lo, hi):
+        s, c, t = _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ,
+                           rec_cost, levels, qtab, n_models, completed0, inflight0, end0,
+                           known0, q0, h0, b0, tab_model, tab_level, tab_cap, tab_retry,
+                           first_model, first_level, pair_table, pair_first, per_pair,
+                           max_steps, key, cap, end, succ, b_lat, b_succ, b_cost, disp)
+        success[r] = s
+        cost[r] = c
+        time[r] = t
+
+
 @njit(parallel=True, cache=True)
 def run(par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_cost, levels, qtab,
         n_models, completed0, inflight0, end0, known0, q0, h0, b0, tab_model, tab_level,
         tab_cap, tab_retry, first_model, first_level, pair_table, pair_first, per_pair,
         max_steps, key):
-    """Every rollout of a call, in parallel; the arrays of :func:`rollouts` unpacked."""
+    """Every rollout of a call, in parallel chunks; the arrays of :func:`rollouts` unpacked."""
     total = pair_table.shape[0] * per_pair
     success = np.zeros(total, np.uint8)
     cost = np.zeros(total)
     time = np.zeros(total)
-    for r in prange(total):
-        s, c, t = _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ,
-                           rec_cost, levels, qtab, n_models, completed0, inflight0, end0,
-                           known0, q0, h0, b0, tab_model, tab_level, tab_cap, tab_retry,
-                           first_model, first_level, pair_table, pair_first, per_pair,
-                           max_steps, key)
-        success[r] = s
-        cost[r] = c
-        time[r] = t
+    chunks = 64
+    size = (total + chunks - 1) // chunks
+    for c in prange(chunks):
+        lo = c * size
+        hi = min(total, lo + size)
+        if lo < hi:
+            _chunk(lo, hi, success, cost, time, par_mask, lat_tab, kappa, emp, rec_ptr,
+                   rec_lat, rec_succ, rec_cost, levels, qtab, n_models, completed0, inflight0,
+                   end0, known0, q0, h0, b0, tab_model, tab_level, tab_cap, tab_retry,
+                   first_model, first_level, pair_table, pair_first, per_pair, max_steps, key)
     return success, cost, time
 
 
@@ -169,15 +192,10 @@ def run_serial(par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ, rec_co
     success = np.zeros(total, np.uint8)
     cost = np.zeros(total)
     time = np.zeros(total)
-    for r in range(total):
-        s, c, t = _rollout(r, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat, rec_succ,
-                           rec_cost, levels, qtab, n_models, completed0, inflight0, end0,
-                           known0, q0, h0, b0, tab_model, tab_level, tab_cap, tab_retry,
-                           first_model, first_level, pair_table, pair_first, per_pair,
-                           max_steps, key)
-        success[r] = s
-        cost[r] = c
-        time[r] = t
+    _chunk(0, total, success, cost, time, par_mask, lat_tab, kappa, emp, rec_ptr, rec_lat,
+           rec_succ, rec_cost, levels, qtab, n_models, completed0, inflight0, end0, known0, q0,
+           h0, b0, tab_model, tab_level, tab_cap, tab_retry, first_model, first_level,
+           pair_table, pair_first, per_pair, max_steps, key)
     return success, cost, time
 
 
