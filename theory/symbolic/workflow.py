@@ -184,8 +184,10 @@ def hoeffding_radius(n_pairs=None, rollouts=None, delta=None):
     m = sp.Symbol("M", positive=True) if rollouts is None else exact(rollouts)
     d = sp.Symbol("delta", positive=True) if delta is None else exact(delta)
     eps = sp.Symbol("epsilon", positive=True)
-    sol = sp.solve(sp.Eq(2 * n * sp.exp(-2 * m * eps**2), d), eps)
-    return sp.simplify(sol[0])
+    bound = 2 * n * sp.exp(-2 * m * eps**2)
+    # the logarithm of both sides is a quadratic in eps
+    (sol,) = sp.solve(sp.expand_log(sp.log(bound), force=True) - sp.log(d), eps)
+    return sp.simplify(sol)
 
 
 def expected_max_exponential(k, mu=_MU):
