@@ -155,8 +155,23 @@ def plot_sweep(df, manifest, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    ax = plot_xy(df, manifest, axes_or_new(ax, 6.0, 3.8),
-                 "completion probability (95%)", "workflow completion by policy",
-                 group="name", theory_label="exact")
+    ax = axes_or_new(ax, 6.0, 3.8)
+    exact = df.groupby("name")["theory"].transform(lambda t: t.notna().any())
+    with_theory = df[exact]
+    if not with_theory.empty:
+        plot_xy(with_theory, manifest, ax, "completion probability (95%)",
+                "workflow completion by policy", group="name", theory_label="exact")
+    rest = df[~exact]
+    x = next(iter(manifest["axes"]))
+    offset = with_theory["name"].nunique() if not with_theory.empty else 0
+    for i, (name, rows) in enumerate(rest.groupby("name", sort=False)):
+        rows = rows.sort_values(x)
+        ax.errorbar(rows[x], rows["estimate"], yerr=1.96 * rows["se"], fmt="s-", ms=3.5, lw=0.8,
+                    capsize=2, color=f"C{(offset + i) % 10}", label=f"{name}: simulated")
+    ax.set_xlabel(x)
+    ax.set_ylabel("completion probability (95%)")
+    ax.set_title("workflow completion by policy", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    ax.grid(True, alpha=0.3)
     ax.set_ylim(-0.02, 1.02)
     return ax

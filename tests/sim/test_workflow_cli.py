@@ -149,7 +149,8 @@ def test_the_sweep_point_runs_and_sets_theory_beside_estimates(tmp_path, capsys)
     assert sweep_main(["workflow", "--budget", "100:400:4", "--shape", "chain", "--nodes", "3",
                        "--p", "0.5", "--latency", "1", "--latency-sd", "0", "--cost", "6",
                        "--deadline", "8", "--rollouts", "4", "--trials", "40", "--out",
-                       str(out)]) == 0
+                       str(out), "--plot", str(tmp_path / "sw.png")]) == 0
+    assert (tmp_path / "sw.png").stat().st_size > 1000
     df = sweep.collect(out)
     assert df["point"].nunique() == 4 and set(df["budget"]) == {100.0, 200.0, 300.0, 400.0}
     ok = df.dropna(subset=["theory"])
