@@ -16,7 +16,7 @@ from sim.interface import Model
 __all__ = ["MODELS", "model", "models"]
 
 #: Every model, in the order the documentation presents them.
-MODELS = ("phase", "bbam", "knapsack", "coop", "gamma", "search", "memory")
+MODELS = ("phase", "bbam", "knapsack", "coop", "gamma", "workflow", "search", "memory")
 
 
 def model(name):

@@ -64,7 +64,8 @@ def test_a_package_without_the_interface_is_refused(monkeypatch):
 
 
 _CHEAP = {"phase": ["--trials", "2000", "--depth", "3"], "bbam": ["--trials", "2000"],
-          "knapsack": ["--trials", "20"], "coop": [], "gamma": ["--trials", "200"]}
+          "knapsack": ["--trials", "20"], "coop": [], "gamma": ["--trials", "200"],
+          "workflow": ["--trials", "3", "--nodes", "4", "--rollouts", "8"]}
 
 
 @pytest.mark.parametrize("name", registry.MODELS)
