@@ -33,7 +33,8 @@ from sim.backends import BACKENDS, BackendUnavailable
 __all__ = ["DEFAULT_SEED", "MAX_INPUT_BYTES", "ArgumentParser", "integer", "add_version",
            "add_common_arguments", "add_plot_arguments", "add_guard_argument", "add_provenance",
            "command", "envelope", "explicit", "refuse", "fail", "float_list", "jsonable",
-           "new_figure", "save_figure", "write_table", "regular_file", "writable_output",
+           "new_figure", "save_figure", "write_table", "write_atomic", "regular_file",
+           "writable_output",
            "progress_spinner", "progress_bar"]
 
 #: Largest input file a command reads (bytes); ``--yes`` lifts it.
@@ -354,7 +355,7 @@ def save_figure(fig, path, dpi=150.0, prog=None, say=True):
     The file appears whole or not at all (written beside it, then renamed).
     """
     path = os.fspath(path)
-    _write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=_fig_format(path)))
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=_fig_format(path)))
     if say:
         print(f"{prog + ': ' if prog else ''}figure written to {path}", file=sys.stderr)
     return path
@@ -365,13 +366,24 @@ def _fig_format(path):
     return ext or "png"
 
 
-def _write_atomic(path, write):
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``."""
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path, write):
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The file appears whole or not at all, with the permissions a new file gets
+    (``0o666`` less the umask).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -390,9 +402,9 @@ def write_table(df, path):
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext == ".csv":
-        _write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+        write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
     elif ext in (".parquet", ".pq"):
-        _write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
         raise ValueError(f"out must end in .csv or .parquet, got {path!r}")
     return path

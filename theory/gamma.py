@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from theory._stats import wilson_interval
+
 from ._params import (
     accepts_params,
     check_broadcast,
@@ -1202,13 +1204,6 @@ def pit_uniformity(u, bins=10):
                          counts=counts, expected=u.size / bins, n=int(u.size))
 
 
-def _wilson(k, n, z=1.959963984540054):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
 @accepts_params
 def interval_coverage(lengths, alpha, rate, levels=(0.5, 0.9), offset=1.0, seed=0):
     """Coverage of central predictive intervals of ``L`` (docs/models/gamma.md, "Calibration").
@@ -1258,7 +1253,7 @@ def interval_coverage(lengths, alpha, rate, levels=(0.5, 0.9), offset=1.0, seed=
         k = int(np.count_nonzero((ell_b >= lo) & (ell_b <= hi)))
         k_r = int(np.count_nonzero((u >= (1.0 - c) / 2.0) & (u <= (1.0 + c) / 2.0)))
         se = math.sqrt(c * (1.0 - c) / n)
-        w_lo, w_hi = _wilson(k, n)
+        w_lo, w_hi = wilson_interval(k, n)
         rows.append({"level": float(c), "n": n, "coverage": k / n, "coverage_randomized": k_r / n,
                      "se": se, "z": (k_r / n - c) / se, "wilson_lo": w_lo, "wilson_hi": w_hi,
                      "mean_width": float(np.mean(hi - lo))})

@@ -21,6 +21,7 @@ from sim.phase.kernel_numba import tree_words_numba
 from sim.phase.reference import reference_levels
 from theory import phase as th
 from theory._params import check_int
+from theory._stats import wilson_interval
 
 __all__ = ["TRIALS", "MAX_LEAF_VOTES", "MAX_NUMPY_LEAVES", "simulate", "tree_levels",
            "simulate_root", "summarize_levels", "theory_accuracy", "unpack_levels",
@@ -34,7 +35,6 @@ MAX_LEAF_VOTES = 10**12
 #: Most leaves per tree the NumPy reference accepts.
 MAX_NUMPY_LEAVES = 1 << 26
 #: Two-sided 95% normal quantile of the Wilson interval.
-_Z95 = 1.959963984540054
 
 
 def unpack_levels(words, trials):
@@ -88,15 +88,6 @@ def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_
     return unpack_levels(tree_words(params, trials, seed, xp=array_module(name)), trials)
 
 
-def _wilson(k, n, z=_Z95):
-    """95% Wilson interval of ``k`` successes in ``n`` trials (``docs/models/phase.md (41)``)."""
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
 def param_columns(params):
     """The parameters of ``params`` as a dict of plain values (frame columns)."""
     return dataclasses.asdict(params)
@@ -133,7 +124,7 @@ def summarize_levels(params, levels, trials):
     se_th = np.sqrt(np.maximum(p_th * (1.0 - p_th), 0.0) / trials)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se_th > 0, (p_sim - p_th) / se_th, np.where(p_sim == p_th, 0.0, np.inf))
-    lo, hi = _wilson(k, trials)
+    lo, hi = wilson_interval(k, trials)
     df = pd.DataFrame(dict(
         level=np.arange(params.depth + 1), p_theory=p_th, p_sim=p_sim,
         se=np.sqrt(p_sim * (1 - p_sim) / trials), ci_low=lo, ci_high=hi, z=z,

@@ -16,7 +16,6 @@ from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim import _cli
 from sim import rng as _rng
@@ -29,6 +28,7 @@ from sim.search.tables import tables, temperature_level
 from theory import cost as _cost
 from theory import search as th
 from theory._params import check_choice, check_int
+from theory._stats import wilson_interval
 from theory.search import RULES, SearchParams
 
 __all__ = ["DEFAULT_TRIALS", "DEFAULT_BUDGETS", "run_rule", "array_runs", "simulate",
@@ -238,13 +238,13 @@ def _row(params, rule, res, prices):
     k = int(res["success"].sum())
     p_hat = k / n
     se = math.sqrt(max(p_hat * (1 - p_hat), 0.0) / n)
-    ci = stats.binomtest(k, n).proportion_ci(method="wilson")
+    ci_low, ci_high = wilson_interval(k, n)
     theory = rule_theory(params, rule)
     z = (p_hat - theory) / se if se > 0 and math.isfinite(theory) else math.nan
     tok = res["tokens"].astype(float)
     cost = _cost.unified_cost(output=tok, calls=res["tools"], prices=prices)
     found = res["found"].mean() if "found" in res else (res["chains"] > 0).mean()
-    return dict(name=rule, success=p_hat, se=se, ci_low=float(ci.low), ci_high=float(ci.high),
+    return dict(name=rule, success=p_hat, se=se, ci_low=ci_low, ci_high=ci_high,
                 theory=theory, z=z, found=float(found), tokens_mean=float(tok.mean()),
                 tokens_se=float(tok.std(ddof=1) / math.sqrt(n)),
                 tools_mean=float(res["tools"].mean()), steps_mean=float(res["steps"].mean()),

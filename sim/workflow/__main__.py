@@ -225,7 +225,7 @@ def _save_json(path, obj):
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(obj, fh, indent=1)
 
-    _cli._write_atomic(path, write)
+    _cli.write_atomic(path, write)
 
 
 def _rows(df):

@@ -30,6 +30,7 @@ from sim.workflow.layout import STREAM_EVAL, STREAM_PLAN
 from sim.workflow.planner import MCPP
 from sim.workflow.policies import LoaderDual, fixed_policy
 from theory._params import check_int
+from theory._stats import wilson_interval
 from theory.workflow import (
     WorkflowParams,
     batch_success,
@@ -40,24 +41,12 @@ from theory.workflow import (
 )
 
 __all__ = ["DEFAULT_TRIALS", "simulate", "evaluate", "grid", "exact_seq", "run_kernel",
-           "wilson", "PLANNED", "work_estimate"]
+           "PLANNED", "work_estimate"]
 
 #: Episodes per policy of a run (the command line's ``--trials``).
 DEFAULT_TRIALS = 100
 #: Policies that decide at run time (run by the executor); the others are tables.
 PLANNED = ("mcpp", "loader-dual")
-_Z95 = 1.959963984540054
-
-
-def wilson(k, n, z=_Z95):
-    """95% Wilson interval of ``k`` successes in ``n`` episodes, docs/models/workflow.md (27)."""
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return lo, hi
 
 
 def run_kernel(data, start, plans, key, backend):
@@ -219,7 +208,7 @@ def evaluate(workflow, params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEE
             if kind == "seq" and (model in (None, 0)):
                 extra["theory"] = exact.get(k, exact_seq(workflow, k, B, T))
         wins = int(success.sum())
-        lo, hi = wilson(wins, trials)
+        lo, hi = wilson_interval(wins, trials)
         ok = success > 0
         rows.append(dict(name=pol, success=wins / trials,
                          se=math.sqrt(max(wins / trials * (1 - wins / trials), 0.0) / trials),

@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 
 import numpy as np
 import pandas as pd
@@ -166,3 +167,29 @@ def test_integer_counts_accept_scientific_notation():
     for bad in ("2.5", "nan", "inf", "1e400", "abc", ""):
         with pytest.raises(argparse.ArgumentTypeError, match="invalid integer"):
             _cli.integer(bad)
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        _cli.write_atomic(str(tmp_path / "a.txt"), lambda tmp: open(tmp, "w").write("x"))
+        fig, ax = _cli.new_figure(2, 2)
+        _cli.save_figure(fig, tmp_path / "f.png", say=False)
+    finally:
+        os.umask(mask)
+    for name in ("a.txt", "f.png"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644
+
+
+def test_wilson_interval_matches_scipy_and_stays_in_0_1():
+    from scipy.stats import binomtest
+
+    from theory._stats import wilson_interval
+
+    for k, n in [(0, 10), (3, 10), (10, 10), (517, 1000), (1, 2)]:
+        want = binomtest(k, n).proportion_ci(0.95, method="wilson")
+        lo, hi = wilson_interval(k, n)
+        assert lo == pytest.approx(want.low, abs=1e-12) and hi == pytest.approx(want.high,
+                                                                                abs=1e-12)
+    lo, hi = wilson_interval(np.array([0, 5, 20]), 20, level=0.9)
+    assert lo[0] == 0.0 and hi[2] == 1.0 and np.all((0 <= lo) & (lo < hi) & (hi <= 1))

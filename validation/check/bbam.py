@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from theory._stats import wilson_interval as _wilson
 from validation.check._common import Row, verdict
 
 __all__ = ["NAME", "NEEDS_MODEL", "TOL_BBAM", "BBAM_FRACTIONS", "fit_uncertainty_law",
@@ -174,7 +175,7 @@ def wilson_interval(accuracy, n, level=0.95):
     """Wilson score interval of binomial proportions: ``(low, high)`` arrays inside [0, 1].
 
     Unlike ``p +- 1.96 se`` it never leaves [0, 1] and does not collapse at an
-    observed 0 or 1 (:meth:`scipy.stats.binomtest` with ``method="wilson"``).
+    observed 0 or 1 (:func:`theory._stats.wilson_interval`).
 
     Parameters
     ----------
@@ -183,11 +184,8 @@ def wilson_interval(accuracy, n, level=0.95):
     n : int
         Trials behind each proportion.
     """
-    from scipy.stats import binomtest
-
     acc = np.atleast_1d(np.asarray(accuracy, dtype=float))
-    ci = [binomtest(int(round(a * n)), n).proportion_ci(level, method="wilson") for a in acc]
-    return np.array([x.low for x in ci], float), np.array([x.high for x in ci], float)
+    return _wilson(np.round(acc * n), n, level)
 
 
 def plot_bbam(detail, ax=None):
