@@ -97,7 +97,9 @@ def build_parser():
         prog=PROG,
         description="Allocating GRPO rollouts across prompts as a knapsack (Li et al., "
                     "arXiv 2509.25849): expected and simulated effective-gradient ratios per "
-                    "allocator, and a toy training model. See docs/models/knapsack.md.")
+                    "allocator, and a toy training model. See docs/models/knapsack.md.",
+        epilog="To allocate on your own rates (no simulation): python -m sim.knapsack "
+               "allocate RATES_FILE --budget N --out OUT.csv (see its --help).")
     _add_batch_arguments(p)
     _add_training_arguments(p)
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS)
@@ -113,7 +115,12 @@ def _scenario(args, rates):
 
 @_cli.command(PROG)
 def main(argv=None):
-    """Run ``python -m sim.knapsack``; returns the exit status."""
+    """Run ``python -m sim.knapsack`` (or its subcommand ``allocate``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "allocate":
+        from sim.knapsack import cli_allocate
+
+        return cli_allocate.run(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     given = _cli.explicit(parser, argv)
