@@ -169,6 +169,11 @@ def _budget(budget):
     return check_real("token_budget", budget, 0.0, math.inf, lo_open=True, hi_open=True)
 
 
+#: Bounds of the multiplier's search (the multiplier stays a positive double).
+_TINY = float(np.finfo(float).tiny)
+_HUGE = 1e150
+
+
 def _round_half_even(x):
     """Python's ``round`` on an array (ties to even), as in the authors' ``int(round(x))``."""
     return np.rint(x)
@@ -235,7 +240,9 @@ def length_caps(lam, s, L, tau_min=32, tau_max=4096):
     s, L = _sl(s, L)
     tau_min = check_int("tau_min", tau_min, 1)
     tau_max = check_int("tau_max", tau_max, tau_min)
-    return np.clip(_round_half_even(s * np.sqrt(L / lam)), tau_min, tau_max).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        tau = np.where(s > 0, s * np.sqrt(L / lam), 0.0)
+    return np.clip(_round_half_even(tau), tau_min, tau_max).astype(np.int64)
 
 
 def _phi_u(c, L, u, n_min, n_max):
@@ -257,7 +264,8 @@ def _exact(c, L, B, n_min, n_max):
     phi_lo, n_lo = _phi_u(c, L, lo, n_min, n_max)
     if not pos.any():
         return lo, n_lo
-    hi = (n_max + 0.5) / float(c[pos].min()) * (1.0 + 1e-9)
+    with np.errstate(over="ignore", divide="ignore"):
+        hi = float(min((n_max + 0.5) / np.float64(c[pos].min()) * (1.0 + 1e-9), _HUGE))
     phi_hi, n_hi = _phi_u(c, L, hi, n_min, n_max)
     if phi_hi <= B:
         return hi, n_hi
@@ -272,7 +280,10 @@ def _exact(c, L, B, n_min, n_max):
             lo, n_lo = mid, n
         else:
             hi, n_hi = mid, n
-    return lo, n_lo
+    # step a hair inside the feasible side, so that the multiplier 1 / u**2
+    # reproduces the allocation whatever the rounding of s / sqrt(lambda L)
+    u = lo * (1.0 - 1e-12)
+    return u, _phi_u(c, L, u, n_min, n_max)[1]
 
 
 def _solve(s, L, B, n_min, n_max, multiplier, iterations):
@@ -284,7 +295,9 @@ def _solve(s, L, B, n_min, n_max, multiplier, iterations):
     c = s / np.sqrt(L)
     if multiplier == "exact":
         u, n = _exact(c, L, B, n_min, n_max)
-        return 1.0 / u**2, n.astype(np.int64)
+        with np.errstate(over="ignore"):
+            lam = float(max(1.0 / np.float64(u) ** 2, _TINY))
+        return lam, n.astype(np.int64)
     lo, hi = -20.0, 20.0
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
