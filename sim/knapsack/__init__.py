@@ -12,6 +12,11 @@ forms and allocators are in :mod:`theory.knapsack`.
 * :func:`simulate_training` -- a toy GRPO training run under each allocator;
 * :func:`mixed_groups` -- the rollout kernel (NumPy reference, Numba, CuPy),
   :func:`allocate_greedy_numba` -- the compiled greedy allocator;
+* :func:`allocate_table` -- allocation on the user's own rates, exactly as
+  given (the command ``python -m sim.knapsack allocate``), with the knapsack
+  or DUET's allocator under a token budget;
+* :func:`sampling_budget_by_knapsack` -- the drop-in for the KnapsackRL/verl
+  trainer (``docs/integrations/verl.md``);
 * :func:`plot_allocation`, :func:`plot_training` -- figures;
 * :data:`SWEEP` -- what ``python -m sim.sweep knapsack`` needs.
 
@@ -34,6 +39,8 @@ from sim.knapsack.population import sample_rates
 from sim.knapsack.rates import load_rates
 from sim.knapsack.sweep import SWEEP
 from sim.knapsack.training import simulate_training
+from sim.knapsack.userdata import allocate_table, read_table
+from sim.knapsack.verl import sampling_budget_by_knapsack
 from theory.knapsack import KnapsackSimParams
 
 #: The model's name (:mod:`sim.registry`).
@@ -60,6 +67,9 @@ __all__ = [
     "estimate_rates",
     "estimate_from_history",
     "load_rates",
+    "allocate_table",
+    "read_table",
+    "sampling_budget_by_knapsack",
     "plot_allocation",
     "plot_training",
 ]

@@ -103,6 +103,9 @@ def build_parser():
     _add_batch_arguments(p)
     _add_training_arguments(p)
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS)
+    p.add_argument("--out", metavar="FILE",
+                   help="write the allocators' table (one row per allocator) to a CSV or "
+                        "Parquet file")
     return p
 
 
@@ -135,6 +138,12 @@ def main(argv=None):
 
 
 def _run_batch(args):
+    if args.out:
+        from sim.knapsack.cli_allocate import check_out
+
+        check_out(args.out)
+    if args.rates:
+        _cli.regular_file(args.rates, "--rates")
     rates = load_rates(args.rates) if args.rates else None
     params = _scenario(args, rates)
     trials = check_int("trials", args.trials, 2)
@@ -153,9 +162,14 @@ def _run_batch(args):
                                       progress=advance)
     if args.plot:
         _figure(args, allocation_table(allocation, p, p_hat), train)
+    if args.out:
+        _cli.write_table(df, args.out)
     if args.json:
         shown = dict(dataclasses.asdict(params), budget=params.total, trials=trials, seed=seed,
                      backend=backend, rates=args.rates)
+        if args.rates:  # the file gives the prompts; the population does not apply
+            for k in ("mixture", "beta_a"):
+                shown.pop(k)
         fields = dict(allocators=[dict(zip(JSON_COLUMNS, r))
                                   for r in df[list(JSON_COLUMNS)].itertuples(index=False)])
         if args.show_allocation:

@@ -24,7 +24,7 @@ from sim.knapsack.userdata import (
 from theory import knapsack as th
 from theory.knapsack.duet import MULTIPLIERS, DuetParams
 
-__all__ = ["PROG", "build_parser", "run"]
+__all__ = ["PROG", "build_parser", "run", "check_out"]
 
 PROG = "python -m sim.knapsack allocate"
 #: Options of the knapsack allocator (refused with ``--allocator duet``).
@@ -111,6 +111,13 @@ def build_parser():
     return p
 
 
+def check_out(path):
+    """Check before any work that ``--out`` names a writable CSV or Parquet file."""
+    if os.path.splitext(path)[1].lower() not in (".csv", ".parquet", ".pq"):
+        raise ValueError(f"--out must end in .csv or .parquet, got {path!r}")
+    return _cli.writable_output(path, "--out")
+
+
 def _params(args, prompts):
     """The allocator's parameter object from the flags (one-line errors from its checks)."""
     if args.allocator == "duet":
@@ -155,9 +162,7 @@ def run(argv):
     path = _cli.regular_file(args.rates, "RATES_FILE",
                              max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)
     if args.out:
-        if os.path.splitext(args.out)[1].lower() not in (".csv", ".parquet", ".pq"):
-            raise ValueError(f"--out must end in .csv or .parquet, got {args.out!r}")
-        _cli.writable_output(args.out, "--out")
+        check_out(args.out)
     df = read_table(path)
     params = _params(args, max(len(df), 1))
     _guard(args, params, len(df))
