@@ -17,7 +17,8 @@ PARTS = "parts"
 
 
 def _same(a, b):
-    keys = ("format", "model", "design", "points", "axes", "fixed", "trials", "seed", "backend")
+    keys = ("format", "model", "design", "points", "axes", "fixed", "trials", "seed", "backend",
+            "files")
     return all(json.dumps(a.get(k), sort_keys=True) == json.dumps(b.get(k), sort_keys=True)
                for k in keys)
 
@@ -52,7 +53,7 @@ def prepare_dir(out, spec, force=False):
         if not _same(have, want):
             if not force:
                 diff = [k for k in ("model", "design", "points", "axes", "fixed", "trials",
-                                    "seed", "backend")
+                                    "seed", "backend", "files")
                         if json.dumps(have.get(k), sort_keys=True)
                         != json.dumps(want.get(k), sort_keys=True)]
                 raise ValueError(f"{out} holds a different sweep (differs in "
