@@ -17,6 +17,8 @@ forms and allocators are in :mod:`theory.knapsack`.
   or DUET's allocator under a token budget;
 * :func:`sampling_budget_by_knapsack` -- the drop-in for the KnapsackRL/verl
   trainer (``docs/integrations/verl.md``);
+* :func:`simulate_duet` -- DUET's allocation and length axis beside the
+  knapsack at equal token budget (``python -m sim.knapsack duet``);
 * :func:`plot_allocation`, :func:`plot_training` -- figures;
 * :data:`SWEEP` -- what ``python -m sim.sweep knapsack`` needs.
 
@@ -32,6 +34,7 @@ from sim.knapsack.core import (
     simulate,
     simulate_batch,
 )
+from sim.knapsack.duet import DUET_ALLOCATORS, simulate_duet
 from sim.knapsack.estimator import estimate_from_history, estimate_rates
 from sim.knapsack.kernel_numba import allocate_greedy_numba
 from sim.knapsack.plot import plot_allocation, plot_training
@@ -70,6 +73,8 @@ __all__ = [
     "allocate_table",
     "read_table",
     "sampling_budget_by_knapsack",
+    "simulate_duet",
+    "DUET_ALLOCATORS",
     "plot_allocation",
     "plot_training",
 ]

@@ -98,8 +98,9 @@ def build_parser():
         description="Allocating GRPO rollouts across prompts as a knapsack (Li et al., "
                     "arXiv 2509.25849): expected and simulated effective-gradient ratios per "
                     "allocator, and a toy training model. See docs/models/knapsack.md.",
-        epilog="To allocate on your own rates (no simulation): python -m sim.knapsack "
-               "allocate RATES_FILE --budget N --out OUT.csv (see its --help).")
+        epilog="Subcommands: 'allocate RATES_FILE --budget N --out OUT.csv' allocates on your "
+               "own rates (no simulation); 'duet' compares uniform, knapsack and DUET at equal "
+               "token budget. See their --help.")
     _add_batch_arguments(p)
     _add_training_arguments(p)
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS)
@@ -124,6 +125,10 @@ def main(argv=None):
         from sim.knapsack import cli_allocate
 
         return cli_allocate.run(argv[1:])
+    if argv and argv[0] == "duet":
+        from sim.knapsack import cli_duet
+
+        return cli_duet.run(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     given = _cli.explicit(parser, argv)

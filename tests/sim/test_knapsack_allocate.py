@@ -277,3 +277,62 @@ def test_verl_drop_in_rejects_bad_layouts():
         sk.sampling_budget_by_knapsack([[1, 1.5, 3], [1, 0.5, 3]], 8, max_n=16)
     with pytest.raises(ValueError, match="negative_n must be None or min_n"):
         sk.sampling_budget_by_knapsack([[1, 0.5, 3], [1, 0.0, 3]], 8, max_n=16, negative_n=4)
+
+
+# ----------------------------------------------------------------------------
+# DUET beside the knapsack at equal token budget
+# ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def duet_run():
+    from theory.knapsack.duet import DuetSimParams
+
+    return sk.simulate_duet(DuetSimParams(prompts=32), trials=1500, seed=3)
+
+
+def test_duet_reweighted_gradient_is_unbiased(duet_run):
+    df = duet_run
+    un = df[df.estimator == "unclamped"]
+    assert list(un.allocator) == list(sk.DUET_ALLOCATORS)
+    # every allocation's per-prompt mean, the abort rule's 1/eps included, is unbiased
+    assert (un.theory == un.target).all()
+    assert (un.z.abs() <= 4).all(), un[["allocator", "estimate", "theory", "se"]]
+    duet = df[df.allocator == "duet"].set_index("estimator")
+    # the authors' clamped weights and the estimate without 1/eps have other expectations
+    for est in ("authors", "no-abort-correction"):
+        r = duet.loc[est]
+        assert abs(r.z) <= 4
+        assert abs(r.estimate - r.target) > 8 * r.se, est
+
+
+def test_duet_tokens_and_variance_match_their_closed_forms(duet_run):
+    df = duet_run[duet_run.estimator == "unclamped"]
+    assert ((df.tokens_sim - df.tokens_expected).abs() <= 4 * df.tokens_se).all()
+    assert (df.tokens_expected <= df.token_budget * (1 + 1e-12)).all()
+    rel = (df.variance_sim / df.variance_expected - 1).abs()
+    assert (rel <= 0.3).all(), df[["allocator", "variance_sim", "variance_expected"]]
+    r = df.set_index("allocator")
+    # DUET's rollout axis lowers the variance against uniform, within the Neyman gain's reach
+    assert r.loc["duet-rollouts", "variance_ratio"] < 1
+    # the length axis saves tokens: more rollouts at the same budget
+    assert r.loc["duet", "rollouts"] > r.loc["duet-rollouts", "rollouts"]
+    assert r.loc["knapsack+length", "rollouts"] > r.loc["knapsack", "rollouts"]
+
+
+def test_duet_command_line(tmp_path, capsys):
+    out = tmp_path / "duet.csv"
+    assert main(["duet", "--trials", "40", "--prompts", "8", "--json", "--out", str(out)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert {r["allocator"] for r in res["rows"]} == set(sk.DUET_ALLOCATORS)
+    assert res["params"]["prompts"] == 8 and res["token_budget"] > 0
+    assert len(pd.read_csv(out)) == len(res["rows"])
+    import dataclasses
+
+    from sim.knapsack.cli_duet import DUET_FLAGS, build_parser
+    from theory.knapsack.duet import DuetParams, DuetSimParams
+
+    parser = build_parser()
+    for f in dataclasses.fields(DuetSimParams):
+        assert parser.get_default(f.name) == f.default
+    for name in DUET_FLAGS:
+        assert parser.get_default(name) == getattr(DuetParams(), name)

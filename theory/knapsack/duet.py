@@ -33,11 +33,12 @@ from theory._params import (
 )
 from theory.knapsack._common import _out
 
-__all__ = ["DuetParams", "MULTIPLIERS", "PROPENSITIES", "neyman_allocation", "rollouts_at",
-           "length_caps", "duet_multiplier", "duet_allocate", "allocation_variance",
+__all__ = ["DuetParams", "DuetSimParams", "MULTIPLIERS", "PROPENSITIES", "neyman_allocation",
+           "rollouts_at", "length_caps", "duet_multiplier", "duet_allocate", "allocation_variance",
            "variance_ratio", "neyman_gain", "surrogate", "fit_surrogate", "running_update",
            "informativeness", "stop_thresholds", "marker_windows", "stop_length",
-           "propensities", "snips_weights"]
+           "propensities", "snips_weights", "gamma_rate_for_mean", "gradient_moments",
+           "reweighted_moments", "weighted_expectation"]
 
 #: How the multiplier is found: ``"exact"`` (the smallest multiplier whose
 #: allocation fits the budget, this project's) or ``"bisection"`` (the authors'
@@ -149,6 +150,60 @@ class DuetParams:
         check_real("k1_quantile", self.k1_quantile, 0.0, 1.0)
         check_real("k2_quantile", self.k2_quantile, self.k1_quantile, 1.0)
         check_int("k_gap", self.k_gap, 0)
+
+
+@dataclass(frozen=True)
+class DuetSimParams:
+    """The scenario of the DUET simulation (``sim.knapsack.simulate_duet``).
+
+    This project's choices, ``docs/models/knapsack.md (31)``: success rates
+    ``p_q ~ Beta(beta_a, beta_b)``; the answer marker of a rollout at a
+    length drawn from the gamma model's law (``docs/models/gamma.md (3)``,
+    shape ``length_alpha``) with mean ``mean_length * exp(length_spread *
+    (1/2 - p_q))`` (hard prompts think longer); the rollout would go on for
+    ``tail`` tokens after its marker; ``max_response`` caps every rollout.
+
+    Parameters
+    ----------
+    prompts : int, default 64
+        Prompts per batch, ``>= 2``.
+    beta_a, beta_b : float, default 0.7, 0.7
+        Shapes of the Beta law of the success rates, ``> 0``.
+    mean_length : float, default 400.0
+        Mean marker position at ``p = 1/2`` (tokens), ``> 0``.
+    length_spread : float, default 1.0
+        Log-ratio of the mean lengths of a prompt at ``p = 0`` and ``p = 1``, ``>= 0``.
+    length_alpha : float, default 30.0
+        Shape of the gamma model's law of ``log(1 + length)``, ``> 0``.
+    tail : int, default 100
+        Tokens a rollout would write after its marker, ``>= 0``.
+    max_response : int, default 3072
+        Generation cap (the authors' GRPO reference), ``>= 2``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        One line naming the parameter, its value and the allowed range.
+    """
+
+    prompts: int = 64
+    beta_a: float = 0.7
+    beta_b: float = 0.7
+    mean_length: float = 400.0
+    length_spread: float = 1.0
+    length_alpha: float = 30.0
+    tail: int = 100
+    max_response: int = 3072
+
+    def __post_init__(self):
+        check_int("prompts", self.prompts, 2)
+        check_real("beta_a", self.beta_a, 0.0, lo_open=True)
+        check_real("beta_b", self.beta_b, 0.0, lo_open=True)
+        check_real("mean_length", self.mean_length, 0.0, 1e6, lo_open=True)
+        check_real("length_spread", self.length_spread, 0.0, 10.0)
+        check_real("length_alpha", self.length_alpha, 0.0, 1e4, lo_open=True)
+        check_int("tail", self.tail, 0)
+        check_int("max_response", self.max_response, 2, 10**6)
 
 
 # ---------------------------------------------------------------------------
@@ -677,3 +732,73 @@ def snips_weights(p_pre, lottery, eps_abort=0.05, weight_cap=1000.0):
     weight_cap = check_real("weight_cap", weight_cap, 1.0)
     w = np.where(lottery, 1.0 / eps_abort, 1.0) / p_pre
     return _out(np.minimum(w, weight_cap))
+
+
+# ---------------------------------------------------------------------------
+# (31)-(32): the simulation's closed forms
+# ---------------------------------------------------------------------------
+
+def gamma_rate_for_mean(mean_length, alpha):
+    """The rate of the gamma model's law with shape ``alpha`` and mean length ``mean_length``.
+
+    ``E[L] = (rate / (rate - 1))^alpha - 1`` (``docs/models/gamma.md (6)``)
+    solved for the rate: ``c / (c - 1)`` with ``c = (1 + mean)^(1/alpha)``
+    (derived here, ``docs/models/knapsack.md (31)``).
+    """
+    m = check_real_array("mean_length", mean_length, 0.0, math.inf, lo_open=True, hi_open=True)
+    alpha = check_real("alpha", alpha, 0.0, lo_open=True)
+    c = np.exp(np.log1p(m) / alpha)
+    return _out(c / (c - 1.0))
+
+
+def gradient_moments(p):
+    """Mean and second moment of one rollout's gradient ``x = (r - 1/2)(r - p)``.
+
+    The tabular policy's score ``r - p`` times the reward against a fixed
+    baseline ``1/2``: ``E[x] = p (1 - p)``, the true gradient ``dp/dz`` of a
+    logit ``z``, and ``E[x^2] = p (1 - p) / 4`` (derived here,
+    ``docs/models/knapsack.md (31)``).
+
+    Returns
+    -------
+    (mean, second) : ndarrays
+    """
+    p = check_real_array("p", p, 0.0, 1.0)
+    v = p * (1.0 - p)
+    return v, v / 4.0
+
+
+def reweighted_moments(p, p_eligible, eps_abort=0.05, length_axis=True):
+    """Mean and variance of ``a x``: a rollout's gradient after the abort rule and its weight.
+
+    ``a = 1`` for a rollout with its marker in time, ``0`` if aborted and
+    ``1 / eps_abort`` if it won the lottery; ``a`` is independent of the
+    reward, so ``E[a x] = E[x]`` (no bias) and ``Var(a x) = E[a^2] E[x^2] -
+    E[x]^2`` with ``E[a^2] = 1 - q + q / eps_abort``, ``q`` the chance of
+    reaching the checkpoint without a marker (derived here,
+    ``docs/models/knapsack.md (32)``). Without the length axis ``a = 1``.
+
+    Returns
+    -------
+    (mean, variance) : ndarrays
+    """
+    g, x2 = gradient_moments(p)
+    q = check_real_array("p_eligible", p_eligible, 0.0, 1.0)
+    eps_abort = check_real("eps_abort", eps_abort, 0.0, 1.0, lo_open=True)
+    a2 = 1.0 - q + q / eps_abort if length_axis else np.ones_like(q)
+    return g, np.maximum(a2 * x2 - g**2, 0.0)
+
+
+def weighted_expectation(n, g, weights):
+    """Expectation of ``sum_q w_q sum_i a_i x_i / (M mean(n))`` under allocation ``n``.
+
+    ``sum_q n_q w_q g_q / (M mean(n))`` by linearity (derived here,
+    ``docs/models/knapsack.md (32)``): equal to the batch gradient
+    ``mean(g)`` when ``w_q = mean(n) / n_q`` (the unclamped propensity), and
+    off by ``sum_q (n_q w_q - mean(n)) g_q / (M mean(n))`` with the authors'
+    clamp.
+    """
+    n = np.asarray(n, dtype=float)
+    g = np.asarray(g, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    return float(np.sum(n * w * g) / (n.size * n.mean()))
