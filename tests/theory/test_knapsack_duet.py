@@ -195,3 +195,23 @@ def test_parameter_object_and_one_line_errors():
                     (dict(ceiling=0.2), "ceiling must be in [0.5, 1]")]:
         with pytest.raises(ValueError, match=msg.replace("[", r"\[").replace("(", r"\(")):
             du.DuetParams(**kw)
+
+
+@given(st.lists(st.tuples(st.integers(1, 32), st.integers(10, 3000)), min_size=1, max_size=20),
+       st.floats(0.1, 1.0))
+def test_trim_equals_the_authors_loop(rows, share):
+    from theory.knapsack.duet import _trim
+
+    n, L = (np.array(c, dtype=float) for c in zip(*rows))
+    n = n.astype(np.int64)
+    B = share * float(n @ L)
+    loop = n.copy()
+    while float(loop @ L) > B:  # the authors' loop: the longest prompt above n_min loses one
+        best, best_len = -1, -1.0
+        for i in range(loop.size):
+            if loop[i] > 1 and L[i] > best_len:
+                best, best_len = i, L[i]
+        if best < 0:
+            break
+        loop[best] -= 1
+    assert np.array_equal(_trim(n, L, B, 1), loop)

@@ -396,14 +396,26 @@ def duet_multiplier(s, L, token_budget, n_min=1, n_max=32, multiplier="exact", i
 
 
 def _trim(n, L, B, n_min):
-    """The authors' trim: lower the longest prompt above ``n_min`` by one until ``n.L <= B``."""
+    """The authors' trim: while ``n.L > B``, the longest prompt above ``n_min`` loses a rollout.
+
+    The longest prompt stays the longest until it reaches ``n_min``, so the
+    loop drains prompts in order of decreasing length (ties: lower position
+    first) and stops inside the one that covers the excess; computed here in
+    one pass.
+    """
     n = n.copy()
+    excess = float(n @ L) - B
+    if excess <= 0:
+        return n
     order = np.argsort(-L, kind="stable")
-    while float(n @ L) > B:
-        above = order[n[order] > n_min]
-        if above.size == 0:
-            break
-        n[above[0]] -= 1
+    room = (n[order] - n_min) * L[order]
+    full = np.cumsum(room)
+    k = int(np.searchsorted(full, excess))  # first prompt whose drain covers the excess
+    n[order[:k]] = n_min
+    if k < order.size:
+        q = order[k]
+        left = excess - (full[k - 1] if k else 0.0)
+        n[q] -= min(int(n[q] - n_min), math.ceil(left / L[q] - 1e-12))
     return n
 
 
