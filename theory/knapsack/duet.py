@@ -229,6 +229,11 @@ _TINY = float(np.finfo(float).tiny)
 _HUGE = 1e150
 
 
+def _dot(a, b):
+    """``a . b`` for 1-D arrays without BLAS (whose threads stall on busy shared cores)."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def _round_half_even(x):
     """Python's ``round`` on an array (ties to even), as in the authors' ``int(round(x))``."""
     return np.rint(x)
@@ -303,42 +308,64 @@ def length_caps(lam, s, L, tau_min=32, tau_max=4096):
 def _phi_u(c, L, u, n_min, n_max):
     """Tokens ``sum n_q L_q`` and the allocation at ``u = 1 / sqrt(lambda)``."""
     n = np.clip(_round_half_even(c * u), n_min, n_max)
-    return float(n @ L), n
+    return _dot(n, L), n
 
 
 def _exact(c, L, B, n_min, n_max):
     """The largest ``u = 1/sqrt(lambda)`` whose allocation fits ``B``, and that allocation.
 
-    Bisection on ``log u`` between a ``u`` where every prompt is at ``n_min``
-    and one where every informative prompt is at ``n_max``; it stops when the
-    two ends' allocations differ by one rollout of one prompt (no multiplier
-    lies between them) or the ends are adjacent doubles.
+    ``Phi(u) = sum_q n_q(u) L_q`` is a non-decreasing step function of ``u``
+    and nearly linear, so the root is bracketed between a ``u`` where every
+    prompt is at ``n_min`` and one where every informative prompt is at
+    ``n_max`` and narrowed by regula falsi (the Illinois variant, with a
+    bisection step when an end stalls). The search stops when the two ends'
+    allocations differ by one rollout of one prompt (no multiplier lies
+    between them) or the ends are adjacent doubles.
     """
     pos = c > 0
-    lo = (n_min + 0.5) / float(c[pos].max()) * (1.0 - 1e-9) if pos.any() else 1.0
-    phi_lo, n_lo = _phi_u(c, L, lo, n_min, n_max)
     if not pos.any():
-        return lo, n_lo
+        return 1.0, np.full(c.shape, float(n_min))
+    n_lo, n_hi, diff = np.empty_like(c), np.empty_like(c), np.empty_like(c)
+
+    def phi(u, out):
+        np.multiply(c, u, out=out)
+        np.rint(out, out=out)
+        np.clip(out, n_min, n_max, out=out)
+        return _dot(out, L) - B
+
+    lo = (n_min + 0.5) / float(c[pos].max()) * (1.0 - 1e-9)
     with np.errstate(over="ignore", divide="ignore"):
         hi = float(min((n_max + 0.5) / np.float64(c[pos].min()) * (1.0 + 1e-9), _HUGE))
-    phi_hi, n_hi = _phi_u(c, L, hi, n_min, n_max)
-    if phi_hi <= B:
+    f_lo, f_hi = phi(lo, n_lo), phi(hi, n_hi)
+    if f_hi <= 0:
         return hi, n_hi
+    side, width = 0, hi - lo
     for _ in range(200):
-        if float(np.abs(n_hi - n_lo).sum()) <= 1.0:
+        np.subtract(n_hi, n_lo, out=diff)
+        if diff.sum() <= 1.0:
             break
-        mid = math.sqrt(lo * hi)
-        if not lo < mid < hi:
+        u = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi > f_lo else 0.5 * (lo + hi)
+        if not lo < u < hi or (hi - lo) > 0.5 * width:
+            u = 0.5 * (lo + hi) if (hi - lo) > 0.5 * width or not lo < u < hi else u
+        width = hi - lo
+        if not lo < u < hi:
             break
-        phi, n = _phi_u(c, L, mid, n_min, n_max)
-        if phi <= B:
-            lo, n_lo = mid, n
+        f = phi(u, diff)
+        if f <= 0:
+            lo, f_lo, n_lo, diff = u, f, diff, n_lo
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
         else:
-            hi, n_hi = mid, n
+            hi, f_hi, n_hi, diff = u, f, diff, n_hi
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
     # step a hair inside the feasible side, so that the multiplier 1 / u**2
     # reproduces the allocation whatever the rounding of s / sqrt(lambda L)
     u = lo * (1.0 - 1e-12)
-    return u, _phi_u(c, L, u, n_min, n_max)[1]
+    phi(u, n_lo)
+    return u, n_lo
 
 
 def _solve(s, L, B, n_min, n_max, multiplier, iterations):
@@ -404,7 +431,7 @@ def _trim(n, L, B, n_min):
     one pass.
     """
     n = n.copy()
-    excess = float(n @ L) - B
+    excess = _dot(n.astype(float), L) - B
     if excess <= 0:
         return n
     order = np.argsort(-L, kind="stable")
@@ -463,12 +490,13 @@ def duet_allocate(s, L, token_budget, n_min=1, n_max=32, tau_min=32, tau_max=409
     iterations = check_int("iterations", iterations, 1, 200)
     lam, n = _solve(s, L, B, n_min, n_max, multiplier, iterations)
     trimmed = 0
-    if float(n @ L) > B:
+    if _dot(n.astype(float), L) > B:
         m = _trim(n, L, B, n_min)
         trimmed = int(n.sum() - m.sum())
         n = m
     cap = length_caps(lam, s, L, tau_min, tau_max)
-    return n, cap, {"multiplier": float(lam), "tokens": float(n @ L), "token_budget": B,
+    return n, cap, {"multiplier": float(lam), "tokens": _dot(n.astype(float), L),
+                     "token_budget": B,
                     "at_n_min": float(np.mean(n <= n_min)),
                     "at_tau_min": float(np.mean(cap <= tau_min)), "trimmed": trimmed}
 
