@@ -79,7 +79,7 @@ def check(xp, trials, bench_trials, out=print):
     rollouts = breps * int(N.sum())
     out(f"  throughput: {xp.__name__} {rollouts / dt_dev:.3e} rollouts/s, "
         f"numba {rollouts / dt_cpu:.3e} rollouts/s ({breps} batches of {PROMPTS} prompts)")
-    rec = dict(check="rollouts", identical=same, egr=float(egr.mean()), expected=expected, z=z,
+    rec = dict(part="rollouts", identical=same, egr=float(egr.mean()), expected=expected, z=z,
                rollouts_per_s_device=float(rollouts / dt_dev),
                rollouts_per_s_numba=float(rollouts / dt_cpu))
     ok_duet, rec_duet = _duet(xp, max(2, trials // 4096), out)
@@ -108,4 +108,4 @@ def _duet(xp, reps, out):
     ok = bool(same and zmax <= 4)
     out(f"  DUET: identical draws={same}; {len(df)} estimators within {zmax:.2f} SE of their "
         f"expectation  {'ok' if ok else 'FAIL'}")
-    return ok, dict(check="duet", identical=same, z=zmax, trials=int(max(200, reps)))
+    return ok, dict(part="duet", identical=same, z=zmax, trials=int(max(200, reps)))

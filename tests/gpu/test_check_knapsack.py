@@ -24,7 +24,7 @@ def test_gpu_check_knapsack_json_is_plain(capsys):
     assert status == 0 and out["ok"] is True
     rec, duet = out["records"]
     assert rec["identical"] is True and abs(rec["z"]) <= 4
-    assert duet["check"] == "duet" and duet["identical"] is True and duet["z"] <= 4
+    assert duet["part"] == "duet" and duet["identical"] is True and duet["z"] <= 4
 
 
 def test_check_returns_python_values_only():
