@@ -166,9 +166,10 @@ def _knapsack(cols, params, min_count):
     v = np.ones(M, dtype=bool) if valid is None else valid
     cap_total = int(np.where(v, params.n_up, params.n).sum())
     if B > cap_total:
+        invalid = int((~v).sum())
+        rest = f", {invalid} prompts without a valid rate at n = {params.n}" if invalid else ""
         raise ValueError(f"budget must be at most {cap_total} (every prompt at n_up = "
-                         f"{params.n_up}, prompts without a valid rate at n = {params.n}), "
-                         f"got {B}")
+                         f"{params.n_up}{rest}), got {B}")
     try:
         N, info = th.allocate(p, valid, params)
     except AssertionError as exc:  # the port keeps the authors' budget assertion

@@ -337,8 +337,10 @@ def _exact(c, L, B, n_min, n_max):
     with np.errstate(over="ignore", divide="ignore"):
         hi = float(min((n_max + 0.5) / np.float64(c[pos].min()) * (1.0 + 1e-9), _HUGE))
     f_lo, f_hi = phi(lo, n_lo), phi(hi, n_hi)
-    if f_hi <= 0:
-        return hi, n_hi
+    if f_hi <= 0:  # every informative prompt at n_max: the multiplier where the last gets there
+        with np.errstate(over="ignore", divide="ignore"):
+            u = float(min(np.max((n_max - 0.5) / c[pos]) * (1.0 + 1e-12), _HUGE))
+        return u, n_hi
     side, width = 0, hi - lo
     for _ in range(200):
         np.subtract(n_hi, n_lo, out=diff)
@@ -361,10 +363,14 @@ def _exact(c, L, B, n_min, n_max):
             if side == 1:
                 f_lo *= 0.5
             side = 1
-    # step a hair inside the feasible side, so that the multiplier 1 / u**2
-    # reproduces the allocation whatever the rounding of s / sqrt(lambda L)
-    u = lo * (1.0 - 1e-12)
-    phi(u, n_lo)
+    # the multiplier: just below the first breakpoint above lo (where a prompt
+    # would gain a rollout), a hair inside so that 1 / u**2 reproduces the
+    # allocation whatever the rounding of s / sqrt(lambda L)
+    gain = n_hi > n_lo
+    with np.errstate(over="ignore", divide="ignore"):
+        u = float(min(np.min((n_lo[gain] + 0.5) / c[gain]), _HUGE)) * (1.0 - 1e-12) \
+            if gain.any() else lo
+    phi(u, n_lo)  # below lo if lo sits on the breakpoint: still feasible, n is monotone in u
     return u, n_lo
 
 
@@ -401,9 +407,10 @@ def duet_multiplier(s, L, token_budget, n_min=1, n_max=32, multiplier="exact", i
     (24)``.
 
     * ``multiplier="exact"`` (this project's): the smallest ``lambda`` with
-      ``Phi(lambda) <= B``, found by bisection on ``1/sqrt(lambda)`` down to
-      adjacent doubles, so the allocation spends as much of ``B`` as a single
-      multiplier can without exceeding it.
+      ``Phi(lambda) <= B`` (to a relative ``2e-12``, just above the
+      breakpoint where one more rollout would overspend), so the allocation
+      spends as much of ``B`` as a single multiplier can without exceeding
+      it.
     * ``multiplier="bisection"`` (the authors' code): ``iterations`` midpoint
       steps on ``log lambda`` in ``[-20, 20]``; the midpoint of the last
       bracket, which may overspend ``B`` (the authors' trainer then trims, see
