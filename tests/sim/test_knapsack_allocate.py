@@ -336,3 +336,24 @@ def test_duet_command_line(tmp_path, capsys):
         assert parser.get_default(f.name) == f.default
     for name in DUET_FLAGS:
         assert parser.get_default(name) == getattr(DuetParams(), name)
+
+
+def test_allocate_parser_defaults_are_the_library_defaults():
+    from sim.knapsack.cli_allocate import build_parser
+    from sim.knapsack.estimator import MIN_VALID
+    from theory.knapsack.duet import DuetParams
+
+    parser = build_parser()
+    k, d = th.KnapsackParams(), DuetParams()
+    for name in ("budget", "n_low", "n_up", "fallback", "fallback_trigger", "alpha", "cost",
+                 "weight", "mode"):
+        assert parser.get_default(name) == getattr(k, name), name
+    for name in ("n_min", "n_max", "sigma_min", "multiplier"):
+        assert parser.get_default(name) == getattr(d, name), name
+    assert parser.get_default("min_count") == MIN_VALID
+    # --n defaults to the library's n, or to budget // prompts when --budget is given
+    args = parser.parse_args(["f.csv"])
+    from sim.knapsack.cli_allocate import _params
+
+    assert _params(args, 10).n == k.n
+    assert _params(parser.parse_args(["f.csv", "--budget", "120"]), 10).n == 12
