@@ -243,6 +243,7 @@ def _round_half_even(x):
 # (22)-(25): the allocation
 # ---------------------------------------------------------------------------
 
+@accepts_params
 def neyman_allocation(s, L, token_budget):
     """The unclipped cost-weighted Neyman allocation and its multiplier.
 
@@ -512,6 +513,7 @@ def duet_allocate(s, L, token_budget, n_min=1, n_max=32, tau_min=32, tau_max=409
 # (30): variance and the gain over uniform
 # ---------------------------------------------------------------------------
 
+@accepts_params
 def allocation_variance(n, sigma):
     """Variance of the batch gradient estimate ``sum_q sigma_q^2 / n_q``.
 
@@ -523,6 +525,7 @@ def allocation_variance(n, sigma):
     return _out(np.sum(sigma**2 / n, axis=-1))
 
 
+@accepts_params
 def variance_ratio(n, sigma, L, token_budget):
     """Variance of allocation ``n`` over that of uniform at the same token budget.
 
@@ -539,6 +542,7 @@ def variance_ratio(n, sigma, L, token_budget):
     return float(allocation_variance(n, sigma)) / v_u
 
 
+@accepts_params
 def neyman_gain(sigma, L):
     """The Cauchy-Schwarz gain ``(sum sigma sqrt L)^2 / (sum sigma^2 sum L) <= 1``.
 
@@ -557,6 +561,7 @@ def neyman_gain(sigma, L):
 # (26): the informativeness surrogate and the running estimates
 # ---------------------------------------------------------------------------
 
+@accepts_params
 def surrogate(feature, alpha0, alpha1, sigma_min=0.0):
     """The cold-start informativeness ``max(sigma_min, alpha0 + alpha1 f(q))``.
 
@@ -571,6 +576,7 @@ def surrogate(feature, alpha0, alpha1, sigma_min=0.0):
     return _out(np.maximum(sigma_min, a0 + a1 * f))
 
 
+@accepts_params
 def fit_surrogate(feature, sigma_obs, ridge=1e-3):
     """Ridge fit of ``sigma_obs ~ alpha0 + alpha1 f``; the intercept is not penalised.
 
@@ -596,6 +602,7 @@ def fit_surrogate(feature, sigma_obs, ridge=1e-3):
     return float(y.mean() - a1 * f.mean()), a1
 
 
+@accepts_params
 def running_update(mean, count, x):
     """One step of a running mean per prompt: ``count += 1``, ``mean += (x - mean) / count``.
 
@@ -616,6 +623,7 @@ def running_update(mean, count, x):
     return mean + step, count
 
 
+@accepts_params
 def informativeness(obs_mean, obs_count, prior, k_warmup=1, sigma_min=0.0):
     """The informativeness a prompt is allocated with: observed once warm, else the prior.
 
@@ -681,6 +689,7 @@ def marker_windows(lengths, max_response, k1_quantile=0.3, k2_quantile=0.8, k_ga
     return k1, k2
 
 
+@accepts_params
 def stop_length(marker, natural_end, kept, k1, k2, grace=150, min_tokens=200, hysteresis=5,
                 poll=8, max_response=None):
     """Length of a rollout under the marker-gated stop and the abort rule.
@@ -785,6 +794,7 @@ def snips_weights(p_pre, lottery, eps_abort=0.05, weight_cap=1000.0):
 # (31)-(32): the simulation's closed forms
 # ---------------------------------------------------------------------------
 
+@accepts_params
 def gamma_rate_for_mean(mean_length, alpha):
     """The rate of the gamma model's law with shape ``alpha`` and mean length ``mean_length``.
 
@@ -798,6 +808,7 @@ def gamma_rate_for_mean(mean_length, alpha):
     return _out(c / (c - 1.0))
 
 
+@accepts_params
 def gradient_moments(p):
     """Mean and second moment of one rollout's gradient ``x = (r - 1/2)(r - p)``.
 
@@ -815,6 +826,7 @@ def gradient_moments(p):
     return v, v / 4.0
 
 
+@accepts_params
 def reweighted_moments(p, p_eligible, eps_abort=0.05, length_axis=True):
     """Mean and variance of ``a x``: a rollout's gradient after the abort rule and its weight.
 
@@ -836,6 +848,7 @@ def reweighted_moments(p, p_eligible, eps_abort=0.05, length_axis=True):
     return g, np.maximum(a2 * x2 - g**2, 0.0)
 
 
+@accepts_params
 def weighted_expectation(n, g, weights):
     """Expectation of ``sum_q w_q sum_i a_i x_i / (M mean(n))`` under allocation ``n``.
 
