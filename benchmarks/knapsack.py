@@ -19,6 +19,15 @@ knapsack allocation of a batch of the paper's size (uniform rates, budget
 2048): the Numba kernel (parallel over replicates), the array kernel on NumPy
 and the NumPy reference, each checked to give the Numba kernel's successes,
 docs/models/knapsack.md (21).
+(d) DUET's allocation under a token budget
+(``theory.knapsack.duet.duet_allocate``, docs/models/knapsack.md (24)-(25)) on
+10**6 prompts (informativeness sqrt(p(1-p)), p ~ U[0, 1], lengths ~ U[100,
+3000] tokens, half of 8 rollouts per prompt's tokens): allocations per second
+of the exact multiplier and of the authors' ten-step bisection (vectorised),
+against a plain Python loop over the prompts doing the authors' ten steps
+(their ``DuetAllocator.allocate`` written as loops), each checked to fit the
+budget; the loop is timed on ``--loop-prompts`` prompts and its time scaled
+to 10**6 (it is linear in the prompts).
 The best of ``--repeat`` timings is reported (fast calls are looped so one
 timing lasts at least 50 ms); compilation is excluded.
 """
@@ -26,6 +35,7 @@ timing lasts at least 50 ms); compilation is excluded.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -164,6 +174,56 @@ def rollouts(args):
         print(f"{label:26s} {t:9.4f} {n / t:11.3e} {'yes' if same else 'NO':>8s}")
 
 
+def _duet_loop(s, L, budget, iterations=10, n_min=1, n_max=32):
+    """The authors' allocator as plain Python loops: ten midpoint steps, then the allocation."""
+    lo, hi = -20.0, 20.0
+    n = []
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        sq = math.sqrt(math.exp(mid))
+        phi = 0.0
+        for sq_, l_ in zip(s, L):
+            phi += max(n_min, min(n_max, round(sq_ / (sq * math.sqrt(l_))))) * l_
+        if phi > budget:
+            lo = mid
+        else:
+            hi = mid
+    sq = math.sqrt(math.exp(0.5 * (lo + hi)))
+    for sq_, l_ in zip(s, L):
+        n.append(max(n_min, min(n_max, round(sq_ / (sq * math.sqrt(l_))))))
+    return n
+
+
+def duet(args):
+    from theory.knapsack import duet as du
+
+    gen = np.random.default_rng(0)
+    m = args.big_prompts
+    p = gen.uniform(0.0, 1.0, m)
+    s = np.sqrt(p * (1 - p))
+    L = gen.uniform(100.0, 3000.0, m)
+    budget = 0.5 * 8 * float(L.sum())
+    print(f"\n(d) DUET allocation: {m} prompts, token budget {budget:.4g} "
+          f"(half of 8 rollouts each)")
+    print(f"{'allocator':34s} {'seconds':>9s} {'alloc/s':>9s} {'prompts/s':>11s} "
+          f"{'x loop':>8s} {'fits':>5s}")
+    k = min(args.loop_prompts, m)
+    sl, Ll = s[:k].tolist(), L[:k].tolist()
+    b_loop = 0.5 * 8 * float(L[:k].sum())
+    t_loop = _best(lambda: _duet_loop(sl, Ll, b_loop), 1) * m / k
+    rows = [("plain Python loop (authors' steps)", t_loop, None)]
+    for label, method in (("duet_allocate exact multiplier", "exact"),
+                          ("duet_allocate authors' bisection", "bisection")):
+        n = du.duet_allocate(s, L, budget, multiplier=method)[0]
+        t = _best(lambda method=method: du.duet_allocate(s, L, budget, multiplier=method),
+                  args.repeat)
+        rows.append((label, t, bool(float(n @ L) <= budget)))
+    for label, t, fits in rows:
+        print(f"{label:34s} {t:9.3f} {1 / t:9.3g} {m / t:11.3e} {t_loop / t:7.0f}x "
+              f"{'-' if fits is None else ('yes' if fits else 'NO'):>5s}")
+    print(f"the loop ran on {k} prompts and is scaled to {m}; x loop = loop time / time")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--prompts", type=int, default=256)
@@ -179,19 +239,24 @@ def main(argv=None):
                     help="skip the Numba heap at the large size")
     ap.add_argument("--replicates", type=int, default=2000,
                     help="batch replicates of the rollout timing (default 2000)")
-    ap.add_argument("--only", choices=("allocators", "rollouts"), default=None,
-                    help="run only the allocator sections (a, b) or the rollout section (c)")
+    ap.add_argument("--loop-prompts", type=int, default=100_000,
+                    help="prompts of the plain Python loop in (d) (default 100000)")
+    ap.add_argument("--only", choices=("allocators", "rollouts", "duet"), default=None,
+                    help="run only the allocator sections (a, b), the rollout section (c) or "
+                         "DUET's (d)")
     args = ap.parse_args(argv)
 
     gen = np.random.default_rng(0)
     numba_greedy = _numba_greedy()
     if numba_greedy is None:
         print("sim.knapsack.allocate_greedy_numba not available: Numba rows skipped")
-    if args.only != "rollouts":
+    if args.only in (None, "allocators"):
         paper_size(args, gen, numba_greedy)
         large(args, gen, numba_greedy)
-    if args.only != "allocators":
+    if args.only in (None, "rollouts"):
         rollouts(args)
+    if args.only in (None, "duet"):
+        duet(args)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ class Param:
     name : str
         Name as in the model's parameter class (``rho_node``); the sweep flag is
         ``--rho-node`` (``--rho_node`` is accepted too).
-    kind : {float, int, str, bool}
-        Type of every value.
+    kind : {float, int, str, bool, pathlib.Path}
+        Type of every value; ``pathlib.Path`` marks a file-valued parameter (its
+        values are regular files stored as absolute paths, and the sweep
+        manifest records each file's SHA-256, so a changed file is a different
+        sweep).
     default : object
         Value used when a sweep does not set the parameter.
     """

@@ -12,6 +12,13 @@ forms and allocators are in :mod:`theory.knapsack`.
 * :func:`simulate_training` -- a toy GRPO training run under each allocator;
 * :func:`mixed_groups` -- the rollout kernel (NumPy reference, Numba, CuPy),
   :func:`allocate_greedy_numba` -- the compiled greedy allocator;
+* :func:`allocate_table` -- allocation on the user's own rates, exactly as
+  given (the command ``python -m sim.knapsack allocate``), with the knapsack
+  or DUET's allocator under a token budget;
+* :func:`sampling_budget_by_knapsack` -- the drop-in for the KnapsackRL/verl
+  trainer (``docs/integrations/verl.md``);
+* :func:`simulate_duet` -- DUET's allocation and length axis beside the
+  knapsack at equal token budget (``python -m sim.knapsack duet``);
 * :func:`plot_allocation`, :func:`plot_training` -- figures;
 * :data:`SWEEP` -- what ``python -m sim.sweep knapsack`` needs.
 
@@ -27,6 +34,7 @@ from sim.knapsack.core import (
     simulate,
     simulate_batch,
 )
+from sim.knapsack.duet import DUET_ALLOCATORS, simulate_duet
 from sim.knapsack.estimator import estimate_from_history, estimate_rates
 from sim.knapsack.kernel_numba import allocate_greedy_numba
 from sim.knapsack.plot import plot_allocation, plot_training
@@ -34,6 +42,8 @@ from sim.knapsack.population import sample_rates
 from sim.knapsack.rates import load_rates
 from sim.knapsack.sweep import SWEEP
 from sim.knapsack.training import simulate_training
+from sim.knapsack.userdata import allocate_table, read_table
+from sim.knapsack.verl import sampling_budget_by_knapsack
 from theory.knapsack import KnapsackSimParams
 
 #: The model's name (:mod:`sim.registry`).
@@ -60,6 +70,11 @@ __all__ = [
     "estimate_rates",
     "estimate_from_history",
     "load_rates",
+    "allocate_table",
+    "read_table",
+    "sampling_budget_by_knapsack",
+    "simulate_duet",
+    "DUET_ALLOCATORS",
     "plot_allocation",
     "plot_training",
 ]

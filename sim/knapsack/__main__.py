@@ -97,10 +97,16 @@ def build_parser():
         prog=PROG,
         description="Allocating GRPO rollouts across prompts as a knapsack (Li et al., "
                     "arXiv 2509.25849): expected and simulated effective-gradient ratios per "
-                    "allocator, and a toy training model. See docs/models/knapsack.md.")
+                    "allocator, and a toy training model. See docs/models/knapsack.md.",
+        epilog="Subcommands: 'allocate RATES_FILE --budget N --out OUT.csv' allocates on your "
+               "own rates (no simulation); 'duet' compares uniform, knapsack and DUET at equal "
+               "token budget. See their --help.")
     _add_batch_arguments(p)
     _add_training_arguments(p)
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS)
+    p.add_argument("--out", metavar="FILE",
+                   help="write the allocators' table (one row per allocator) to a CSV or "
+                        "Parquet file")
     return p
 
 
@@ -113,7 +119,16 @@ def _scenario(args, rates):
 
 @_cli.command(PROG)
 def main(argv=None):
-    """Run ``python -m sim.knapsack``; returns the exit status."""
+    """Run ``python -m sim.knapsack`` (or its subcommand ``allocate``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "allocate":
+        from sim.knapsack import cli_allocate
+
+        return cli_allocate.run(argv[1:])
+    if argv and argv[0] == "duet":
+        from sim.knapsack import cli_duet
+
+        return cli_duet.run(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     given = _cli.explicit(parser, argv)
@@ -128,6 +143,12 @@ def main(argv=None):
 
 
 def _run_batch(args):
+    if args.out:
+        from sim.knapsack.cli_allocate import check_out
+
+        check_out(args.out)
+    if args.rates:
+        _cli.regular_file(args.rates, "--rates")
     rates = load_rates(args.rates) if args.rates else None
     params = _scenario(args, rates)
     trials = check_int("trials", args.trials, 2)
@@ -146,9 +167,14 @@ def _run_batch(args):
                                       progress=advance)
     if args.plot:
         _figure(args, allocation_table(allocation, p, p_hat), train)
+    if args.out:
+        _cli.write_table(df, args.out)
     if args.json:
         shown = dict(dataclasses.asdict(params), budget=params.total, trials=trials, seed=seed,
                      backend=backend, rates=args.rates)
+        if args.rates:  # the file gives the prompts; the population does not apply
+            for k in ("mixture", "beta_a"):
+                shown.pop(k)
         fields = dict(allocators=[dict(zip(JSON_COLUMNS, r))
                                   for r in df[list(JSON_COLUMNS)].itertuples(index=False)])
         if args.show_allocation:

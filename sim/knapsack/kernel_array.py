@@ -11,9 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rng as _rng
-from sim.knapsack.layout import rollout_counter
+from sim.knapsack.layout import (
+    LENGTH_WORD,
+    LOTTERY_WORD,
+    REWARD_WORD,
+    duet_counter,
+    rollout_counter,
+)
 
-__all__ = ["successes"]
+__all__ = ["successes", "duet_draws"]
 
 
 def successes(xp, N, p, replicates, key):
@@ -48,3 +54,43 @@ def successes(xp, N, p, replicates, key):
                         axis=1)
     ends = xp.cumsum(N)
     return cs[:, ends] - cs[:, ends - N]
+
+
+def duet_draws(xp, n, p, eps_abort, replicates, key):
+    """The random draws of the DUET simulation's rollouts, ``docs/models/knapsack.md (33)``.
+
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy``.
+    n : array_like of int
+        Rollouts per prompt, shape ``(M,)``; laid out prompt after prompt.
+    p : array_like
+        Success rate per prompt.
+    eps_abort : float
+        Probability of winning the abort lottery.
+    replicates : int
+    key : numpy.uint64
+        Stream key of :data:`sim.knapsack.layout.DUET_STREAM`.
+
+    Returns
+    -------
+    reward : bool array of ``xp``, shape ``(replicates, sum(n))``
+    u_length : float array
+        Uniforms in ``[0, 1)`` that the gamma model's quantile turns into the
+        marker's position.
+    lottery : bool array
+        ``uniform < eps_abort``.
+    """
+    n = xp.asarray(n, dtype=np.int64)
+    p = xp.asarray(p, dtype=np.float64)
+    total = int(n.sum())
+    owner = xp.repeat(xp.arange(n.shape[0]), n)
+    r = xp.arange(replicates, dtype=np.uint64)[:, None]
+    j = xp.arange(total, dtype=np.uint64)[None, :]
+    t = np.uint64(total)
+
+    def u(word):
+        return _rng.uniform(_rng.splitmix64(key, duet_counter(r, j, t, np.uint64(word))))
+
+    return u(REWARD_WORD) < p[owner][None, :], u(LENGTH_WORD), u(LOTTERY_WORD) < eps_abort

@@ -9,6 +9,13 @@ words at counters ``r * total * WORDS_PER_ROLLOUT + j * WORDS_PER_ROLLOUT`` of
 the stream :data:`STREAM`, ``docs/models/knapsack.md (21)``. The NumPy
 reference, the Numba kernel and the array kernel all call
 :func:`rollout_counter`, so they draw the same words.
+
+A rollout of the DUET simulation (:mod:`sim.knapsack.duet`) draws
+:data:`DUET_WORDS` words of the stream :data:`DUET_STREAM`: its reward, the
+position of its answer marker (a uniform turned into a length by the gamma
+model's quantile function) and the abort lottery, at counters
+``(replicate * total + rollout) * DUET_WORDS + word``
+(:func:`duet_counter`, ``docs/models/knapsack.md (33)``).
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
-__all__ = ["STREAM", "WORDS_PER_ROLLOUT", "rollout_counter"]
+__all__ = ["STREAM", "WORDS_PER_ROLLOUT", "rollout_counter", "DUET_STREAM", "DUET_WORDS",
+           "REWARD_WORD", "LENGTH_WORD", "LOTTERY_WORD", "duet_counter"]
 
 #: Purpose of the counter-based stream of the rollouts (:func:`sim.rng.stream_key`).
 STREAM = "knapsack/rollouts"
@@ -33,3 +41,18 @@ def rollout_counter(replicate, rollout, total):
     scalars or arrays (wrapping modulo 2**64), or inside Numba-compiled code.
     """
     return (replicate * total + rollout) * _W
+
+
+#: Purpose of the counter-based stream of the DUET simulation.
+DUET_STREAM = "knapsack/duet"
+#: Words one rollout of the DUET simulation draws.
+DUET_WORDS = 3
+#: Offsets of the reward, the marker's length and the abort lottery among them.
+REWARD_WORD, LENGTH_WORD, LOTTERY_WORD = 0, 1, 2
+_DW = np.uint64(DUET_WORDS)
+
+
+@register_jitable(inline="always")
+def duet_counter(replicate, rollout, total, word):
+    """Counter of word ``word`` of DUET rollout ``rollout`` (of ``total``) in ``replicate``."""
+    return (replicate * total + rollout) * _DW + word

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import sys
 
 from sim import _cli
@@ -68,8 +69,13 @@ def _build_parser(model=None):
             if "_" in prm.name:
                 flags.append(f"--{prm.name}")
             mg.add_argument(*flags, dest=f"param_{prm.name}", default=None, metavar="VALUES",
-                            help=f"{prm.kind.__name__}, default {prm.default}")
+                            help=f"{_kind_name(prm.kind)}, default {prm.default}")
     return p
+
+
+def _kind_name(kind):
+    """How ``--help`` names a parameter's kind: ``float``, ``int``, ..., ``file``."""
+    return "file" if kind is pathlib.Path else kind.__name__
 
 
 def _write_figure(df, man, path, dpi):

@@ -6,6 +6,8 @@ import hashlib
 import itertools
 import json
 import math
+import os
+import pathlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,9 +39,40 @@ def _round(x):
     return float(f"{float(x):.{DIGITS}g}")
 
 
+def _file(param, text):
+    """A file-valued parameter's value: an existing regular file, as an absolute path."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise ValueError(f"{param.name} values must be file names, got {text!r}")
+    flag = "--" + param.name.replace("_", "-")
+    return os.path.abspath(_cli.regular_file(str(text).strip(), flag))
+
+
+def file_digests(spec):
+    """``{path: SHA-256}`` of every file a sweep's file-valued parameters name.
+
+    A parameter whose kind is :class:`pathlib.Path` takes a file (a model's
+    input such as a table of rates); the manifest records the digest of each
+    file, so that rerunning a sweep after a file changed is a different sweep.
+    """
+    m = sweep_model(spec.model)
+    kinds = {p.name: p.kind for p in m.params}
+    paths = [v for k, v in spec.fixed if kinds.get(k) is pathlib.Path and v is not None]
+    paths += [v for k, vals in spec.axes if kinds.get(k) is pathlib.Path for v in vals]
+    out = {}
+    for path in sorted(set(paths)):
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        out[path] = h.hexdigest()
+    return out
+
+
 def _scalar(param, text):
     """One value of ``param`` from text (or a TOML scalar)."""
     kind = param.kind
+    if kind is pathlib.Path:
+        return _file(param, text)
     if isinstance(text, str):
         t = text.strip()
     else:
@@ -176,9 +209,13 @@ class SweepSpec:
 
     def manifest(self):
         """The JSON-ready record stored as ``DIR/sweep.json``."""
-        return dict(format=FORMAT, model=self.model, design=self.design, points=self.size,
-                    axes={k: list(v) for k, v in self.axes}, fixed=dict(self.fixed),
-                    trials=self.trials, seed=self.seed, backend=self.backend)
+        man = dict(format=FORMAT, model=self.model, design=self.design, points=self.size,
+                   axes={k: list(v) for k, v in self.axes}, fixed=dict(self.fixed),
+                   trials=self.trials, seed=self.seed, backend=self.backend)
+        files = file_digests(self)
+        if files:
+            man["files"] = files
+        return man
 
 
 def make_spec(model, values, trials=None, seed=0, backend="auto", design="grid", points=None,

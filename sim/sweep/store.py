@@ -33,7 +33,8 @@ PARTS = "parts"
 LOCK = ".lock"
 #: Columns every part has (:func:`sim.sweep.tidy_rows`).
 REQUIRED = ("point", "model", "quantity", "theory", "estimate", "se", "trials", "seed")
-_IDENTITY = ("format", "model", "design", "points", "axes", "fixed", "trials", "seed", "backend")
+_IDENTITY = ("format", "model", "design", "points", "axes", "fixed", "trials", "seed", "backend",
+             "files")
 
 
 def _same(a, b):
@@ -78,7 +79,7 @@ def prepare_dir(out, spec, force=False):
         if not _same(have, want):
             if not force:
                 diff = [k for k in ("model", "design", "points", "axes", "fixed", "trials",
-                                    "seed", "backend")
+                                    "seed", "backend", "files")
                         if json.dumps(have.get(k), sort_keys=True)
                         != json.dumps(want.get(k), sort_keys=True)]
                 raise ValueError(f"{out} holds a different sweep (differs in "

@@ -14,6 +14,7 @@ def test_gpu_check_knapsack_runs_on_cpu(capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert "identical successes=True" in out and "PASS" in out
+    assert "DUET: identical draws=True" in out
 
 
 def test_gpu_check_knapsack_json_is_plain(capsys):
@@ -21,12 +22,14 @@ def test_gpu_check_knapsack_json_is_plain(capsys):
                              "--bench-trials", "5000", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert status == 0 and out["ok"] is True
-    (rec,) = out["records"]
+    rec, duet = out["records"]
     assert rec["identical"] is True and abs(rec["z"]) <= 4
+    assert duet["part"] == "duet" and duet["identical"] is True and duet["z"] <= 4
 
 
 def test_check_returns_python_values_only():
     ok, records = gck.check(np, 4096, 1024, out=lambda s: None)
     assert type(ok) is bool
-    for value in records[0].values():
-        assert type(value) in (bool, float), (value, type(value))
+    for rec in records:
+        for value in rec.values():
+            assert type(value) in (bool, float, int, str), (value, type(value))

@@ -149,7 +149,7 @@ BAD = [
     (["--rates", "{d}/nocol.csv"], "has no column 'p'"),
     (["--rates", "{d}/out.csv"], "rates must be in [0, 1], got 1.5"),
     (["--rates", "{d}/nan.csv"], "missing or non-numeric"),
-    (["--rates", "{d}/absent.csv"], "rates file not found"),
+    (["--rates", "{d}/absent.csv"], "--rates {d}/absent.csv does not exist"),
     (["--budget", "100"], "budget must be an integer in [512, inf]"),
     (["--n-low", "9", "--n-up", "4"], "n_low must be <= n_up"),
     (["--prompts", "0"], "prompts must be an integer in"),
@@ -166,7 +166,7 @@ def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, cli_exit):
     status, err = cli_exit(main, [a.format(d=d) for a in argv])
     assert status == 2
     assert err.count("\n") == 1, err
-    assert message in err
+    assert message.format(d=d) in err
 
 
 def test_module_entry_point_no_traceback():
@@ -201,7 +201,8 @@ def test_package_follows_the_model_interface():
     assert mod.Params is KnapsackSimParams is sk.KnapsackSimParams
     assert sk.SWEEP.name == "knapsack"
     assert {p.name for p in sk.SWEEP.params} == {
-        "prompts", "n", "budget", "n_low", "n_up", "beta_a", "estimate_samples", "stale_sd"}
+        "prompts", "n", "budget", "n_low", "n_up", "beta_a", "estimate_samples", "stale_sd",
+        "rates"}
     df = sk.simulate(sk.Params(prompts=32), trials=50, seed=3, backend="numpy")
     assert list(df["name"]) == list(sk.ALLOCATORS)
     assert {"egr_expected", "egr_sim", "egr_se", "seed", "backend", "version"} <= set(df.columns)
@@ -307,3 +308,38 @@ def test_sweep_figure_has_a_line_and_points_per_allocator():
     assert sk.SWEEP.plot(rows, {"axes": {"n": [4, 12]}}, ax) is ax
     assert len(ax.lines) >= len(sk.ALLOCATORS) and len(ax.containers) == len(sk.ALLOCATORS)
     assert ax.get_xlabel() == "n"
+
+
+def test_sweep_over_a_rates_file(tmp_path):
+    import pathlib
+
+    from sim.sweep import collect, make_spec, prepare_dir, run_sweep
+    from sim.sweep.execute import make_executor
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("p\n0.5\n0.0\n0.02\n1.0\n0.3\n0.9\n")
+    assert sk.SWEEP.param("rates").kind is pathlib.Path
+    spec = make_spec("knapsack", {"rates": str(rates), "prompts": "6", "stale_sd": "0,0.5"},
+                     trials=100, backend="numpy")
+    assert spec.manifest()["files"] == {str(rates.resolve()): __import__("hashlib").sha256(
+        rates.read_bytes()).hexdigest()}
+    out = tmp_path / "sw"
+    prepare_dir(out, spec)
+    closing = make_executor("inline")
+    run_sweep(spec, out, closing.executor)
+    closing.close()
+    df = collect(out)
+    assert set(df.rates) == {str(rates.resolve())} and set(df.prompts) == {6}
+    assert (df.budget_used == 48).all()
+    z = (df.estimate - df.theory) / df.se.where(df.se > 0, 1.0)
+    assert (z.abs() <= 4).all()
+    # a changed file is a different sweep; a missing one and a wrong prompt count are one line
+    rates.write_text("p\n0.5\n0.1\n0.02\n1.0\n0.3\n0.9\n")
+    with pytest.raises(ValueError, match="differs in files"):
+        prepare_dir(out, make_spec("knapsack", {"rates": str(rates), "prompts": "6",
+                                                "stale_sd": "0,0.5"}, trials=100,
+                                   backend="numpy"))
+    with pytest.raises(ValueError, match="does not exist"):
+        make_spec("knapsack", {"rates": str(tmp_path / "absent.csv")})
+    with pytest.raises(ValueError, match="prompts must be the number of rates"):
+        make_spec("knapsack", {"rates": str(rates)})

@@ -181,3 +181,69 @@ def test_symbolic_input_errors():
         sym.prob_nonzero_gradient_sum(0)
     with pytest.raises(ValueError, match="^ns must be a non-empty list"):
         sym.effective_gradient_ratio([2], [Q(1, 2), Q(1, 3)])
+
+
+# DUET (22), (23), (30)-(32) ------------------------------------------------
+
+
+def test_neyman_stationary_point_and_multiplier():
+    s, ell, lam = sp.symbols("s L lambda", positive=True)
+    assert zero(sym.neyman_stationary_point() - s / sp.sqrt(lam * ell))
+    lam_star, ss, ls = sym.neyman_multiplier(3)
+    B = sp.Symbol("B", positive=True)
+    assert zero(lam_star - (sum(a * sp.sqrt(b) for a, b in zip(ss, ls)) / B) ** 2)
+
+
+def test_neyman_multiplier_matches_the_numerics():
+    from theory.knapsack import duet
+
+    s_v, l_v, B = [0.2, 0.4, 0.5], [800, 600, 400], 7200
+    lam_star, ss, ls = sym.neyman_multiplier(3)
+    exact_lam = lam_star.subs({**dict(zip(ss, s_v)), **dict(zip(ls, l_v)), sp.Symbol(
+        "B", positive=True): B})
+    assert duet.neyman_allocation(s_v, l_v, B)[1] == pytest.approx(f30(exact_lam), rel=1e-12)
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_variance_ratio_of_the_optimum_is_the_cauchy_schwarz_ratio(m):
+    ratio, s, ell = sym.neyman_variance_ratio(m)
+    cs = sum(a * sp.sqrt(b) for a, b in zip(s, ell)) ** 2 / (sum(a**2 for a in s) * sum(ell))
+    vals = {x: Q(k + 2, 7) for k, x in enumerate(s)} | {x: 100 * (k + 1) ** 2 + 37
+                                                         for k, x in enumerate(ell)}
+    assert abs(f30((ratio - cs).subs(vals))) < 1e-25
+    from theory.knapsack import duet
+
+    sv = [float(vals[x]) for x in s]
+    lv = [float(vals[x]) for x in ell]
+    assert duet.neyman_gain(sv, lv) == pytest.approx(f30(ratio.subs(vals)), rel=1e-12)
+
+
+@pytest.mark.parametrize("m", [2, 3, 4])
+def test_lagrange_identity_behind_the_gain_inequality(m):
+    assert sym.lagrange_identity(m) == 0
+
+
+def test_rollout_gradient_and_abort_weight_moments():
+    from theory.knapsack import duet
+
+    g, x2 = sym.rollout_gradient_moments()
+    assert zero(g - P * (1 - P)) and zero(x2 - P * (1 - P) / 4)
+    a1, a2 = sym.abort_weight_moments()
+    q, eps = sp.symbols("q epsilon", positive=True)
+    assert a1 == 1 and zero(a2 - (1 - q + q / eps))
+    mean, var = duet.reweighted_moments(0.3, 0.2, 0.05)
+    exact_var = (a2 * x2 - g**2).subs({P: Q(3, 10), q: Q(1, 5), eps: Q(1, 20)})
+    assert mean == pytest.approx(0.21) and var == pytest.approx(f30(exact_var), rel=1e-12)
+
+
+def test_gamma_rate_for_a_mean_length():
+    from theory import gamma
+    from theory.knapsack import duet
+
+    m, a = sp.Symbol("m", positive=True), ALPHA
+    rate = sym.gamma_rate_for_mean()
+    check = ((rate / (rate - 1)) ** a - 1 - m).subs({m: 400, a: 30})
+    assert abs(f30(check)) < 1e-20
+    r = duet.gamma_rate_for_mean(400.0, 30.0)
+    assert r == pytest.approx(f30(rate.subs({m: 400, a: 30})), rel=1e-12)
+    assert gamma.length_mean(30.0, r) == pytest.approx(400.0, rel=1e-12)

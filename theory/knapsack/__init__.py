@@ -20,7 +20,11 @@ every docstring cites an equation there as ``docs/models/knapsack.md (N)``.
   :mod:`~theory.knapsack.dp` -- exact solvers of the knapsack;
 * :mod:`~theory.knapsack.reference` -- the port of the authors' allocator;
 * :mod:`~theory.knapsack.allocate` -- one batch's allocation (uniform, clean
-  knapsack with fallback, or the port).
+  knapsack with fallback, or the port);
+* :mod:`~theory.knapsack.duet` -- DUET under a token budget: the
+  cost-weighted Neyman allocation, its multiplier, the length cap, the
+  informativeness surrogate, the stop and abort rule, the SNIPS weights and
+  the gain over uniform (``docs/models/knapsack.md (22)-(32)``).
 
 Public functions broadcast, return a ``float`` for scalar input, raise one-line
 errors naming the parameter and its range, and (where their arguments are
@@ -37,6 +41,14 @@ from theory.knapsack.coverage import (
     rollout_cost,
 )
 from theory.knapsack.dp import allocate_dp
+from theory.knapsack.duet import (
+    DuetParams,
+    DuetSimParams,
+    duet_allocate,
+    neyman_allocation,
+    neyman_gain,
+    variance_ratio,
+)
 from theory.knapsack.greedy import SORT_MAX_ENTRIES, allocate_greedy, allocate_lagrangian
 from theory.knapsack.grpo import expected_clipped_fraction, grpo_advantages, grpo_group_advantages
 from theory.knapsack.params import (
@@ -92,4 +104,11 @@ __all__ = [
     "allocate_uniform",
     "allocate_reference",
     "allocate",
+    # DUET under a token budget (theory.knapsack.duet)
+    "DuetParams",
+    "DuetSimParams",
+    "neyman_allocation",
+    "duet_allocate",
+    "neyman_gain",
+    "variance_ratio",
 ]

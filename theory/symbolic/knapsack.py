@@ -11,7 +11,13 @@ closed form, and returns a sympy expression (or a tuple of them):
   survival function (8), and from the probability mass function (9);
 * the high-probability bound ``N_alpha`` from ``max(p, 1-p)^N = 1 - alpha`` (10);
 * the GRPO advantages from the group mean and unbiased std (14);
-* the expected effective-gradient and effective-prompt ratios by linearity (12), (13).
+* the expected effective-gradient and effective-prompt ratios by linearity (12), (13);
+* DUET: the stationary point of the Lagrangian of the cost-weighted variance
+  (22), its multiplier from the budget (23), the variance ratio of the
+  optimum against uniform and the Lagrange identity behind the
+  Cauchy-Schwarz inequality (30), the gradient moments of a rollout (31) and
+  the moments of the abort rule's weight (32), and the gamma model's rate
+  for a mean length (31).
 
 Numbers may be passed as ints, ``Rational``, sympy expressions or Python
 floats (converted through their shortest ``repr``, see
@@ -49,6 +55,13 @@ __all__ = [
     "grpo_advantages",
     "effective_gradient_ratio",
     "effective_prompt_ratio",
+    "neyman_stationary_point",
+    "neyman_multiplier",
+    "neyman_variance_ratio",
+    "lagrange_identity",
+    "rollout_gradient_moments",
+    "abort_weight_moments",
+    "gamma_rate_for_mean",
 ]
 
 N = sp.Symbol("N", integer=True, positive=True)  # group size
@@ -233,3 +246,94 @@ def effective_prompt_ratio(ns, ps):
         raise ValueError(f"ns must be a non-empty list of the length of ps ({len(ps)}), "
                          f"got {len(ns)}")
     return sp.Add(*[prob_nonzero_gradient(n, p) for n, p in zip(ns, ps)]) / len(ns)
+
+
+# ---------------------------------------------------------------------------
+# DUET, docs/models/knapsack.md (22)-(23), (30)-(32)
+# ---------------------------------------------------------------------------
+
+LAM = sp.Symbol("lambda", positive=True)  # DUET's multiplier
+S = sp.Symbol("s", positive=True)  # a prompt's informativeness
+LEN = sp.Symbol("L", positive=True)  # a prompt's mean rollout length
+BUDGET = sp.Symbol("B", positive=True)  # token budget
+Q_ABORT = sp.Symbol("q", positive=True)  # chance of no marker at the abort checkpoint
+EPS = sp.Symbol("epsilon", positive=True)  # abort lottery's keep probability
+MEAN = sp.Symbol("m", positive=True)  # mean length
+
+
+def _prompts(m):
+    m = _count("m", m, 1)
+    s = sp.symbols(f"s1:{m + 1}", positive=True)
+    ell = sp.symbols(f"L1:{m + 1}", positive=True)
+    return s, ell
+
+
+def neyman_stationary_point(s=S, ell=LEN, lam=LAM):
+    """``n > 0`` with ``d/dn [s^2 / n + lambda n L] = 0``: ``s / sqrt(lambda L)`` (22)."""
+    n = sp.Symbol("n", positive=True)
+    sols = sp.solve(sp.diff(s**2 / n + lam * n * ell, n), n)
+    (sol,) = [x for x in sols if x.is_positive is not False]
+    return sp.simplify(sol)
+
+
+def neyman_multiplier(m=3, budget=BUDGET):
+    """``lambda`` with ``sum_q n_q(lambda) L_q = B`` for ``n_q`` of (22) (23).
+
+    Returns ``(lambda, s, L)`` for ``m`` prompts; ``lambda = (sum s sqrt L / B)^2``.
+    """
+    s, ell = _prompts(m)
+    spend = sum(neyman_stationary_point(si, li) * li for si, li in zip(s, ell))
+    sols = sp.solve(sp.Eq(spend, budget), LAM)
+    return sp.simplify(sols[0]), s, ell
+
+
+def neyman_variance_ratio(m=3):
+    """Variance of the optimum over uniform's, from the definitions (30).
+
+    ``sum s^2 / n*`` at ``n*`` of (22), (23) divided by ``sum s^2 / n_u`` with
+    ``n_u = B / sum L``; returns ``(ratio, s, L)``.
+    """
+    lam, s, ell = neyman_multiplier(m, BUDGET)
+    n_star = [neyman_stationary_point(si, li, lam) for si, li in zip(s, ell)]
+    v_star = sum(si**2 / ni for si, ni in zip(s, n_star))
+    v_uni = sum(si**2 for si in s) * sum(ell) / BUDGET
+    return sp.simplify(v_star / v_uni), s, ell
+
+
+def lagrange_identity(m=3):
+    """``sum a^2 sum b^2 - (sum a b)^2 - sum_{i<j} (a_i b_j - a_j b_i)^2``, expanded: zero.
+
+    The Lagrange identity: with ``a = s`` and ``b = sqrt(L)`` it makes the
+    ratio of (30) at most 1, and equal to 1 iff every ``a_i b_j = a_j b_i``,
+    i.e. ``s`` proportional to ``sqrt(L)``.
+    """
+    m = _count("m", m, 2)
+    a = sp.symbols(f"a1:{m + 1}", real=True)
+    b = sp.symbols(f"b1:{m + 1}", real=True)
+    lhs = sum(x**2 for x in a) * sum(y**2 for y in b) - sum(x * y for x, y in zip(a, b)) ** 2
+    squares = sum((a[i] * b[j] - a[j] * b[i]) ** 2 for i in range(m) for j in range(i + 1, m))
+    return sp.expand(lhs - squares)
+
+
+def rollout_gradient_moments(p=P):
+    """``E[x]``, ``E[x^2]`` of ``x = (r - 1/2)(r - p)``, ``r ~ Bernoulli(p)`` (31)."""
+    half = sp.Rational(1, 2)
+    x1, x0 = (1 - half) * (1 - p), (0 - half) * (0 - p)
+    return sp.factor(p * x1 + (1 - p) * x0), sp.factor(p * x1**2 + (1 - p) * x0**2)
+
+
+def abort_weight_moments(q=Q_ABORT, eps=EPS):
+    """``E[a]`` and ``E[a^2]`` of the abort rule's weight (32).
+
+    ``a = 1`` with probability ``1 - q`` (the marker in time), ``1/eps`` with
+    probability ``q eps`` (the lottery won), else 0.
+    """
+    return (sp.simplify((1 - q) + q * eps / eps), sp.simplify((1 - q) + q * eps / eps**2))
+
+
+def gamma_rate_for_mean(mean=MEAN, alpha=ALPHA):
+    """The rate with ``(rate / (rate - 1))^alpha - 1 = mean`` (31), ``docs/models/gamma.md (6)``."""
+    c, r = sp.Symbol("c", positive=True), sp.Symbol("r")
+    # rate / (rate - 1) = c  <=>  rate = c / (c - 1), with c = (1 + mean)^(1/alpha)
+    rate = sp.solve(sp.Eq(r / (r - 1), c), r)[0]
+    return sp.simplify(rate.subs(c, (1 + mean) ** (1 / alpha)))
