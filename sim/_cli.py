@@ -256,6 +256,7 @@ def command(prog):
     def wrap(main):
         @functools.wraps(main)
         def run(argv=None):
+            _pipe_safe_rich()
             try:
                 status = main(argv)
                 sys.stdout.flush()
@@ -278,6 +279,22 @@ def command(prog):
                 return 1
         return run
     return wrap
+
+
+def _pipe_safe_rich():
+    """Make rich report a closed pipe as ``BrokenPipeError`` (it exits with status 1 itself)."""
+    from rich.console import Console
+
+    if getattr(Console.on_broken_pipe, "_budgetlab", False):
+        return
+
+    def on_broken_pipe(self):
+        self.quiet = True
+        _quiet_stdout()
+        raise BrokenPipeError
+
+    on_broken_pipe._budgetlab = True
+    Console.on_broken_pipe = on_broken_pipe
 
 
 def _quiet_stdout():

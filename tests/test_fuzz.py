@@ -35,7 +35,9 @@ pytestmark = pytest.mark.slow  # in the default run once the commands pass it
 
 HOSTILE = ["0", "-1", "1", "2", "3", "1e15", "1e400", "-1e400", "nan", "inf", "-inf", "1.5",
            "", "abc", "9" * 300, "0x10", "-0", "1e-300", "2147483648", "0.5,nan", "1,2,3",
-           "0:1:1e9", "../../etc", "null", "\u00e9\u00e8"]
+           "0:1:1e9", "../../etc", "null", "\u00e9\u00e8", "1000000000000", "100000", "40000",
+           "99999999", "1e12", "1e300", "0.999999", "0.000001", "65", "1,inf", "0,1", "-5,5",
+           "100000000"]
 
 
 class _Captured(BaseException):
@@ -60,6 +62,37 @@ def parser_of(main, argv=()):
         with contextlib.suppress(_Captured):
             main(list(argv))
     return box["parser"]
+
+
+#: Memory a case may take (bytes of heap and anonymous maps, RLIMIT_DATA): a command that tries
+#: to allocate more gets a MemoryError, which the test reports, instead of exhausting the machine.
+MEMORY = int(os.environ.get("BUDGETLAB_FUZZ_MEMORY", str(6 * 2**30)))
+
+
+@contextlib.contextmanager
+def memory_cap(limit=MEMORY):
+    import resource
+
+    old = resource.getrlimit(resource.RLIMIT_DATA)
+    used = _rss()
+    cap = used + limit if old[1] == resource.RLIM_INFINITY else min(used + limit, old[1])
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, old)
+
+
+def _rss():
+    """Bytes of this process's data segment now (VmData), so the cap is on top of it."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 @contextlib.contextmanager
@@ -108,6 +141,15 @@ COMMANDS = [
     ("validation.train", "validation.train", [], ["--steps", "2", "--batch", "4", "--no-eval"],
      90, ()),
     ("gpu.check", "gpu.check.__main__", ["phase"], ["--device", "cpu"], 90, (1,)),
+    ("sim.workflow", "sim.workflow.__main__", [], ["--trials", "20"], 60, ()),
+    ("sim.search", "sim.search.__main__", [], ["--trials", "500"], 60, ()),
+    ("sim.memory", "sim.memory.__main__", [], ["--trials", "2000"], 60, ()),
+    ("sim.knapsack allocate", "sim.knapsack.__main__", ["allocate"], [], 60, ()),
+    ("sim.bbam allocate", "sim.bbam.__main__", ["allocate"], [], 60, ()),
+    ("sim.bbam fit", "sim.bbam.__main__", ["fit"], [], 60, ()),
+    ("sim.phase decide", "sim.phase.__main__", ["decide"], [], 60, ()),
+    ("sim.phase fit", "sim.phase.__main__", ["fit"], [], 60, ()),
+    ("sim.memory allocate", "sim.memory.__main__", ["allocate"], [], 60, ()),
 ]
 
 
@@ -162,8 +204,12 @@ def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_
         argv = mode + base + argv[len(mode):]
         capsys.readouterr()
         t0 = time.perf_counter()
+        log = os.environ.get("BUDGETLAB_FUZZ_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write(f"{name}: {argv}\n")
         try:
-            with budget(seconds):
+            with memory_cap(), budget(seconds):
                 try:
                     status = main(argv)
                 except SystemExit as exc:  # argparse's own usage errors
@@ -187,3 +233,42 @@ def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_
 
     case()
     assert failures == [], f"{len(failures)} failing cases:\n" + "\n".join(failures[:10])
+
+
+# ----------------------------------------------------------------------------
+# Output: a full disk or a closed pipe is a clean exit, for every command
+# ----------------------------------------------------------------------------
+
+_MAINS = sorted({c[1] for c in COMMANDS} | {"validation.train", "gpu.sweep"})
+
+
+@pytest.mark.parametrize("module", _MAINS)
+def test_every_command_runs_inside_the_one_error_handler(module):
+    from sim import _cli
+
+    main = importlib.import_module(module).main
+    wrapped = _cli.command("x")(lambda argv=None: 0)
+    assert main.__code__ is wrapped.__code__, f"{module}.main is not wrapped by _cli.command"
+
+
+@pytest.mark.parametrize("argv", [
+    ["-m", "sim.phase", "--trials", "1000", "--depth", "3"],
+    ["-m", "sim.knapsack", "--trials", "20", "--json"],
+])
+def test_a_full_disk_or_a_closed_pipe_is_a_clean_exit(argv):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, *argv], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=root, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "No space left" in proc.stderr
+    pipe = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=root)
+    assert pipe.stdout.read(1)
+    pipe.stdout.close()  # like `| head -c 1`
+    err = pipe.stderr.read()
+    assert pipe.wait(timeout=300) == 0 and err == ""
