@@ -297,7 +297,8 @@ def _count(value, where, what):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{where}: {what} is {value!r}; it must be a whole number >= 0")
+        raise ValueError(f"{where}: {what} is {'NaN' if math.isnan(value) else 'infinite'}; "
+                         "it must be a whole number >= 0")
     if value < 0 or value != int(value):
         raise ValueError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
     return int(value)
@@ -396,8 +397,9 @@ class _Reader:
         name = self.names["question"]
         value = self.get(obj, "question", n)
         if value is _MISSING or value is None:
-            raise ValueError(f"{self.where}: line {n} has no question id (field {name!r}; "
-                             f"--question-column names another)")
+            fields = ", ".join(map(str, list(obj)[:12])) or "none"
+            raise ValueError(f"{self.where}: line {n} has no question id: no field {name!r} "
+                             f"(--question-column; the line's fields: {fields})")
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValueError(f"{self.where}: line {n}: the question id {name!r} must be a "
                              f"string or an integer, got {value!r}")
@@ -475,7 +477,7 @@ class _Reader:
             if isinstance(idx, bool) or not isinstance(idx, int):
                 raise ValueError(f"{where}: outputs[{j}].index must be an integer, got {idx!r}")
             order.append((idx, j, out))
-        for _, j, out in sorted(order, key=lambda t: (t[0], t[1])):
+        for rank, (_, j, out) in enumerate(sorted(order, key=lambda t: (t[0], t[1]))):
             if "text" not in out:
                 raise ValueError(f"{where}: outputs[{j}] has no 'text'")
             text = _text(out["text"], where, f"outputs[{j}].text")
@@ -486,7 +488,7 @@ class _Reader:
                     raise ValueError(f"{where}: outputs[{j}].token_ids must be a list")
                 tokens, source = len(ids), "token_ids"
             reason = out.get("finish_reason")
-            self.cols.add(**base, sub=j, text=text, tokens=tokens, lengths_from=source,
+            self.cols.add(**base, sub=rank, text=text, tokens=tokens, lengths_from=source,
                           finished=reason not in ("length", "abort"))
 
     def _openai(self, obj, n):
@@ -534,8 +536,8 @@ class _Reader:
                 thinking_from = "reasoning_tokens"
         order = sorted(range(len(choices)), key=lambda j: (
             choices[j].get("index", j) if isinstance(choices[j].get("index", j), int) else j, j))
-        for j in order:
-            self.cols.add(**base, sub=j, text=texts[j], tokens=tokens[j], thinking=thinking[j],
+        for rank, j in enumerate(order):
+            self.cols.add(**base, sub=rank, text=texts[j], tokens=tokens[j], thinking=thinking[j],
                           lengths_from=lengths_from, thinking_from=thinking_from,
                           finished=reasons[j] not in ("length", "content_filter"))
 
