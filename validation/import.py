@@ -62,7 +62,8 @@ import pandas as pd
 from sim import _cli
 from validation import records
 
-__all__ = ["FORMATS", "EXTRACTORS", "DEFAULT_FIELDS", "LM_EVAL_METRICS", "Fields", "Imported",
+__all__ = ["FORMATS", "EXTRACTORS", "DEFAULT_FIELDS", "LM_EVAL_METRICS", "RECORD_CHECKS",
+           "Fields", "Imported", "record_checks",
            "normalize_answer", "extract_answer", "read_jsonl", "import_jsonl", "write_imported",
            "build_parser", "main"]
 
@@ -82,6 +83,11 @@ LM_EVAL_METRICS = ("exact_match", "acc")
 #: source gives only correctness): every wrong answer of a question is then one answer.
 UNKNOWN_TARGET = "<correct>"
 UNKNOWN_WRONG = "<wrong>"
+
+#: What the checks of ``python -m validation.check`` that read the records only need of a run:
+#: check -> (samples per question, questions), as the checks stand (the tests hold them to it).
+RECORD_CHECKS = {"phase": (5, 2), "knapsack": (6, 2), "search": (4, 2), "workflow": (16, 30),
+                 "memory": (20, 2)}
 
 #: Bytes of memory one byte of JSON Lines may take while it is read (parsed objects and
 #: the columns built from them), for the guard.
@@ -1172,32 +1178,63 @@ def main(argv=None):
                             filter_name=args.filter, max_bytes=max_bytes)
     written = write_imported(out, imported)
     s = imported.summary
-    nxt = [f"python -m validation.check {written} --only phase knapsack",
-           f"python -m sim.gamma --fit {written / 'samples.parquet'} --length-column "
-           "total_length"]
+    fit, short = record_checks(imported)
+    nxt = [f"python -m validation.check {written} --only {' '.join(fit)}"] if fit else []
+    t = imported.table
+    if s["lengths"] != "none" and t["total_length"].min() >= 1:
+        col = "thinking_length" if s["thinking"] != "the total length" \
+            and t["thinking_length"].min() >= 1 else "total_length"
+        by = " --by difficulty" if t["difficulty"].nunique() > 1 else ""
+        nxt.append(f"python -m sim.gamma --fit {written / 'samples.parquet'} --length-column "
+                   f"{col}{by}")
     if args.json:
         params = dict(file=args.file, format=args.format, out=str(written), samples=args.samples,
                       extract=args.extract, references=args.references,
                       question_regex=args.question_regex, metric=args.metric,
                       filter=args.filter, **{r + "_column": getattr(args, r + "_column")
                                              for r in _MAPPING})
-        print(json.dumps(_cli.envelope(params, run=str(written), **s, next=nxt)))
+        print(json.dumps(_cli.envelope(params, run=str(written), **s, checks=fit,
+                                       checks_short=short, next=nxt)))
         return 0
     print(f"budgetlab import  {args.file} (--format {args.format}): {s['lines']} lines")
     if s["failed_requests"]:
         print(f"  left out {s['failed_requests']} failed requests (error or status not 200)")
     drop = (f"; dropped {s['dropped_questions']} questions with fewer than {s['samples']} "
             "samples" if args.samples is not None else "")
-    print(f"  {s['questions']} questions x {s['samples']} samples = {s['rows']} rows{drop}")
+    print(f"  {s['questions']} questions x {s['samples']} sample{'s' * (s['samples'] != 1)} = "
+          f"{s['rows']} rows{drop}")
     print(f"  correctness: {_say_correctness(s['correctness'], args.extract)}; accuracy "
           f"{s['accuracy']:.4f}; finished {s['finished']:.4f}")
     print(f"  lengths: {s['lengths']}; thinking length: {s['thinking']}")
     if not s["answers"]:
         print("  answers unknown: every wrong answer of a question is one answer "
               f"({UNKNOWN_WRONG!r}) for the search check")
+    print(f"  record-only checks this run can feed: {', '.join(fit) or 'none'}"
+          + (f" ({'; '.join(f'{c} needs {w}' for c, w in short.items())})" if short else ""))
     print(f"wrote {written} (run record schema {records.SCHEMA_VERSION})")
-    print("next: " + "\n      ".join(nxt))
+    if nxt:
+        print("next: " + "\n      ".join(nxt))
     return 0
+
+
+def record_checks(imported):
+    """The record-only checks an imported run can feed, and what the others lack.
+
+    Returns ``(names, {name: what it needs})`` from :data:`RECORD_CHECKS`; the search check
+    also needs the samples' answers.
+    """
+    s = imported.summary
+    fit, short = [], {}
+    for name, (samples, questions) in RECORD_CHECKS.items():
+        if s["samples"] < samples:
+            short[name] = f">= {samples} samples per question"
+        elif s["questions"] < questions:
+            short[name] = f">= {questions} questions"
+        elif name == "search" and not s["answers"]:
+            short[name] = "the samples' answers"
+        else:
+            fit.append(name)
+    return fit, short
 
 
 def _say_correctness(how, extract):

@@ -245,6 +245,37 @@ def test_failed_batch_requests_are_left_out_and_counted(layouts, tmp_path, capsy
     assert meta["source"]["failed_requests"] == 1 and meta["source"]["models"] == ["gpt-test"]
 
 
+@pytest.mark.parametrize("name", sorted(vi.RECORD_CHECKS))
+def test_record_check_needs_are_those_of_the_checks(name):
+    """What the importer says a check needs is what the check needs: it runs at those sizes
+    and refuses one sample (or one question) fewer."""
+    import warnings
+
+    from validation.check import check_module, planted_table
+
+    samples, questions = vi.RECORD_CHECKS[name]
+    mod = check_module(name)
+    assert not mod.NEEDS_MODEL
+
+    def run(q, s):
+        t = planted_table("item", questions=q, samples=s, p=0.6, rho=0.3, seed=1)
+        t["target"] = "1"
+        t["answer"] = np.where(t["correct"], "1", "2")
+        t["total_length"] = 7
+        t["thinking_length"] = 5
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return mod.check(records.Run(t, {}, None, None), seed=0)
+
+    rows, _ = run(max(questions, 2), samples)
+    assert rows
+    with pytest.raises(ValueError):
+        run(max(questions, 2), samples - 1)
+    if questions > 2:
+        with pytest.raises(ValueError):
+            run(questions - 1, samples)
+
+
 # ------------------------------------------------------------------ samples per question
 
 def _uneven(tmp_path):
@@ -482,3 +513,43 @@ def test_last_number_finds_any_integer(n, prefix):
                     lambda inner: inner.map(lambda s: "{" + s + "}"), max_leaves=5))
 def test_boxed_takes_balanced_braces(inner):
     assert vi.extract_answer(f"x \\boxed{{{inner}}} y", "boxed") == vi.normalize_answer(inner)
+
+
+# ------------------------------------------------------------------ correctness sources
+
+def test_correctness_alone_codes_every_wrong_answer_as_one(tmp_path, capsys):
+    rows = [dict(question_id=q, correct=bool((q + j) % 3), total_length=5 + j)
+            for q in range(40) for j in range(6)]
+    f = _write_jsonl(tmp_path / "in.jsonl", rows)
+    assert vi.main([str(f), "--format", "generic", "--out", str(tmp_path / "run"),
+                    "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["answers"] is False and doc["correctness"] == "field"
+    assert "search" not in doc["checks"] and doc["checks_short"]["search"] == \
+        "the samples' answers"
+    t = records.read_run(tmp_path / "run").table
+    assert set(t["target"]) == {vi.UNKNOWN_TARGET}
+    assert (t["answer"] == np.where(t["correct"], vi.UNKNOWN_TARGET, vi.UNKNOWN_WRONG)).all()
+    assert t["correct"].tolist() == [bool((q + j) % 3) for q in range(40) for j in range(6)]
+
+
+def test_lm_eval_multiple_choice_reads_the_metric(tmp_path):
+    lls = [[-2.0, False], [-0.5, False], [-1.0, False]]
+    rows = [dict(doc_id=d, target=d % 3, resps=[[x] for x in lls], filtered_resps=lls,
+                 acc=float(d % 3 == 1), acc_norm=0.0) for d in range(9)]
+    imp = vi.import_jsonl(_write_jsonl(tmp_path / "mc.jsonl", rows), "lm-eval")
+    t = imp.table
+    assert imp.summary["samples"] == 1 and imp.summary["correctness"] == "field"
+    assert t["correct"].tolist() == [d % 3 == 1 for d in range(9)]
+    assert set(t["answer"]) == {"1"}  # the choice of highest log-likelihood
+    assert t["target"].tolist() == [str(d % 3) for d in range(9)]
+    imp = vi.import_jsonl(tmp_path / "mc.jsonl", "lm-eval", metric="acc_norm")
+    assert not imp.table["correct"].any()
+
+
+def test_a_correctness_field_wins_over_the_comparison(tmp_path):
+    # lm-eval with one sample per doc: the metric decides, even where the answers differ
+    rows = [dict(doc_id=d, target="5", resps=[["x"]], filtered_resps=["5"], exact_match=0.0)
+            for d in range(3)]
+    t = vi.import_jsonl(_write_jsonl(tmp_path / "l.jsonl", rows), "lm-eval").table
+    assert not t["correct"].any() and (t["answer"] == "5").all()
