@@ -136,6 +136,7 @@ DEFAULT_FIELDS = {
 UNIQUE_FIELD = {"vllm": "request_id", "openai": "custom_id", "lm-eval": "doc_id"}
 
 _MISSING = object()
+_INT64_MAX = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -305,8 +306,8 @@ def _count(value, where, what):
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where}: {what} is {'NaN' if math.isnan(value) else 'infinite'}; "
                          "it must be a whole number >= 0")
-    if value < 0 or value != int(value):
-        raise ValueError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
+    if value < 0 or value != int(value) or value > _INT64_MAX:
+        raise ValueError(f"{where}: {what} must be a whole number in [0, 2**63), got {value!r}")
     return int(value)
 
 
@@ -712,9 +713,9 @@ def _difficulty_codes(values, where):
     def as_int(v):
         if isinstance(v, bool):
             return None
-        if isinstance(v, int) and v >= 0:
+        if isinstance(v, int) and 0 <= v <= _INT64_MAX:
             return v
-        if isinstance(v, float) and v.is_integer() and v >= 0:
+        if isinstance(v, float) and v.is_integer() and 0 <= v <= _INT64_MAX:
             return int(v)
         return None
 

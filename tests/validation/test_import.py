@@ -553,3 +553,89 @@ def test_a_correctness_field_wins_over_the_comparison(tmp_path):
             for d in range(3)]
     t = vi.import_jsonl(_write_jsonl(tmp_path / "l.jsonl", rows), "lm-eval").table
     assert not t["correct"].any() and (t["answer"] == "5").all()
+
+
+# ------------------------------------------------------------------ hostile lines
+
+DELETE = "<delete this field>"
+HOSTILE = [None, float("nan"), float("inf"), -1, 1.5, 10**30, "", "x" * 300, [], {}, True,
+           [None], {"a": None}, "NaN", -0.0, DELETE]
+
+
+def _valid_lines():
+    text = "<think>a b</think>\\boxed{3}"
+    return {
+        "vllm": [dict(request_id=str(i), prompt="p", outputs=[dict(
+            index=j, text=text, token_ids=[1, 2, 3], finish_reason="stop") for j in range(2)])
+            for i in range(3)],
+        "openai": [dict(custom_id=f"{i}-{j}", error=None, response=dict(status_code=200, body=dict(
+            model="m", choices=[dict(index=0, message=dict(content=text), finish_reason="stop")],
+            usage=dict(completion_tokens=5, completion_tokens_details=dict(reasoning_tokens=2)))))
+            for i in range(3) for j in range(2)],
+        "lm-eval": [dict(doc_id=i, target="3", resps=[[text, text]], filtered_resps=[["3", "4"]],
+                         filter="none", exact_match=1.0) for i in range(3)],
+        "generic": [dict(question_id=i, sample=j, text=text, answer="3", target="3",
+                         correct=True, total_length=4, thinking_length=2, difficulty=1)
+                    for i in range(3) for j in range(2)],
+    }
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replace(obj, path, value):
+    if not path:
+        return {} if value == DELETE else value
+    obj = json.loads(json.dumps(obj))
+    cur = obj
+    for p in path[:-1]:
+        cur = cur[p]
+    if value == DELETE:
+        del cur[path[-1]]
+    else:
+        cur[path[-1]] = value
+    return obj
+
+
+@given(st.sampled_from(["vllm", "openai", "lm-eval", "generic"]), st.data())
+def test_hostile_values_give_exit_0_or_one_line_and_2(fmt, data):
+    import contextlib
+    import io
+    import tempfile
+
+    lines = _valid_lines()[fmt]
+    i = data.draw(st.integers(0, len(lines) - 1))
+    paths = list(_paths(lines[i]))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        lines[i] = _replace(lines[i], path, data.draw(st.sampled_from(HOSTILE)))
+        paths = list(_paths(lines[i]))
+    extra = ["--extract", "boxed"] if fmt in ("vllm", "openai") else []
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "in.jsonl")
+        with open(f, "w") as fh:
+            fh.write("".join(json.dumps(x) + "\n" for x in lines))
+        refs = os.path.join(d, "refs.csv")
+        pd.DataFrame({"id": ["0", "1", "2"], "reference": ["3"] * 3}).to_csv(refs, index=False)
+        if fmt == "openai":
+            extra += ["--question-regex", r"^(\d+)-", "--references", refs]
+        elif fmt == "vllm":
+            extra += ["--references", refs]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = vi.main([f, "--format", fmt, "--out", os.path.join(d, "run"), *extra])
+        msg = err.getvalue()
+        assert status in (0, 2), msg
+        assert "unexpected" not in msg and "Traceback" not in msg
+        if status == 2:
+            assert len(msg.strip().splitlines()) == 1
+            assert not os.path.exists(os.path.join(d, "run"))
+        else:
+            records.read_run(os.path.join(d, "run"))
