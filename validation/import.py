@@ -136,6 +136,9 @@ DEFAULT_FIELDS = {
 UNIQUE_FIELD = {"vllm": "request_id", "openai": "custom_id", "lm-eval": "doc_id"}
 
 _MISSING = object()
+#: How the summary says that lengths are unknown, and that thinking has no count of its own.
+NO_LENGTHS = "none (no counts, no text: 0)"
+SAME_AS_TOTAL = "the total length (no count of its own)"
 _INT64_MAX = 2**63 - 1
 
 
@@ -493,7 +496,7 @@ class _Reader:
             if ids is not None:
                 if not isinstance(ids, list):
                     raise ValueError(f"{where}: outputs[{j}].token_ids must be a list")
-                tokens, source = len(ids), "token_ids"
+                tokens, source = len(ids), "len(token_ids)"
             reason = out.get("finish_reason")
             self.cols.add(**base, sub=rank, text=text, tokens=tokens, lengths_from=source,
                           finished=reason not in ("length", "abort"))
@@ -531,7 +534,8 @@ class _Reader:
             total = _count(usage["completion_tokens"], where, "usage.completion_tokens")
             weights = [len(t) + 1 for t in texts]
             tokens = _apportion(total, weights)
-            lengths_from = "usage" if len(choices) == 1 else "usage, shared by text length"
+            lengths_from = "usage.completion_tokens" + (
+                "" if len(choices) == 1 else ", shared by text length")
             details = usage.get("completion_tokens_details")
             r = details.get("reasoning_tokens") if isinstance(details, dict) else None
             if r is not None:
@@ -540,7 +544,7 @@ class _Reader:
                     raise ValueError(f"{where}: reasoning_tokens {r} exceed completion_tokens "
                                      f"{total}")
                 thinking = [min(a, b) for a, b in zip(_apportion(r, weights), tokens)]
-                thinking_from = "reasoning_tokens"
+                thinking_from = "usage reasoning_tokens"
         order = sorted(range(len(choices)), key=lambda j: (
             choices[j].get("index", j) if isinstance(choices[j].get("index", j), int) else j, j))
         for rank, j in enumerate(order):
@@ -631,8 +635,8 @@ class _Reader:
             vals["seed"], where, f"the seed {name['seed']!r}")
         self.cols.add(**base, sub=0, text=text, answer=answer, correct=correct, tokens=tokens,
                       thinking=thinking, finished=finished, index=index, seed=seed,
-                      lengths_from="field" if tokens is not _MISSING else _MISSING,
-                      thinking_from="field" if thinking is not _MISSING else _MISSING)
+                      lengths_from="the file's counts" if tokens is not _MISSING else _MISSING,
+                      thinking_from="the file's counts" if thinking is not _MISSING else _MISSING)
 
     def check_fields(self):
         """Named fields that no line has, and fields that some lines have and others lack."""
@@ -925,15 +929,15 @@ def _build(cols, reader, refs, references, extract, samples, where):
     for i in range(n):
         t, th = cols.tokens[i], cols.thinking[i]
         if t is _MISSING and th is not _MISSING:
-            t, src = th, "the thinking count"
+            t, src = th, "the thinking counts"
         elif t is not _MISSING:
             src = cols.lengths_from[i]
         elif cols.text[i] is not _MISSING:
             t, src = len(cols.text[i].split()), "words of the text"
         else:
-            t, src = 0, "none"
+            t, src = 0, NO_LENGTHS
         if th is _MISSING:
-            th, tsrc = t, "the total length"
+            th, tsrc = t, SAME_AS_TOTAL
         else:
             tsrc = cols.thinking_from[i]
         if th > t:
@@ -1182,8 +1186,8 @@ def main(argv=None):
     fit, short = record_checks(imported)
     nxt = [f"python -m validation.check {written} --only {' '.join(fit)}"] if fit else []
     t = imported.table
-    if s["lengths"] != "none" and t["total_length"].min() >= 1:
-        col = "thinking_length" if s["thinking"] != "the total length" \
+    if NO_LENGTHS not in s["lengths"] and t["total_length"].min() >= 1:
+        col = "thinking_length" if s["thinking"] != SAME_AS_TOTAL \
             and t["thinking_length"].min() >= 1 else "total_length"
         by = " --by difficulty" if t["difficulty"].nunique() > 1 else ""
         nxt.append(f"python -m sim.gamma --fit {written / 'samples.parquet'} --length-column "

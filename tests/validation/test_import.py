@@ -473,7 +473,7 @@ def test_openai_choices_share_the_usage_by_text_length(tmp_path):
     assert t["total_length"].sum() == 101
     assert t["finished"].tolist() == [True, False, True]
     assert t["correct"].tolist() == [True, False, False]
-    assert imp.summary["lengths"] == "usage, shared by text length"
+    assert imp.summary["lengths"] == "usage.completion_tokens, shared by text length"
 
 
 # ------------------------------------------------------------------ answers
