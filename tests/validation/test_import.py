@@ -342,8 +342,8 @@ def _generic_line(**kw):
                                                           target="3")),
      "line 2 has no field 'difficulty'"),
     (b"\xff\xfe\x00junk".decode("latin-1"), "not UTF-8"),
-    ('{"a": ' * 5000 + "1" + "}" * 5000, "nested too deeply"),
-])
+    ('{"a": ' * 50_000 + "1" + "}" * 50_000, "nested too deeply"),
+], ids=lambda v: v[:40] if isinstance(v, str) else None)
 def test_bad_generic_files_get_one_line_and_nothing_written(content, message, tmp_path,
                                                             cli_exit):
     f = tmp_path / "in.jsonl"
