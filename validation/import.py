@@ -51,9 +51,9 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -1068,13 +1068,12 @@ def write_imported(out, imported):
     """
     out = Path(_check_out(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
+    tmp = _new_dir(out.parent, f".{out.name}.import-")
     old = None
     try:
         records.write_run(tmp, imported.table, imported.meta)
-        os.chmod(tmp, 0o777 & ~_umask())
         if out.is_dir():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            old = _new_dir(out.parent, f".{out.name}.old-")
             os.rmdir(old)
             os.rename(out, old)
         os.rename(tmp, out)
@@ -1088,10 +1087,16 @@ def write_imported(out, imported):
     return out
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_dir(parent, prefix):
+    """A new, empty directory ``parent/prefix<random>`` with the usual permissions."""
+    for _ in range(100):
+        path = Path(parent) / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(f"cannot create a temporary directory in {parent}")
 
 
 # --------------------------------------------------------------------------- command line
