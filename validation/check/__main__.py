@@ -101,10 +101,11 @@ def main(argv=None):
     if adapter is None and needs:
         model = args.model or run.meta.get("model")
         if not model:
-            raise ValueError(f"the {' and '.join(needs)} check{'s' if len(needs) > 1 else ''} "
-                             "run the model itself; this run names no model: pass --model NAME "
-                             "(or run --only " + " ".join(c for c in only if c not in needs)
-                             + ")")
+            rest = [c for c in only if c not in needs]
+            verb = "checks run" if len(needs) > 1 else "check runs"
+            raise ValueError(f"the {' and '.join(needs)} {verb} the model itself; this run names "
+                             "no model: pass --model NAME"
+                             + (f" (or run --only {' '.join(rest)})" if rest else ""))
         from validation.adapters import load_adapter
 
         adapter = load_adapter(model)

@@ -79,8 +79,8 @@ def check_memory(table, seed=0, reps=400):
     nq, s = correct.shape
     n1 = max(2, s // 4)
     n2 = (s - n1) // 2
-    if n2 < max(VOTES):
-        raise ValueError(f"the memory check needs >= {n1 + 2 * max(VOTES)} samples per "
+    if min(n1, n2) < max(VOTES):
+        raise ValueError(f"the memory check needs >= {4 * max(VOTES)} samples per "
                          f"question, got {s}")
     lengths = _lengths(table, qids, s)
     diff = table.groupby("question_id")["difficulty"].first().reindex(qids).to_numpy()
