@@ -41,9 +41,11 @@ def test_planted_run_passes_and_routing_helps(seed):
 
 
 def test_check_needs_samples_and_lengths():
-    t = planted(questions=40, samples=12)
-    with pytest.raises(ValueError, match="needs >= 13 samples per question"):
-        vcm.check_memory(t)
+    # both halves must hold a vote of 5: fewer than 20 samples are refused in one line (16 used
+    # to pass the check's guard and then fail on an empty half)
+    for samples in (12, 16, 19):
+        with pytest.raises(ValueError, match=f"needs >= 20 samples per question, got {samples}"):
+            vcm.check_memory(planted(questions=40, samples=samples))
     with pytest.raises(ValueError, match="total_length"):
         vcm.check_memory(planted(questions=40).drop(columns="total_length"))
 
