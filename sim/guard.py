@@ -16,6 +16,11 @@ Limits:
 * **memory**: :func:`memory_limit`, half of this machine's physical memory
   (the environment variable ``BUDGETLAB_MEMORY_LIMIT`` in bytes overrides it).
 
+The environment variable ``BUDGETLAB_WORK_SCALE`` multiplies every work limit
+(``0.01`` makes each limit a hundredth: the fuzz tests use it so that every
+command's guard is exercised within a short time budget; ``10`` suits a bigger
+machine).
+
 Where a large size is legitimate (many trials, many prompts, many teams) the
 simulators stream it in chunks of bounded memory instead of refusing; the
 guard then only bounds the total work.
@@ -26,8 +31,8 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["TooLarge", "WORK_LIMIT", "memory_limit", "check", "chunks", "fmt_count",
-           "fmt_bytes"]
+__all__ = ["TooLarge", "WORK_LIMIT", "memory_limit", "work_scale", "check", "chunks",
+           "fmt_count", "fmt_bytes"]
 
 #: Elementary operations a single command may ask for without ``allow``.
 WORK_LIMIT = 1e12
@@ -51,6 +56,20 @@ def memory_limit():
     except (ValueError, OSError, AttributeError):
         total = 8 * 2**30
     return total / 2
+
+
+def work_scale():
+    """The factor ``BUDGETLAB_WORK_SCALE`` applies to every work limit (default 1)."""
+    env = os.environ.get("BUDGETLAB_WORK_SCALE")
+    if not env:
+        return 1.0
+    try:
+        scale = float(env)
+    except ValueError:
+        scale = math.nan
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"BUDGETLAB_WORK_SCALE must be a positive number, got {env!r}")
+    return scale
 
 
 def fmt_count(x):
@@ -100,6 +119,7 @@ def check(param, *, work=None, memory=None, allow=False, unit="operations",
     if allow:
         return
     tail = f"; {hint}" if hint else "; lower it or pass --yes to run anyway"
+    work_limit = float(work_limit) * work_scale()
     if work is not None:
         w = float(work)
         if not math.isfinite(w) or w > work_limit:

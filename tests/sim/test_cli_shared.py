@@ -193,3 +193,12 @@ def test_wilson_interval_matches_scipy_and_stays_in_0_1():
                                                                                 abs=1e-12)
     lo, hi = wilson_interval(np.array([0, 5, 20]), 20, level=0.9)
     assert lo[0] == 0.0 and hi[2] == 1.0 and np.all((0 <= lo) & (lo < hi) & (hi <= 1))
+
+
+def test_work_scale_multiplies_every_limit(monkeypatch):
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "0.001")
+    with pytest.raises(guard.TooLarge, match=r"limit of 1e\+09"):
+        guard.check("--trials", work=1e10)
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "-1")
+    with pytest.raises(ValueError, match="BUDGETLAB_WORK_SCALE must be a positive number"):
+        guard.check("--trials", work=1.0)
