@@ -13,7 +13,9 @@ and JSON), output options get unwritable places, and unknown flags are mixed in.
 * finish within its budget.
 
 ``BUDGETLAB_FUZZ_EXAMPLES`` sets the examples per command (default 12 in the suite; the ``slow``
-run uses 120).
+run uses 120). Every case runs with the work guard at a hundredth of its limits
+(``BUDGETLAB_WORK_SCALE``, :mod:`sim.guard`) and with a cap on its memory, so a command that
+loops or allocates before checking its sizes is caught without exhausting the machine.
 """
 
 from __future__ import annotations
@@ -195,6 +197,9 @@ def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_
     main = importlib.import_module(module).main
     parser = parser_of(main, mode)
     monkeypatch.chdir(tmp_path)
+    # every guard at a hundredth of its limit: what a guard allows then runs in seconds, so a
+    # case that outlives its budget is a command that loops or allocates before checking sizes
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", os.environ.get("BUDGETLAB_FUZZ_WORK_SCALE", "0.01"))
     ok = {0, 2, *extra_ok}
     failures = []
 
