@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from sim import _cli
+from sim import _cli, guard
 from theory._params import check_int, check_real
 from validation import model as M
 from validation import task
@@ -37,6 +37,16 @@ __all__ = ["TrainConfig", "train", "make_batch", "eval_questions", "evaluate", "
 
 EVAL_SEED = 12345
 EVAL_PER_DIFFICULTY = 50
+#: Training work (floating-point operations, 6 per parameter per token) one command may ask
+#: for without ``--yes``: about an hour of the 2-core CPU, where the default run (6.9e12) takes
+#: four to twelve minutes.
+TRAIN_FLOP_LIMIT = 1e14
+
+
+def training_flops(mc, tc):
+    """Estimated floating-point operations of a training run: 6 per parameter per token."""
+    n_params = 12 * mc.n_layers * mc.d_model ** 2 + (len(task.VOCAB) + mc.max_len) * mc.d_model
+    return 6.0 * tc.steps * tc.batch * mc.max_len * n_params
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,12 +174,12 @@ def main(argv=None):
     parser = _cli.ArgumentParser(prog="python -m validation.train",
                                  description="Train the project's reasoning LM.")
     _cli.add_version(parser)
-    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
-    parser.add_argument("--batch", type=int, default=TrainConfig.batch)
+    parser.add_argument("--steps", type=_cli.integer, default=TrainConfig.steps)
+    parser.add_argument("--batch", type=_cli.integer, default=TrainConfig.batch)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)
-    parser.add_argument("--d-model", type=int, default=M.ModelConfig.d_model)
-    parser.add_argument("--layers", type=int, default=M.ModelConfig.n_layers)
-    parser.add_argument("--heads", type=int, default=M.ModelConfig.n_heads)
+    parser.add_argument("--d-model", type=_cli.integer, default=M.ModelConfig.d_model)
+    parser.add_argument("--layers", type=_cli.integer, default=M.ModelConfig.n_layers)
+    parser.add_argument("--heads", type=_cli.integer, default=M.ModelConfig.n_heads)
     parser.add_argument("--d-ff", type=int, default=None, help="MLP width (default 4 d-model)")
     parser.add_argument("--task", choices=("chain",), default="chain",
                         help="the training task (chained addition/subtraction)")
@@ -179,6 +189,7 @@ def main(argv=None):
     parser.add_argument("--out", default="validation/checkpoints/run",
                         help="checkpoint directory (default validation/checkpoints/run)")
     parser.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
+    _cli.add_guard_argument(parser)
     args = parser.parse_args(argv)
     try:
         tc = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
@@ -189,6 +200,10 @@ def main(argv=None):
                            d_ff=d_ff, max_len=max_len)
     except (TypeError, ValueError) as exc:
         return _cli.fail(parser.prog, exc)
+    guard.check("--steps x --batch", work=training_flops(mc, tc), unit="floating-point operations",
+                work_limit=TRAIN_FLOP_LIMIT, allow=args.yes,
+                memory=4.0 * 16 * tc.batch * mc.max_len * mc.d_model * mc.n_layers)
+    _cli.writable_output(args.out, "--out", directory=True)  # before training, not after
     device = jax.devices()[0]
     print(f"training on {device.platform} ({device.device_kind}): d_model={mc.d_model} "
           f"layers={mc.n_layers} heads={mc.n_heads} steps={tc.steps} batch={tc.batch} "

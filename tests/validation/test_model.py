@@ -140,6 +140,20 @@ def test_train_cli_bad_input_exits_2(cli_exit):
         assert status == 2 and name in err and err.count("\n") == 1
 
 
+def test_train_cli_refuses_too_much_work_and_an_unwritable_out_before_training(cli_exit,
+                                                                              monkeypatch):
+    calls = []
+    monkeypatch.setattr(T, "train", lambda *a, **k: calls.append(1))
+    status, err = cli_exit(T.main, ["--steps", "1e8"])
+    assert status == 2 and "--steps x --batch asks for" in err and "pass --yes" in err
+    # default run: 6.9e12 operations, 6 per parameter per token
+    mc = M.ModelConfig(d_model=64, n_layers=3, n_heads=4, d_ff=256, max_len=96)
+    assert T.training_flops(mc, T.TrainConfig()) == pytest.approx(6.85e12, rel=0.01)
+    status, err = cli_exit(T.main, ["--steps", "2", "--out", "/proc/ck"])
+    assert status == 2 and "--out /proc/ck cannot be" in err and err.count("\n") == 1
+    assert calls == []  # refused before any training step
+
+
 def test_train_cli_writes_a_loadable_checkpoint(tmp_path, capsys):
     out = tmp_path / "ck"
     status = T.main(["--steps", "3", "--batch", "4", "--d-model", "16", "--layers", "1",
