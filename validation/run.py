@@ -23,7 +23,9 @@ correlation ICC(1) over samples, with a bootstrap-over-questions interval).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -412,9 +414,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         hf_model = _check_args(parser, args, argv)
-        questions, adapter, fmt = _load(args, hf_model)
+        t_load = time.perf_counter()
+        # loading prints progress bars (transformers, tqdm); errors come back as exceptions
+        with contextlib.redirect_stderr(io.StringIO()):
+            questions, adapter, fmt = _load(args, hf_model)
     except (TypeError, ValueError) as exc:
         return _cli.fail(parser.prog, exc)
+    if args.log:
+        print(f"{parser.prog}: loaded {args.model} in {time.perf_counter() - t_load:.0f} s",
+              file=sys.stderr, flush=True)
     chunk = args.chunk or (256 if hf_model else 2048)
     args.chunk = chunk
     out_dir = args.out or f"runs/{args.model.replace('/', '_').replace(':', '_')}"

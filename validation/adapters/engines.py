@@ -372,8 +372,16 @@ class LlamaCppEngine:
         self.batch = L.llama_batch_init(cp.n_batch, 0, 1)
         self.seqs = list(range(B))
         self.pos = [len(p) for p in prompts]
-        items = [(int(t), j, r, j == len(p) - 1) for r, p in enumerate(prompts)
-                 for j, t in enumerate(p)]
+        C = _common_prefix(prompts) if B > 1 else 0
+        C = min(C, min(len(p) for p in prompts) - 1) if C >= 2 else 0
+        if C:  # the shared prefix once, in sequence 0, then shared by every sequence
+            self._decode([(int(t), j, 0, False) for j, t in enumerate(prompts[0][:C])])
+            mem = L.llama_get_memory(self.ctx)
+            for r in range(1, B):
+                L.llama_memory_seq_cp(mem, 0, r, -1, -1)
+        self.shared_prefix = C
+        items = [(int(t), C + j, r, j == len(p) - C - 1) for r, p in enumerate(prompts)
+                 for j, t in enumerate(p[C:])]
         return self._decode(items), None
 
     def step(self, tokens, hidden=False):

@@ -86,6 +86,12 @@ def check_gguf(path):
                          f"use a model directory with tokenizer files")
 
 
+def _check_template(fmt, tokenizer, path):
+    if fmt.template is None and not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"model {Path(path).name} has no chat template; give a plain prompt "
+                         f"format (--prompt-format plain)")
+
+
 def _one_line(exc):
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -113,8 +119,9 @@ class HFAdapter:
     threads : int or None
         Threads of torch (set process-wide) and llama.cpp; default unchanged.
     model, tokenizer : optional
-        An already loaded ``transformers`` model and tokenizer (then ``path`` only names it);
-        used by the tests with a small random model.
+        An already loaded ``transformers`` model and tokenizer (then ``path`` only names it, or
+        gives the GGUF file of the llama.cpp engine); used by the tests with a small random
+        model and by ``benchmarks/engines.py``.
     """
 
     def __init__(self, path, *, fmt=None, engine="torch", layers=None, batch_size=64,
@@ -164,6 +171,7 @@ class HFAdapter:
             except Exception as exc:  # noqa: BLE001 -- a missing or broken tokenizer
                 raise ValueError(f"cannot load a tokenizer from {path} ({_one_line(exc)})") \
                     from None
+            _check_template(fmt, tokenizer, path)
             try:
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     src, dtype=torch.float32, **kw)
@@ -173,13 +181,13 @@ class HFAdapter:
             self.checkpoint_sha256 = file_sha256(path) if path.is_file() else dir_sha256(path)
         else:
             self.checkpoint_sha256 = getattr(model, "budgetlab_sha256", "0" * 64)
+            if path.suffix == ".gguf" and path.is_file():
+                gguf_file = path
         model.eval()
         self.model, self.tokenizer = model, tokenizer
         self.name = f"hf:{path.name}"
         self.path = path
-        if fmt.template is None and not getattr(tokenizer, "chat_template", None):
-            raise ValueError(f"model {path.name} has no chat template; give a plain prompt "
-                             f"format (--prompt-format plain)")
+        _check_template(fmt, tokenizer, path)
         cfg = model.config
         self.n_layers = cfg.num_hidden_layers
         self.d_model = cfg.hidden_size
