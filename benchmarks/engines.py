@@ -17,7 +17,9 @@ right after the answer line, so the counts are close); the rate is generated tok
 and including the end of the row) per second of wall time.
 
 Run ``python benchmarks/engines.py [--rows 128] [--batches 8,32,64,128] [--threads 1,2]
-[--engines generate,hf,torch,llama.cpp] [--json FILE]``. Needs the extra ``hf`` (and
+[--more-threads-batches 64] [--engines generate,hf,torch,llama.cpp] [--json FILE]`` from the
+repository root (the engine ``hf`` runs at batch 64 only; thread counts after the first run
+the batch sizes of ``--more-threads-batches``). Needs the extra ``hf`` (and
 llama-cpp-python for its engine).
 """
 
@@ -72,6 +74,8 @@ def main(argv=None):
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--batches", default="8,32,64,128")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--more-threads-batches", default="64",
+                    help="batch sizes measured at thread counts after the first")
     ap.add_argument("--engines", default="generate,hf,torch,llama.cpp")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
@@ -101,10 +105,12 @@ def main(argv=None):
             print("llama-cpp-python is not installed: engine llama.cpp skipped")
             engines.remove("llama.cpp")
     results = []
-    for threads in _ints(args.threads):
+    for i, threads in enumerate(_ints(args.threads)):
         torch.set_num_threads(threads)
         for engine in engines:
-            batches = [64] if engine == "hf" else _ints(args.batches)
+            batches = _ints(args.batches if i == 0 else args.more_threads_batches)
+            if engine == "hf":
+                batches = [b for b in batches if b == 64] or batches[-1:]
             for batch in batches:
                 if engine == "generate":
                     n, sec = _generate_rate(model, tok, texts, batch, args.max_new_tokens,
