@@ -10,8 +10,12 @@ through:
   (the GGUF file through llama-cpp-python, when installed).
 
 Each configuration is timed end to end (prefill included) on all ``--rows`` prompts, at each
-batch size and thread count asked for, back to back in one process, so that the ratios are
-comparable on a shared machine even when the absolute rates drift. The adapter stops a row at
+batch size and thread count asked for, back to back in one process. Two rates are printed:
+generated tokens per second of wall time, and per second of this process's CPU time (all its
+threads). On a machine shared with other jobs the wall-time rate follows the machine's load
+(printed beside each line), while the CPU-time rate of a one-thread configuration stays close
+to what an idle core would give; spinning threads waiting for a busy core inflate the CPU time
+of multi-thread configurations, so compare thread counts by wall time. The adapter stops a row at
 the end of its answer line, ``generate`` at the end-of-sequence token (the model ends its turn
 right after the answer line, so the counts are close); the rate is generated tokens (up to
 and including the end of the row) per second of wall time.
@@ -35,7 +39,14 @@ def _ints(text):
     return [int(x) for x in text.split(",") if x]
 
 
-def _generate_rate(model, tok, texts, batch, max_new, eos_ids):
+def _timed(fn):
+    """``(result, wall seconds, CPU seconds of this process, all threads)``."""
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def _generate_tokens(model, tok, texts, batch, max_new, eos_ids):
     import torch
 
     tok.padding_side = "left"
@@ -43,7 +54,6 @@ def _generate_rate(model, tok, texts, batch, max_new, eos_ids):
         tok.pad_token = tok.eos_token
     torch.manual_seed(0)
     n_tokens = 0
-    t0 = time.perf_counter()
     for start in range(0, len(texts), batch):
         enc = tok(texts[start:start + batch], return_tensors="pt", padding=True,
                   add_special_tokens=False)
@@ -57,14 +67,13 @@ def _generate_rate(model, tok, texts, batch, max_new, eos_ids):
                     n = j + 1
                     break
             n_tokens += n
-    return n_tokens, time.perf_counter() - t0
+    return n_tokens
 
 
-def _adapter_rate(adapter, questions, max_new):
-    t0 = time.perf_counter()
+def _adapter_tokens(adapter, questions, max_new):
     out = adapter.generate(questions, temperature=0.8, top_p=0.95, seed=0,
                            max_new_tokens=max_new)
-    return sum(o.total_length for o in out), time.perf_counter() - t0
+    return sum(o.total_length for o in out)
 
 
 def main(argv=None):
@@ -113,22 +122,28 @@ def main(argv=None):
                 batches = [b for b in batches if b == 64] or batches[-1:]
             for batch in batches:
                 if engine == "generate":
-                    n, sec = _generate_rate(model, tok, texts, batch, args.max_new_tokens,
-                                            probe.eos_ids)
+                    n, sec, cpu = _timed(lambda b=batch: _generate_tokens(
+                        model, tok, texts, b, args.max_new_tokens, probe.eos_ids))
                 else:
                     a = HFAdapter(gguf, model=model, tokenizer=tok, engine=engine,
                                   batch_size=batch, threads=threads)
-                    n, sec = _adapter_rate(a, questions, args.max_new_tokens)
+                    n, sec, cpu = _timed(lambda a=a: _adapter_tokens(a, questions,
+                                                                     args.max_new_tokens))
                 results.append(dict(engine=engine, batch=batch, threads=threads, tokens=n,
-                                    seconds=round(sec, 2), rate=n / sec))
+                                    seconds=round(sec, 2), cpu_seconds=round(cpu, 2),
+                                    rate=n / sec, cpu_rate=n / cpu,
+                                    load=round(os.getloadavg()[0], 2)))
                 print(f"{engine:>9}  batch {batch:>4}  threads {threads}  {n:>6} tokens  "
-                      f"{sec:7.1f} s  {n / sec:7.1f} tokens/s", flush=True)
-    base = next((r["rate"] for r in results if r["engine"] == "generate" and r["batch"] == 32
-                 and r["threads"] == 1), results[0]["rate"])
-    print("\nengine     batch  threads  tokens/s  ratio to generate (batch 32, 1 thread)")
+                      f"{sec:7.1f} s  {n / sec:7.1f} tokens/s  {n / cpu:7.1f} tokens/CPU-s  "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+    ref = next((r for r in results if r["engine"] == "generate" and r["batch"] == 32
+                and r["threads"] == 1), results[0])
+    print(f"\nratios to {ref['engine']} at batch {ref['batch']}, {ref['threads']} thread(s)")
+    print("engine     batch  threads  tokens/s  ratio  tokens/CPU-s  ratio")
     for r in results:
         print(f"{r['engine']:>9}  {r['batch']:>5}  {r['threads']:>7}  {r['rate']:8.1f}  "
-              f"{r['rate'] / base:6.2f}")
+              f"{r['rate'] / ref['rate']:5.2f}  {r['cpu_rate']:12.1f}  "
+              f"{r['cpu_rate'] / ref['cpu_rate']:5.2f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(dict(rows=args.rows, max_new_tokens=args.max_new_tokens, cpus=os.cpu_count(),
