@@ -31,8 +31,9 @@ A run is a directory with
 ``meta.json``
     ``schema_version`` (:data:`SCHEMA_VERSION`), ``model``, ``checkpoint_sha256``, ``decoding``
     (temperature, top_p, seed, max_new_tokens, max_thinking), ``created`` (UTC ISO time),
-    ``package_version``, ``n_questions``, ``n_samples``, ``n_rows``, ``hidden`` (bool), ``tokens``
-    (bool; absent in older runs), and any extra keys the writer adds.
+    ``package_version``, ``n_questions``, ``n_samples``, ``n_rows``, ``hidden`` (bool),
+    ``token_ids`` (bool; absent in older runs), and any extra keys the writer adds
+    (``validation.run`` adds ``tokens``, the number of generated tokens).
 
 ``hidden.npz`` (optional)
     Hidden states at thinking positions: ``states`` float16 ``[P, n_layers + 1, d]``, ``row``
@@ -50,7 +51,8 @@ A run is a directory with
     can be recomputed from the run by one forward pass: ``prompt`` and ``generated`` (int32,
     all rows concatenated) with ``prompt_offsets`` and ``generated_offsets`` (int64
     ``[n_rows + 1]``, row ``i`` is ``generated[generated_offsets[i]:generated_offsets[i + 1]]``);
-    row ``i`` has ``total_length`` generated tokens. ``meta.json`` then says ``"tokens": true``.
+    row ``i`` has ``total_length`` generated tokens. ``meta.json`` then says
+    ``"token_ids": true``.
 
 Files are written to temporary names and renamed; ``meta.json`` is written last, so a directory
 without it is an unfinished run. :func:`read_run` checks everything above and raises one-line
@@ -318,7 +320,8 @@ def write_run(directory, table, meta, hidden=None, tokens=None):
                 package_version=meta.get("package_version") or _package_version(),
                 n_questions=int(df["question_id"].nunique()),
                 n_samples=int(df.groupby("question_id").size().max()),
-                n_rows=int(len(df)), hidden=hidden is not None, tokens=tokens is not None)
+                n_rows=int(len(df)), hidden=hidden is not None,
+                token_ids=tokens is not None)
     _atomic_bytes(directory / "meta.json", (json.dumps(full, indent=1) + "\n").encode())
     return directory
 
@@ -383,7 +386,7 @@ def read_run(directory, *, load_hidden=True):
         validate_hidden(hidden, df, f"run {directory}: hidden.npz")
     tokens = None
     tp = directory / "tokens.npz"
-    if meta.get("tokens") and not tp.is_file():
+    if meta.get("token_ids") and not tp.is_file():
         raise ValueError(f"run {directory}: meta.json says tokens were saved but tokens.npz is "
                          f"missing")
     if tp.is_file():

@@ -314,6 +314,7 @@ def test_run_cli_on_a_local_model_directory(tiny_dir, tmp_path, capsys):
     t = r.table
     assert len(t) == 6 and r.meta["engine"] == "torch" and r.meta["hidden_layers"] == [0, 2]
     assert r.meta["command"].startswith("python -m validation.run --model hf:")
+    assert r.meta["token_ids"] and r.meta["tokens"] == int(t["total_length"].sum())
     assert r.hidden["states"].shape[1:] == (2, D)
     assert set(t.loc[t["closed"], "thinking_length"]) <= {4}
     for i in range(len(t)):

@@ -160,7 +160,7 @@ def test_tokens_and_optional_columns_round_trip(tmp_path):
     tokens, prompts, generated = make_tokens(table)
     records.write_run(tmp_path, table, META, tokens=tokens)
     run = records.read_run(tmp_path)
-    assert run.meta["tokens"] is True
+    assert run.meta["token_ids"] is True
     assert list(run.table["text"]) == list(table["text"])
     assert run.table["closed"].dtype == bool and list(run.table["closed"]) == list(table["closed"])
     for i in range(len(table)):
@@ -171,7 +171,8 @@ def test_tokens_and_optional_columns_round_trip(tmp_path):
 def test_runs_without_tokens_or_optional_columns_still_load(tmp_path):
     records.write_run(tmp_path, make_table(), META)
     meta = json.loads((tmp_path / "meta.json").read_text())
-    del meta["tokens"]  # a run written before tokens.npz existed
+    del meta["token_ids"]  # a run written before tokens.npz existed
+    meta["tokens"] = 1234  # which counted generated tokens under this key
     (tmp_path / "meta.json").write_text(json.dumps(meta))
     run = records.read_run(tmp_path)
     assert run.tokens is None and "text" not in run.table.columns
@@ -195,7 +196,7 @@ def test_mismatched_tokens_file_is_rejected(tmp_path, change, message):
     with pytest.raises(ValueError, match=message) as exc:
         records.read_run(tmp_path)
     assert "\n" not in str(exc.value)
-    _edit_meta(tmp_path, tokens=True)
+    _edit_meta(tmp_path, token_ids=True)
     (tmp_path / "tokens.npz").unlink()
     with pytest.raises(ValueError, match="tokens.npz is missing"):
         records.read_run(tmp_path)
