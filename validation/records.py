@@ -20,11 +20,20 @@ A run is a directory with
     finished       bool    ``</think>`` and then ``<eos>`` were generated within the cap
     ============== ======= =====================================================================
 
+    For a model that thinks in plain text, ``</think>`` stands for the end-of-thinking token of
+    its prompt format (:mod:`validation.adapters.formats`; for the natural-language task the
+    line ``Answer:``), and ``finished`` means that thinking ended and the answer's line was
+    completed.
+
+    Optional columns (kept when present, absent in older runs, :data:`OPTIONAL_COLUMNS`):
+    ``text`` (string, the completion's text) and ``closed`` (bool, thinking ended).
+
 ``meta.json``
     ``schema_version`` (:data:`SCHEMA_VERSION`), ``model``, ``checkpoint_sha256``, ``decoding``
     (temperature, top_p, seed, max_new_tokens, max_thinking), ``created`` (UTC ISO time),
-    ``package_version``, ``n_questions``, ``n_samples``, ``n_rows``, ``hidden`` (bool), and any
-    extra keys the writer adds.
+    ``package_version``, ``n_questions``, ``n_samples``, ``n_rows``, ``hidden`` (bool),
+    ``token_ids`` (bool; absent in older runs), and any extra keys the writer adds
+    (``validation.run`` adds ``tokens``, the number of generated tokens).
 
 ``hidden.npz`` (optional)
     Hidden states at thinking positions: ``states`` float16 ``[P, n_layers + 1, d]``, ``row``
@@ -33,7 +42,17 @@ A run is a directory with
     from the predicted token through ``</think>`` inclusive; -1 when the sample never closed its
     thinking), ``token`` int64 ``[P]`` (the token id predicted at that position, i.e. the
     candidate whose remaining length is ``remaining``; -1 when the model gives no token ids).
-    A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length.
+    A closed row has ``thinking_length + 1`` positions, t = 0..thinking_length. A run of a
+    Hugging Face model keeps only some layers: ``meta.json``'s ``hidden_layers`` lists them
+    (0 = the embedding output, ``n_layers`` = the last block after the final norm).
+
+``tokens.npz`` (optional)
+    The token ids of every row as the model saw them, so that hidden states (or anything else)
+    can be recomputed from the run by one forward pass: ``prompt`` and ``generated`` (int32,
+    all rows concatenated) with ``prompt_offsets`` and ``generated_offsets`` (int64
+    ``[n_rows + 1]``, row ``i`` is ``generated[generated_offsets[i]:generated_offsets[i + 1]]``);
+    row ``i`` has ``total_length`` generated tokens. ``meta.json`` then says
+    ``"token_ids": true``.
 
 Files are written to temporary names and renamed; ``meta.json`` is written last, so a directory
 without it is an unfinished run. :func:`read_run` checks everything above and raises one-line
@@ -53,8 +72,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["SCHEMA_VERSION", "COLUMNS", "Run", "write_run", "read_run", "validate_table",
-           "validate_hidden"]
+__all__ = ["SCHEMA_VERSION", "COLUMNS", "OPTIONAL_COLUMNS", "Run", "write_run", "read_run",
+           "validate_table", "validate_hidden", "validate_tokens", "pack_tokens", "row_tokens"]
 
 SCHEMA_VERSION = 1
 
@@ -72,6 +91,12 @@ COLUMNS = {
     "finished": "bool",
 }
 
+OPTIONAL_COLUMNS = {
+    "text": "string",
+    "closed": "bool",
+}
+
+TOKEN_KEYS = ("prompt", "prompt_offsets", "generated", "generated_offsets")
 HIDDEN_KEYS = ("states", "row", "position", "remaining", "token")
 META_KEYS = ("schema_version", "model", "checkpoint_sha256", "decoding", "created",
              "package_version", "n_questions", "n_samples", "n_rows", "hidden")
@@ -91,12 +116,15 @@ class Run:
         ``hidden.npz`` arrays (``states``, ``row``, ``position``, ``remaining``), if present.
     path : pathlib.Path
         The run directory.
+    tokens : dict of ndarray or None
+        ``tokens.npz`` arrays, if present (see :func:`row_tokens`).
     """
 
     table: pd.DataFrame
     meta: dict
     hidden: dict | None
     path: Path
+    tokens: dict | None = None
 
 
 def _package_version():
@@ -108,8 +136,10 @@ def _package_version():
 
 
 def _coerce(table):
-    df = pd.DataFrame({c: table[c] for c in COLUMNS})
-    for c, dt in COLUMNS.items():
+    cols = dict(COLUMNS)
+    cols.update({c: dt for c, dt in OPTIONAL_COLUMNS.items() if c in table})
+    df = pd.DataFrame({c: table[c] for c in cols})
+    for c, dt in cols.items():
         df[c] = df[c].astype(dt)
     return df.reset_index(drop=True)
 
@@ -131,7 +161,8 @@ def validate_table(df, where="samples.parquet"):
         raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
     if len(df) == 0:
         raise ValueError(f"{where}: the table is empty")
-    for c, dt in COLUMNS.items():
+    for c, dt in list(COLUMNS.items()) + [(c, d) for c, d in OPTIONAL_COLUMNS.items()
+                                          if c in df.columns]:
         if not _dtype_ok(df[c], dt):
             raise ValueError(f"{where}: column {c} must have dtype {dt}, got {df[c].dtype}")
     for c in ("question_id", "difficulty", "sample", "seed", "thinking_length", "total_length"):
@@ -178,6 +209,45 @@ def validate_hidden(hidden, table, where="hidden.npz"):
                          f"positions")
 
 
+def pack_tokens(prompts, generated):
+    """The arrays of ``tokens.npz`` from per-row lists of prompt and generated token ids."""
+    def pack(rows):
+        rows = [np.asarray(r, np.int64).ravel() for r in rows]
+        offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+        flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        return flat.astype(np.int32), offsets
+    p, po = pack(prompts)
+    g, go = pack(generated)
+    return dict(prompt=p, prompt_offsets=po, generated=g, generated_offsets=go)
+
+
+def row_tokens(tokens, i):
+    """``(prompt, generated)`` token ids of row ``i`` of a ``tokens.npz`` dict."""
+    po, go = tokens["prompt_offsets"], tokens["generated_offsets"]
+    return (tokens["prompt"][po[i]:po[i + 1]].astype(np.int64),
+            tokens["generated"][go[i]:go[i + 1]].astype(np.int64))
+
+
+def validate_tokens(tokens, table, where="tokens.npz"):
+    """Check the token arrays against the table; one-line ValueError on a problem."""
+    missing = [k for k in TOKEN_KEYS if k not in tokens]
+    if missing:
+        raise ValueError(f"{where}: missing array(s) {', '.join(missing)}")
+    n = len(table)
+    for flat, off in (("prompt", "prompt_offsets"), ("generated", "generated_offsets")):
+        o = np.asarray(tokens[off])
+        if o.shape != (n + 1,) or o[0] != 0 or (np.diff(o) < 0).any() or \
+                o[-1] != len(tokens[flat]):
+            raise ValueError(f"{where}: {off} must rise from 0 to len({flat}) over {n} rows")
+        if np.asarray(tokens[flat]).dtype.kind not in "iu":
+            raise ValueError(f"{where}: {flat} must be integer")
+    lengths = np.diff(tokens["generated_offsets"])
+    if (lengths != table["total_length"].to_numpy()).any():
+        i = int(np.flatnonzero(lengths != table["total_length"].to_numpy())[0])
+        raise ValueError(f"{where}: row {i} has {lengths[i]} generated tokens, total_length "
+                         f"says {table['total_length'].iloc[i]}")
+
+
 def _atomic_bytes(path, data):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
     umask = os.umask(0)
@@ -192,7 +262,7 @@ def _atomic_bytes(path, data):
         raise
 
 
-def write_run(directory, table, meta, hidden=None):
+def write_run(directory, table, meta, hidden=None, tokens=None):
     """Write a run directory atomically (file by file, ``meta.json`` last); return its path.
 
     Parameters
@@ -206,6 +276,8 @@ def write_run(directory, table, meta, hidden=None):
         :data:`META_KEYS` are filled in.
     hidden : dict of ndarray or None
         ``states``, ``row``, ``position``, ``remaining`` (see the module docstring).
+    tokens : dict of ndarray or None
+        The arrays of ``tokens.npz`` (:func:`pack_tokens`).
     """
     directory = Path(directory)
     df = _coerce(pd.DataFrame(table) if not isinstance(table, pd.DataFrame) else table)
@@ -221,6 +293,9 @@ def write_run(directory, table, meta, hidden=None):
                       token=np.asarray(hidden["token"], np.int64) if "token" in hidden
                       else np.full(len(hidden["row"]), -1, np.int64))
         validate_hidden(hidden, df)
+    if tokens is not None:
+        tokens = {k: np.asarray(tokens[k]) for k in TOKEN_KEYS}
+        validate_tokens(tokens, df)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "meta.json").unlink(missing_ok=True)
     buf = io.BytesIO()
@@ -232,6 +307,12 @@ def write_run(directory, table, meta, hidden=None):
         _atomic_bytes(directory / "hidden.npz", buf.getvalue())
     else:
         (directory / "hidden.npz").unlink(missing_ok=True)
+    if tokens is not None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **tokens)
+        _atomic_bytes(directory / "tokens.npz", buf.getvalue())
+    else:
+        (directory / "tokens.npz").unlink(missing_ok=True)
     full = dict(meta)
     full.update(schema_version=SCHEMA_VERSION,
                 created=meta.get("created") or datetime.datetime.now(
@@ -239,7 +320,8 @@ def write_run(directory, table, meta, hidden=None):
                 package_version=meta.get("package_version") or _package_version(),
                 n_questions=int(df["question_id"].nunique()),
                 n_samples=int(df.groupby("question_id").size().max()),
-                n_rows=int(len(df)), hidden=hidden is not None)
+                n_rows=int(len(df)), hidden=hidden is not None,
+                token_ids=tokens is not None)
     _atomic_bytes(directory / "meta.json", (json.dumps(full, indent=1) + "\n").encode())
     return directory
 
@@ -302,4 +384,16 @@ def read_run(directory, *, load_hidden=True):
         except Exception as exc:
             raise ValueError(f"run {directory}: hidden.npz cannot be read ({exc})") from None
         validate_hidden(hidden, df, f"run {directory}: hidden.npz")
-    return Run(df, meta, hidden, directory)
+    tokens = None
+    tp = directory / "tokens.npz"
+    if meta.get("token_ids") and not tp.is_file():
+        raise ValueError(f"run {directory}: meta.json says tokens were saved but tokens.npz is "
+                         f"missing")
+    if tp.is_file():
+        try:
+            with np.load(tp) as z:
+                tokens = {k: z[k] for k in z.files}
+        except Exception as exc:
+            raise ValueError(f"run {directory}: tokens.npz cannot be read ({exc})") from None
+        validate_tokens(tokens, df, f"run {directory}: tokens.npz")
+    return Run(df, meta, hidden, directory, tokens)

@@ -1,8 +1,17 @@
 """``python -m validation.run``: sample a model on task questions and write a run record.
 
-Example::
+Examples::
 
     python -m validation.run --model tiny --questions 500 --samples 16 --out runs/tiny
+    python -m validation.run --model smollm2 --task nl --questions 250 --samples 8 \
+        --threads 1 --log --out data/runs/smollm2-135m-instruct
+
+``--task chain`` is the project's synthetic task (:mod:`validation.task`), ``--task nl`` its
+natural-language version (:mod:`validation.nltask`, Hugging Face models only). Hugging Face
+models take ``--engine``, ``--layers`` (hidden-state layers kept by ``--hidden``),
+``--batch-size``, ``--threads`` and ``--prompt-format``. Rows are sampled in chunks
+(``--chunk``); each finished chunk is kept under ``OUT/.parts`` until the run is written, and
+a rerun of the same command resumes from them, so a crash loses only the chunk in flight.
 
 Every (question, sample) pair gets its own seed (:func:`sample_seed`), so any row can be
 reproduced alone. The run is written with :func:`validation.records.write_run` and summarised by
@@ -14,18 +23,31 @@ correlation ICC(1) over samples, with a bootstrap-over-questions interval).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
+import os
+import pickle
+import platform
+import shlex
+import shutil
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim import _cli
 from theory._params import check_int, check_real
-from validation import records, task
+from validation import nltask, records, task
 
-__all__ = ["sample_seed", "collect", "icc1", "summarize", "format_summary", "plot_run", "main"]
+__all__ = ["TASKS", "sample_seed", "collect", "icc1", "summarize", "format_summary", "plot_run",
+           "main"]
+
+#: Tasks of ``--task``: the synthetic chain task and its natural-language version.
+TASKS = ("chain", "nl")
 
 
 def sample_seed(run_seed, question_id, sample):
@@ -45,23 +67,47 @@ def _candidates(sample):
     return out
 
 
+def _load_part(path):
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def _save_part(path, samples):
+    path = Path(path)
+    tmp = path.with_name("." + path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(samples, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
 def collect(adapter, questions, samples, *, temperature=0.8, top_p=0.95, seed=0,
             max_new_tokens=None, max_thinking=None, capture_hidden=False, chunk=2048,
-            progress=None):
+            progress=None, parts_dir=None, with_tokens=False):
     """Sample ``samples`` completions per question; return ``(table, hidden or None)``.
 
-    ``table`` has the columns of :data:`validation.records.COLUMNS`; ``hidden`` the arrays of
-    ``hidden.npz``. ``progress(n_done)`` is called after each chunk of rows.
+    ``table`` has the columns of :data:`validation.records.COLUMNS` (and ``text``, ``closed``
+    when the adapter gives them); ``hidden`` the arrays of ``hidden.npz``. ``progress(n_done)``
+    is called after each chunk of rows. With ``parts_dir`` every finished chunk is pickled
+    there and a chunk already there is loaded instead of sampled (resuming a run). With
+    ``with_tokens`` the return value is ``(table, hidden, tokens)``, ``tokens`` the arrays of
+    ``tokens.npz`` (``None`` when the adapter gives no token ids).
     """
     rows = [(q, s) for q in questions for s in range(samples)]
     seeds = [sample_seed(seed, q.id, s) for q, s in rows]
     out = []
-    for start in range(0, len(rows), chunk):
+    for c, start in enumerate(range(0, len(rows), chunk)):
         part = rows[start:start + chunk]
-        out += adapter.generate([q.text for q, _ in part], temperature=temperature,
-                                top_p=top_p, seed=seeds[start:start + chunk],
-                                max_new_tokens=max_new_tokens, max_thinking=max_thinking,
-                                capture_hidden=capture_hidden)
+        path = None if parts_dir is None else Path(parts_dir) / f"part-{c:05d}.pkl"
+        if path is not None and path.is_file():
+            got = _load_part(path)
+        else:
+            got = adapter.generate([q.text for q, _ in part], temperature=temperature,
+                                   top_p=top_p, seed=seeds[start:start + chunk],
+                                   max_new_tokens=max_new_tokens, max_thinking=max_thinking,
+                                   capture_hidden=capture_hidden)
+            if path is not None:
+                _save_part(path, got)
+        out += got
         if progress is not None:
             progress(len(part))
     table = pd.DataFrame(dict(
@@ -71,6 +117,9 @@ def collect(adapter, questions, samples, *, temperature=0.8, top_p=0.95, seed=0,
         correct=[task.check_answer(o.answer, q.answer) for (q, _), o in zip(rows, out)],
         thinking_length=[o.thinking_length for o in out],
         total_length=[o.total_length for o in out], finished=[o.finished for o in out]))
+    if all(getattr(o, "closed", None) is not None for o in out):
+        table["text"] = [o.text for o in out]
+        table["closed"] = [bool(o.closed) for o in out]
     hidden = None
     if capture_hidden:
         hidden = dict(
@@ -79,7 +128,14 @@ def collect(adapter, questions, samples, *, temperature=0.8, top_p=0.95, seed=0,
             position=np.concatenate([np.arange(len(o.remaining)) for o in out]),
             remaining=np.concatenate([o.remaining for o in out]),
             token=np.concatenate([_candidates(o) for o in out]))
-    return table, hidden
+    if not with_tokens:
+        return table, hidden
+    tokens = None
+    if all(getattr(o, "prompt_tokens", None) is not None and o.tokens is not None
+           for o in out):
+        tokens = records.pack_tokens([o.prompt_tokens for o in out],
+                                     [o.tokens[:o.total_length] for o in out])
+    return table, hidden, tokens
 
 
 def icc1(groups):
@@ -225,14 +281,26 @@ def plot_run(table, summary, axes=None, title=""):
     return axes
 
 
-@_cli.command("python -m validation.run")
-def main(argv=None):
-    """Command line; returns the exit status."""
+def _parse_layers(text):
+    try:
+        return tuple(int(x) for x in str(text).split(",") if x.strip() != "")
+    except ValueError:
+        raise ValueError(f"layers must be comma-separated integers, got {text!r}") from None
+
+
+_HF_ONLY = ("engine", "layers", "batch_size", "threads", "prompt_format")
+
+
+def _build_parser():
     parser = _cli.ArgumentParser(prog="python -m validation.run",
                                  description="Sample a model on task questions; write a run.")
     _cli.add_version(parser)
     parser.add_argument("--model", default="tiny",
-                        help="tiny, a checkpoint directory, hf:PATH or smollm2 (default tiny)")
+                        help="tiny, a checkpoint directory, hf:PATH (model directory or GGUF "
+                             "file) or smollm2 (default tiny)")
+    parser.add_argument("--task", default="chain", choices=TASKS,
+                        help="chain (synthetic, default) or nl (word problems; Hugging Face "
+                             "models)")
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--difficulty", default="1:6", help="d or lo:hi (default 1:6)")
@@ -242,48 +310,173 @@ def main(argv=None):
     parser.add_argument("--question-seed", type=int, default=0,
                         help="seed of the question set (default 0)")
     parser.add_argument("--max-thinking", type=int, default=None,
-                        help="force </think> after N thinking tokens (budget forcing)")
+                        help="budget forcing: end thinking after N >= 1 thinking tokens")
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--hidden", action="store_true",
                         help="save hidden states at thinking positions (hidden.npz)")
+    hf = parser.add_argument_group("Hugging Face models")
+    hf.add_argument("--engine", default="torch",
+                    help="decoding engine: torch (default), hf or llama.cpp")
+    hf.add_argument("--layers", default=None,
+                    help="hidden-state layers kept by --hidden, e.g. 10,20,30 (0 = embeddings; "
+                         "default all)")
+    hf.add_argument("--batch-size", type=int, default=64, help="rows decoded together")
+    hf.add_argument("--threads", type=int, default=None,
+                    help="CPU threads of torch / llama.cpp (default: all cores)")
+    hf.add_argument("--prompt-format", default=None, choices=tuple(nltask.FORMATS),
+                    help="nl task: chat (the model's chat template, default) or plain")
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="rows per saved chunk (default 2048, 256 for Hugging Face models)")
+    parser.add_argument("--log", action="store_true",
+                        help="print one line per finished chunk on stderr")
     parser.add_argument("--out", default=None, help="run directory (default runs/<model>)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _cli.add_plot_arguments(parser, "accuracy by difficulty and the thinking-length histogram")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="write accuracy by difficulty and the thinking-length histogram")
+    return parser
+
+
+def _check_args(parser, args, argv):
+    check_int("questions", args.questions, 1)
+    check_int("samples", args.samples, 1)
+    check_real("temperature", args.temperature, 0.0)
+    check_real("top_p", args.top_p, 0.0, 1.0, lo_open=True)
+    check_int("seed", args.seed, 0)
+    if args.max_thinking is not None:
+        check_int("max_thinking", args.max_thinking, 1)
+    if args.max_new_tokens is not None:
+        check_int("max_new_tokens", args.max_new_tokens, 1)
+    check_int("batch_size", args.batch_size, 1)
+    if args.threads is not None:
+        check_int("threads", args.threads, 1)
+    if args.chunk is not None:
+        check_int("chunk", args.chunk, 1)
+    hf_model = args.model == "smollm2" or args.model.startswith("hf:")
+    if not hf_model:
+        _cli.refuse(_cli.explicit(parser, argv), f"the JAX model {args.model!r}", *_HF_ONLY)
+        if args.task == "nl":
+            raise ValueError("task nl needs a Hugging Face model (--model smollm2 or hf:PATH); "
+                             "the project's model reads only the chain task")
+    if args.task == "chain" and args.prompt_format is not None:
+        raise ValueError("--prompt-format does not apply to task chain")
+    from validation.adapters import ENGINES
+    if args.engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {args.engine!r}")
+    return hf_model
+
+
+def _load(args, hf_model):
+    from validation.adapters import CHAIN_FORMAT, load_adapter
+
+    if args.task == "nl":
+        questions = nltask.make_questions(args.questions, args.difficulty, args.question_seed)
+    else:
+        questions = task.make_questions(args.questions, args.difficulty, args.question_seed)
+    if not hf_model:
+        return questions, load_adapter(args.model), None
+    fmt = (nltask.FORMATS[args.prompt_format or "chat"] if args.task == "nl"
+           else CHAIN_FORMAT)
+    layers = None if args.layers is None else _parse_layers(args.layers)
+    adapter = load_adapter(args.model, fmt=fmt, engine=args.engine, layers=layers,
+                           batch_size=args.batch_size, threads=args.threads)
+    return questions, adapter, fmt
+
+
+def _run_config(args, adapter, fmt):
+    """What a saved chunk depends on (a resumed run must match it)."""
+    return dict(model=args.model, sha256=adapter.checkpoint_sha256, task=args.task,
+                questions=args.questions, samples=args.samples, difficulty=args.difficulty,
+                question_seed=args.question_seed, seed=args.seed,
+                temperature=args.temperature, top_p=args.top_p,
+                max_thinking=args.max_thinking, max_new_tokens=args.max_new_tokens,
+                hidden=args.hidden, layers=list(getattr(adapter, "layers", ()) or ()),
+                format=None if fmt is None else fmt.name, engine=args.engine,
+                batch_size=args.batch_size, chunk=args.chunk)
+
+
+def _prepare_parts(out_dir, config):
+    parts = Path(out_dir) / ".parts"
+    cfg_path = parts / "config.json"
+    text = json.dumps(config, sort_keys=True)
+    if cfg_path.is_file():
+        if cfg_path.read_text() != text:
+            raise ValueError(f"{parts} holds chunks of a different run; remove it or choose "
+                             f"another --out")
+    else:
+        parts.mkdir(parents=True, exist_ok=True)
+        cfg_path.write_text(text)
+    return parts
+
+
+@_cli.command("python -m validation.run")
+def main(argv=None):
+    """Command line; returns the exit status."""
+    parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        check_int("questions", args.questions, 1)
-        check_int("samples", args.samples, 1)
-        check_real("temperature", args.temperature, 0.0)
-        check_real("top_p", args.top_p, 0.0, 1.0, lo_open=True)
-        check_int("seed", args.seed, 0)
-        if args.max_thinking is not None:
-            check_int("max_thinking", args.max_thinking, 0)
-        if args.max_new_tokens is not None:
-            check_int("max_new_tokens", args.max_new_tokens, 1)
-        questions = task.make_questions(args.questions, args.difficulty, args.question_seed)
-        from validation.adapters import load_adapter
-        adapter = load_adapter(args.model)
+        hf_model = _check_args(parser, args, argv)
+        t_load = time.perf_counter()
+        # loading prints progress bars (transformers, tqdm); errors come back as exceptions
+        with contextlib.redirect_stderr(io.StringIO()):
+            questions, adapter, fmt = _load(args, hf_model)
     except (TypeError, ValueError) as exc:
         return _cli.fail(parser.prog, exc)
+    if args.log:
+        print(f"{parser.prog}: loaded {args.model} in {time.perf_counter() - t_load:.0f} s",
+              file=sys.stderr, flush=True)
+    chunk = args.chunk or (256 if hf_model else 2048)
+    args.chunk = chunk
     out_dir = args.out or f"runs/{args.model.replace('/', '_').replace(':', '_')}"
+    config = _run_config(args, adapter, fmt)
+    parts = _prepare_parts(out_dir, config)
     n_rows = args.questions * args.samples
     t0 = time.perf_counter()
+    done = [0]
+
+    def log(n):
+        done[0] += n
+        if args.log:
+            el = time.perf_counter() - t0
+            print(f"{parser.prog}: {done[0]}/{n_rows} rows  {el:.0f} s", file=sys.stderr,
+                  flush=True)
+
     with _cli.progress_bar(not args.json, "sampling", n_rows) as advance:
-        table, hidden = collect(adapter, questions, args.samples, temperature=args.temperature,
-                                top_p=args.top_p, seed=args.seed,
-                                max_new_tokens=args.max_new_tokens,
-                                max_thinking=args.max_thinking, capture_hidden=args.hidden,
-                                progress=lambda n: [advance() for _ in range(n)])
+        def progress(n):
+            log(n)
+            for _ in range(n):
+                advance()
+        table, hidden, tokens = collect(
+            adapter, questions, args.samples, temperature=args.temperature, top_p=args.top_p,
+            seed=args.seed, max_new_tokens=args.max_new_tokens, max_thinking=args.max_thinking,
+            capture_hidden=args.hidden, chunk=chunk, progress=progress, parts_dir=parts,
+            with_tokens=True)
     seconds = time.perf_counter() - t0
-    tokens = int(table["total_length"].sum())
+    n_tokens = int(table["total_length"].sum())
+    argv_list = list(sys.argv[1:] if argv is None else argv)
     meta = dict(model=args.model, checkpoint_sha256=adapter.checkpoint_sha256,
                 decoding=dict(temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                               max_new_tokens=args.max_new_tokens,
                               max_thinking=args.max_thinking),
-                task=dict(name="chain", difficulty=args.difficulty,
+                task=dict(name=args.task, difficulty=args.difficulty,
                           question_seed=args.question_seed),
-                seconds=round(seconds, 2), tokens=tokens)
-    records.write_run(out_dir, table, meta, hidden)
+                command="python -m validation.run " + shlex.join(argv_list),
+                seconds=round(seconds, 2), tokens=n_tokens,
+                machine=dict(cpus=os.cpu_count(), platform=platform.platform()))
+    if args.task == "nl":
+        meta["task"]["levels"] = {str(k): list(v) for k, v in nltask.LEVELS.items()}
+    if hf_model:
+        meta.update(engine=args.engine, batch_size=args.batch_size, threads=args.threads,
+                    prompt_format=dict(name=fmt.name, marker=fmt.marker, forced=fmt.forced,
+                                       system=fmt.system, examples=[list(e) for e in
+                                                                    fmt.examples],
+                                       template=fmt.template),
+                    prompt_sha256=hashlib.sha256(
+                        tokens["prompt"].tobytes()).hexdigest() if tokens else None)
+    if args.hidden:
+        meta["hidden_layers"] = list(getattr(adapter, "layers", None) or
+                                     range(hidden["states"].shape[1]))
+    records.write_run(out_dir, table, meta, hidden, tokens)
+    shutil.rmtree(parts, ignore_errors=True)
     summary = summarize(table)
     if args.plot:
         fig, axes = _cli.new_figure(10, 3.8, ncols=2)
@@ -296,9 +489,10 @@ def main(argv=None):
         print(json.dumps(_cli.envelope(params, run=out_dir, meta=meta, summary=summary)))
         return 0
     print(f"budgetlab validation run  model={args.model} sha256={adapter.checkpoint_sha256[:12]}"
-          f"  T={args.temperature} top_p={args.top_p} seed={args.seed}"
-          + (f" max_thinking={args.max_thinking}" if args.max_thinking is not None else ""))
-    print(f"  wrote {out_dir}  ({seconds:.1f} s, {tokens / seconds:.0f} generated tokens/s)")
+          f"  task={args.task} T={args.temperature} top_p={args.top_p} seed={args.seed}"
+          + (f" max_thinking={args.max_thinking}" if args.max_thinking is not None else "")
+          + (f" engine={args.engine}" if hf_model else ""))
+    print(f"  wrote {out_dir}  ({seconds:.1f} s, {n_tokens / seconds:.0f} generated tokens/s)")
     print(format_summary(summary))
     return 0
 

@@ -145,3 +145,58 @@ def test_write_rejects_bad_input(tmp_path):
         records.write_run(tmp_path, make_table(), dict(model="x"))
     with pytest.raises(ValueError, match="empty"):
         records.write_run(tmp_path, make_table().iloc[:0], META)
+
+
+def make_tokens(table):
+    prompts = [[5, 6, 7][: 1 + i % 3] for i in range(len(table))]
+    generated = [list(range(100 + i, 100 + i + n)) for i, n in enumerate(table["total_length"])]
+    return records.pack_tokens(prompts, generated), prompts, generated
+
+
+def test_tokens_and_optional_columns_round_trip(tmp_path):
+    table = make_table()
+    table["text"] = [f"text {i}" for i in range(len(table))]
+    table["closed"] = [i % 2 == 0 for i in range(len(table))]
+    tokens, prompts, generated = make_tokens(table)
+    records.write_run(tmp_path, table, META, tokens=tokens)
+    run = records.read_run(tmp_path)
+    assert run.meta["token_ids"] is True
+    assert list(run.table["text"]) == list(table["text"])
+    assert run.table["closed"].dtype == bool and list(run.table["closed"]) == list(table["closed"])
+    for i in range(len(table)):
+        p, g = records.row_tokens(run.tokens, i)
+        assert p.tolist() == prompts[i] and g.tolist() == generated[i]
+
+
+def test_runs_without_tokens_or_optional_columns_still_load(tmp_path):
+    records.write_run(tmp_path, make_table(), META)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    del meta["token_ids"]  # a run written before tokens.npz existed
+    meta["tokens"] = 1234  # which counted generated tokens under this key
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    run = records.read_run(tmp_path)
+    assert run.tokens is None and "text" not in run.table.columns
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda t: t.pop("prompt"), "missing array"),
+    (lambda t: t.update(generated_offsets=t["generated_offsets"][:-1]), "generated_offsets"),
+    (lambda t: t.update(generated_offsets=t["generated_offsets"] * 2,
+                        generated=np.zeros(2 * len(t["generated"]), np.int32)), "row 0 has"),
+    (lambda t: t.update(prompt=t["prompt"].astype(float)), "must be integer"),
+])
+def test_mismatched_tokens_file_is_rejected(tmp_path, change, message):
+    table = make_table()
+    tokens, _, _ = make_tokens(table)
+    records.write_run(tmp_path, table, META, tokens=tokens)
+    with np.load(tmp_path / "tokens.npz") as z:
+        t = {k: z[k] for k in z.files}
+    change(t)
+    np.savez(tmp_path / "tokens.npz", **t)
+    with pytest.raises(ValueError, match=message) as exc:
+        records.read_run(tmp_path)
+    assert "\n" not in str(exc.value)
+    _edit_meta(tmp_path, token_ids=True)
+    (tmp_path / "tokens.npz").unlink()
+    with pytest.raises(ValueError, match="tokens.npz is missing"):
+        records.read_run(tmp_path)

