@@ -217,7 +217,9 @@ def _top_p_filter(logits, top_p):
     sorted_logits = jnp.take_along_axis(logits, order, axis=-1)
     probs = jax.nn.softmax(sorted_logits, axis=-1)
     before = jnp.cumsum(probs, axis=-1) - probs
-    keep_sorted = before < top_p
+    # the most likely token is always kept: a top_p below float32's range (1e-300) rounds
+    # to 0, and ``before < 0`` would otherwise mask every token
+    keep_sorted = (before < top_p) | (jnp.arange(logits.shape[-1]) == 0)
     keep = jnp.zeros_like(keep_sorted).at[jnp.arange(logits.shape[0])[:, None], order].set(
         keep_sorted)
     return jnp.where(keep, logits, -jnp.inf)
@@ -367,7 +369,8 @@ def sample(params, config, prompts, *, temperature=0.8, top_p=0.95, seed=0, max_
         res_buf = np.asarray(res_buf)
         hid = np.asarray(hid) if capture_hidden else None
         for r in range(len(idx)):
-            gen = res_buf[r, plen[r]:]
+            # a row stopped by max_new_tokens is padded after its last token: cut it there
+            gen = res_buf[r, plen[r]:plen[r] + max_new_tokens]
             parsed = task.parse_completion(gen)
             toks = gen[:parsed["total_length"]].copy()
             out_tokens.append(toks)

@@ -73,7 +73,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["SCHEMA_VERSION", "COLUMNS", "OPTIONAL_COLUMNS", "Run", "write_run", "read_run",
-           "validate_table", "validate_hidden", "validate_tokens", "pack_tokens", "row_tokens"]
+           "validate_table", "validate_hidden", "validate_tokens", "check_consistency",
+           "pack_tokens", "row_tokens"]
 
 SCHEMA_VERSION = 1
 
@@ -161,6 +162,11 @@ def validate_table(df, where="samples.parquet"):
         raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
     if len(df) == 0:
         raise ValueError(f"{where}: the table is empty")
+    for c in COLUMNS:
+        n_null = int(df[c].isna().sum())
+        if n_null:
+            raise ValueError(f"{where}: column {c} has {n_null} missing value(s) (first in row "
+                             f"{int(np.flatnonzero(df[c].isna().to_numpy())[0])})")
     for c, dt in list(COLUMNS.items()) + [(c, d) for c, d in OPTIONAL_COLUMNS.items()
                                           if c in df.columns]:
         if not _dtype_ok(df[c], dt):
@@ -172,6 +178,17 @@ def validate_table(df, where="samples.parquet"):
         raise ValueError(f"{where}: thinking_length exceeds total_length in some rows")
     if df.duplicated(["question_id", "sample"]).any():
         raise ValueError(f"{where}: duplicate (question_id, sample) rows")
+    wrong = df["correct"].to_numpy(bool) & (df["answer"].astype(str).str.strip() == "").to_numpy()
+    if wrong.any():
+        raise ValueError(f"{where}: row {int(np.flatnonzero(wrong)[0])} has an empty answer "
+                         f"marked correct ({int(wrong.sum())} such rows)")
+    per_q = df.groupby("question_id")[["prompt", "target", "difficulty"]].nunique()
+    mixed = per_q[(per_q > 1).any(axis=1)]
+    if len(mixed):
+        qid = int(mixed.index[0])
+        col = next(c for c in per_q.columns if mixed.loc[qid, c] > 1)
+        raise ValueError(f"{where}: question_id {qid} has {int(mixed.loc[qid, col])} different "
+                         f"values of {col} (rows of different questions share the id)")
 
 
 def validate_hidden(hidden, table, where="hidden.npz"):
@@ -285,6 +302,11 @@ def write_run(directory, table, meta, hidden=None, tokens=None):
     for k in ("model", "checkpoint_sha256", "decoding"):
         if k not in meta:
             raise ValueError(f"meta must have key {k!r}")
+    try:  # before anything is written
+        json.dumps(meta, allow_nan=False, default=str)
+    except ValueError:
+        raise ValueError("meta.json must hold finite numbers (no NaN or Infinity), got "
+                         f"{str(meta.get('decoding'))[:200]}") from None
     if hidden is not None:
         hidden = dict(states=np.asarray(hidden["states"], np.float16),
                       row=np.asarray(hidden["row"], np.int64),
@@ -322,8 +344,151 @@ def write_run(directory, table, meta, hidden=None, tokens=None):
                 n_samples=int(df.groupby("question_id").size().max()),
                 n_rows=int(len(df)), hidden=hidden is not None,
                 token_ids=tokens is not None)
-    _atomic_bytes(directory / "meta.json", (json.dumps(full, indent=1) + "\n").encode())
+    try:
+        text = json.dumps(full, indent=1, allow_nan=False)
+    except ValueError:
+        raise ValueError("meta.json must hold finite numbers (no NaN or Infinity), got "
+                         f"{str(full.get('decoding'))[:200]}") from None
+    _atomic_bytes(directory / "meta.json", (text + "\n").encode())
     return directory
+
+
+#: meta.json is small: a few KB of settings (the largest holds a prompt format's examples).
+MAX_META_BYTES = 4 * 2**20
+
+
+def _reject_constant(name):
+    raise ValueError(f"the non-standard JSON value {name}")
+
+
+def _read_meta(directory):
+    """meta.json as a dict; one-line ValueError naming the file on any problem."""
+    mp = directory / "meta.json"
+    where = f"run {directory}: meta.json"
+    if not mp.exists():
+        raise ValueError(f"run {directory} has no meta.json (unfinished or not a run)")
+    if not mp.is_file():
+        raise ValueError(f"{where} is not a regular file")
+    size = mp.stat().st_size
+    if size > MAX_META_BYTES:
+        raise ValueError(f"{where} has {size} bytes; a run's metadata is at most "
+                         f"{MAX_META_BYTES} bytes")
+    try:
+        text = mp.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where} is not UTF-8 text (byte {exc.start} is "
+                         f"0x{exc.object[exc.start]:02x})") from None
+    try:
+        meta = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError(f"{where} is nested too deeply to be a run's metadata") from None
+    except ValueError as exc:
+        raise ValueError(f"{where} holds {exc}; a run's numbers are finite") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{where} must hold an object, got {type(meta).__name__}")
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"{where} lacks key(s) {', '.join(missing)}")
+    if meta["schema_version"] != SCHEMA_VERSION:
+        raise ValueError(f"run {directory}: schema_version {meta['schema_version']!r} is not "
+                         f"supported (this reader knows {SCHEMA_VERSION})")
+    _check_meta_fields(meta, where)
+    return meta
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _check_meta_fields(meta, where):
+    for k in ("n_questions", "n_samples", "n_rows"):
+        if not _is_count(meta[k]):
+            raise ValueError(f"{where}: {k} must be a non-negative integer, got {meta[k]!r}")
+    if not isinstance(meta["hidden"], bool):
+        raise ValueError(f"{where}: hidden must be true or false, got {meta['hidden']!r}")
+    if "token_ids" in meta and not isinstance(meta["token_ids"], bool):
+        raise ValueError(f"{where}: token_ids must be true or false, got {meta['token_ids']!r}")
+    if meta["model"] is not None and not (isinstance(meta["model"], str) and meta["model"]):
+        raise ValueError(f"{where}: model must be a non-empty string or null, got "
+                         f"{meta['model']!r}")
+    sha = meta["checkpoint_sha256"]
+    if sha is not None:
+        if not (isinstance(sha, str) and len(sha) == 64
+                and all(ch in "0123456789abcdef" for ch in sha)):
+            raise ValueError(f"{where}: checkpoint_sha256 must be 64 lowercase hex digits or "
+                             f"null, got {str(sha)[:80]!r}")
+        if set(sha) == {"0"}:
+            raise ValueError(f"{where}: checkpoint_sha256 is all zeros, not the hash of a "
+                             f"checkpoint (null when the checkpoint is unknown)")
+    if not isinstance(meta["decoding"], dict):
+        raise ValueError(f"{where}: decoding must be an object, got "
+                         f"{type(meta['decoding']).__name__}")
+
+
+def _task_questions(meta, n):
+    """The question set a run's ``task`` names (chain or nl), or None when it names none."""
+    t = meta.get("task")
+    if not isinstance(t, dict) or t.get("name") not in ("chain", "nl"):
+        return None
+    if "difficulty" not in t or not _is_count(t.get("question_seed")):
+        return None
+    if t["name"] == "nl":
+        from validation import nltask
+        levels = t.get("levels")
+        levels = None if not isinstance(levels, dict) else {
+            int(k): tuple(v) for k, v in levels.items()}
+        return nltask.make_questions(n, t["difficulty"], t["question_seed"], levels=levels)
+    from validation import task
+    return task.make_questions(n, t["difficulty"], t["question_seed"])
+
+
+def check_consistency(df, meta, where):
+    """Check that ``samples.parquet`` and ``meta.json`` describe the same run.
+
+    The counts (``n_rows``, ``n_questions``, ``n_samples``) must match the table; sample
+    indices run 0..k-1 within each question; and when ``meta.json`` names the project's task
+    (``task``: ``chain`` or ``nl`` with its difficulty and question seed) every row's question
+    id, prompt and target must be those of the question set it names, and ``correct`` must be
+    what the task's answer check gives. Raises a one-line ``ValueError`` naming the field.
+    """
+    counts = {"n_rows": len(df), "n_questions": int(df["question_id"].nunique()),
+              "n_samples": int(df.groupby("question_id").size().max())}
+    for k, v in counts.items():
+        if meta[k] != v:
+            raise ValueError(f"{where}: meta.json says {k} = {meta[k]}, samples.parquet has {v}")
+    top = df.groupby("question_id")["sample"].agg(["max", "size"])
+    gap = top[top["max"] != top["size"] - 1]
+    if len(gap):
+        qid = int(gap.index[0])
+        raise ValueError(f"{where}: question {qid}'s sample indices are not "
+                         f"0..{gap.loc[qid, 'size'] - 1}")
+    try:
+        questions = _task_questions(meta, meta["n_questions"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: meta.json's task cannot be rebuilt ({exc})") from None
+    if questions is None:
+        return
+    ids = df["question_id"].to_numpy()
+    if ids.max() >= len(questions):
+        raise ValueError(f"{where}: question_id {int(ids.max())} is beyond the task's "
+                         f"{len(questions)} questions (ids run from 0)")
+    text = np.array([q.text for q in questions], dtype=object)[ids]
+    target = np.array([str(q.answer) for q in questions], dtype=object)[ids]
+    bad = (df["prompt"].to_numpy(object) != text) | (df["target"].to_numpy(object) != target)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{where}: row {i} (question_id {int(ids[i])}) does not hold that "
+                         f"question of the task meta.json names (shifted or foreign ids)")
+    from validation.task import check_answer
+    expect = np.array([check_answer(a, t) for a, t in zip(df["answer"], df["target"])])
+    bad = expect != df["correct"].to_numpy(bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{where}: row {i} says correct = {bool(df['correct'].iloc[i])} for "
+                         f"answer {str(df['answer'].iloc[i])[:40]!r} and target "
+                         f"{df['target'].iloc[i]!r} ({int(bad.sum())} such rows)")
 
 
 def read_run(directory, *, load_hidden=True):
@@ -342,21 +507,7 @@ def read_run(directory, *, load_hidden=True):
     directory = Path(directory)
     if not directory.is_dir():
         raise ValueError(f"run {directory} is not a directory")
-    mp = directory / "meta.json"
-    if not mp.is_file():
-        raise ValueError(f"run {directory} has no meta.json (unfinished or not a run)")
-    try:
-        meta = json.loads(mp.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"run {directory}: meta.json is not valid JSON ({exc.msg})") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"run {directory}: meta.json must hold an object")
-    missing = [k for k in META_KEYS if k not in meta]
-    if missing:
-        raise ValueError(f"run {directory}: meta.json lacks key(s) {', '.join(missing)}")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise ValueError(f"run {directory}: schema_version {meta['schema_version']!r} is not "
-                         f"supported (this reader knows {SCHEMA_VERSION})")
+    meta = _read_meta(directory)
     tp = directory / "samples.parquet"
     if not tp.is_file():
         raise ValueError(f"run {directory} has no samples.parquet")
@@ -367,9 +518,7 @@ def read_run(directory, *, load_hidden=True):
         raise ValueError(f"run {directory}: samples.parquet cannot be read ({msg})") from None
     validate_table(df, f"run {directory}: samples.parquet")
     df = _coerce(df)
-    if len(df) != meta["n_rows"]:
-        raise ValueError(f"run {directory}: samples.parquet has {len(df)} rows, meta.json says "
-                         f"{meta['n_rows']}")
+    check_consistency(df, meta, f"run {directory}")
     hidden = None
     hp = directory / "hidden.npz"
     if meta["hidden"] and not hp.is_file():

@@ -281,6 +281,15 @@ def plot_run(table, summary, axes=None, title=""):
     return axes
 
 
+#: Highest sampling temperature accepted (logits / T; above this every token is equally likely
+#: to float precision, and meta.json must hold finite numbers).
+MAX_TEMPERATURE = 100.0
+#: Floating-point operations (2 per parameter per generated token, at the token cap) one run may
+#: ask for without ``--yes``: about three hours of this 2-core machine for SmolLM2-135M, whose
+#: recorded 2,400-trace run asked for 1.2e14.
+SAMPLE_FLOP_LIMIT = 3e14
+
+
 def _parse_layers(text):
     try:
         return tuple(int(x) for x in str(text).split(",") if x.strip() != "")
@@ -331,15 +340,15 @@ def _build_parser():
                         help="print one line per finished chunk on stderr")
     parser.add_argument("--out", default=None, help="run directory (default runs/<model>)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--plot", metavar="FILE.png",
-                        help="write accuracy by difficulty and the thinking-length histogram")
+    _cli.add_plot_arguments(parser, "accuracy by difficulty and the thinking-length histogram")
+    _cli.add_guard_argument(parser)
     return parser
 
 
 def _check_args(parser, args, argv):
     check_int("questions", args.questions, 1)
     check_int("samples", args.samples, 1)
-    check_real("temperature", args.temperature, 0.0)
+    check_real("temperature", args.temperature, 0.0, MAX_TEMPERATURE)
     check_real("top_p", args.top_p, 0.0, 1.0, lo_open=True)
     check_int("seed", args.seed, 0)
     if args.max_thinking is not None:
@@ -362,7 +371,45 @@ def _check_args(parser, args, argv):
     from validation.adapters import ENGINES
     if args.engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {args.engine!r}")
+    # outputs are checked before the model loads and samples, not after
+    _cli.writable_output(_out_dir(args), "--out", directory=True)
+    if args.plot:
+        _cli.writable_output(args.plot, "--plot")
     return hf_model
+
+
+def _out_dir(args):
+    return args.out or f"runs/{args.model.replace('/', '_').replace(':', '_')}"
+
+
+def _n_params(adapter):
+    """Parameters of the adapter's model (None when the engine does not expose them)."""
+    model = getattr(adapter, "model", None)
+    if model is not None and hasattr(model, "parameters"):
+        return int(sum(p.numel() for p in model.parameters()))
+    params = getattr(adapter, "params", None)
+    if params is not None:
+        import jax
+        return int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
+    return None
+
+
+def _check_size(args, adapter, hf_model):
+    """Refuse a run beyond :data:`SAMPLE_FLOP_LIMIT` or the memory limit before sampling."""
+    from sim import guard
+
+    rows = args.questions * args.samples
+    cap = args.max_new_tokens or (256 if hf_model else adapter.config.max_len)
+    n_params = _n_params(adapter) or 0
+    memory = rows * 2048.0 + rows * cap * 8.0  # the table, the texts and the token ids
+    if args.hidden:
+        layers = getattr(adapter, "layers", None)
+        n_layers = len(layers) if layers else adapter.config.n_layers + 1
+        d = getattr(adapter, "d_model", None) or adapter.config.d_model
+        memory += rows * cap * n_layers * d * 2.0
+    guard.check("--questions x --samples x --max-new-tokens", work=2.0 * n_params * rows * cap,
+                memory=memory, unit="floating-point operations", work_limit=SAMPLE_FLOP_LIMIT,
+                allow=args.yes)
 
 
 def _load(args, hf_model):
@@ -424,9 +471,10 @@ def main(argv=None):
     if args.log:
         print(f"{parser.prog}: loaded {args.model} in {time.perf_counter() - t_load:.0f} s",
               file=sys.stderr, flush=True)
+    _check_size(args, adapter, hf_model)
     chunk = args.chunk or (256 if hf_model else 2048)
     args.chunk = chunk
-    out_dir = args.out or f"runs/{args.model.replace('/', '_').replace(':', '_')}"
+    out_dir = _out_dir(args)
     config = _run_config(args, adapter, fmt)
     parts = _prepare_parts(out_dir, config)
     n_rows = args.questions * args.samples

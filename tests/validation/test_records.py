@@ -73,7 +73,7 @@ def _corrupt_table(tmp_path, change):
     (lambda df: df.assign(thinking_length=df["thinking_length"].astype(str)),
      "thinking_length must have dtype int64"),
     (lambda df: df.iloc[:0], "empty"),
-    (lambda df: df.iloc[:3], "rows, meta.json says"),
+    (lambda df: df.iloc[:3], "meta.json says n_rows = "),
     (lambda df: df.assign(sample=0), "duplicate"),
     (lambda df: df.assign(total_length=0), "exceeds total_length"),
 ])

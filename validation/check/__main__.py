@@ -84,11 +84,15 @@ def main(argv=None):
     if args.seed < 0:
         raise ValueError(f"seed must be >= 0, got {args.seed}")
     adapter = None
+    if args.report is not None:
+        _cli.writable_output(args.report, "--report", directory=True)
     if args.quick:
         run_dir = Path(args.run_dir or "runs/quick")
         if (run_dir / "meta.json").exists():
             run = records.read_run(run_dir)
         else:
+            # checked before minutes of sampling: the run and its report are written there
+            _cli.writable_output(run_dir, "run_dir", directory=True)
             if not args.json:
                 print(f"sampling a quick run into {run_dir} ...", file=sys.stderr)
             adapter = _quick_run(run_dir, args.seed, QUICK)
@@ -109,6 +113,11 @@ def main(argv=None):
         from validation.adapters import load_adapter
 
         adapter = load_adapter(model)
+        want = run.meta.get("checkpoint_sha256")
+        if args.model is None and want and adapter.checkpoint_sha256 != want:
+            raise ValueError(f"the run's checkpoint_sha256 {want[:12]}... is not that of model "
+                             f"{model!r} ({adapter.checkpoint_sha256[:12]}...); pass --model "
+                             f"with the checkpoint that made the run")
     with _cli.progress_bar(not args.json, "checks", len(only)) as advance:
         rows, details = run_checks(run, only, adapter, args.seed, progress=advance)
     report = write_report(args.report or (run.path / "report"), rows, details, run.meta)
