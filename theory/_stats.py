@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["wilson_interval"]
+__all__ = ["wilson_interval", "Moments"]
 
 
 def wilson_interval(k, n, level=0.95):
@@ -33,3 +33,50 @@ def wilson_interval(k, n, level=0.95):
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
+
+
+class Moments:
+    """Mean and variance of samples that arrive in chunks, pooled exactly.
+
+    ``add(x)`` takes a chunk whose last axis holds the samples (leading axes are
+    separate series); chunks are pooled with the pairwise update of Chan, Golub
+    and LeVeque (1979), so a long Monte Carlo run can stream its replicates in
+    chunks of bounded memory and report what one pass over all of them would.
+    With one chunk, ``mean`` and ``var(ddof)`` are those of NumPy.
+    """
+
+    def __init__(self):
+        self.n = 0
+        self._mean = None
+        self._m2 = None
+
+    def add(self, x):
+        """Pool a chunk (samples along the last axis)."""
+        x = np.asarray(x, dtype=float)
+        n = x.shape[-1]
+        if n == 0:
+            return self
+        mean = x.mean(axis=-1)
+        m2 = ((x - mean[..., None]) ** 2).sum(axis=-1)
+        if self.n == 0:
+            self._mean, self._m2 = mean, m2
+        else:
+            tot = self.n + n
+            delta = mean - self._mean
+            self._m2 = self._m2 + m2 + delta**2 * (self.n * n / tot)
+            self._mean = self._mean + delta * (n / tot)
+        self.n += n
+        return self
+
+    @property
+    def mean(self):
+        """The pooled mean (an array for several series)."""
+        return self._mean
+
+    def var(self, ddof=1):
+        """The pooled variance with ``ddof`` degrees of freedom removed."""
+        return self._m2 / (self.n - ddof)
+
+    def se(self):
+        """Standard error of the mean, ``sqrt(var(1) / n)``."""
+        return np.sqrt(self.var(1) / self.n)

@@ -1,0 +1,210 @@
+"""Every model command line against the sizes and inputs of issue 16: a guard before the work,
+streamed runs of bounded memory, degenerate inputs answered, one-line errors.
+
+The guard's limits are this machine's (:mod:`sim.guard`); the cases here ask for far more than
+any machine allows, or far less, so they do not depend on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from theory._stats import Moments
+
+#: (command module, argv, words the one-line error must hold)
+REFUSED = [
+    # sim.phase: the leaf-vote limit, an infinite budget, a huge figure
+    ("sim.phase.__main__", ["--trials", "99999999"], "--trials * b**depth asks for"),
+    ("sim.phase.__main__", ["--trials", "1e15"], "leaf-votes, above this machine's limit"),
+    ("sim.phase.__main__", ["--beta", "0.2", "--budget", "1e400"], "budget must be in (0, inf)"),
+    ("sim.phase.__main__", ["--trials", "100", "--plot", "x.png", "--dpi", "1e5"],
+     "dpi must be in (0, 1200]"),
+    ("sim.phase.__main__", ["--trials", "100", "--plot", "x.png", "--plot-trials", "1e12"],
+     "--plot-trials * --plot-grid**2"),
+    ("sim.phase.__main__", ["decide", "--beta", "0.2", "--budget", "inf"],
+     "budget must be in (0, inf)"),
+    # sim.knapsack: rollouts, the authors' dynamic program, training, the n_up cap
+    ("sim.knapsack.__main__", ["--trials", "1e15"], "--trials * --budget (rollouts) asks for"),
+    ("sim.knapsack.__main__", ["--prompts", "20000"], "--prompts * --budget (the authors' dyn"),
+    ("sim.knapsack.__main__", ["--n-up", "1e9", "--budget", "1e8"], "above this machine's"),
+    ("sim.knapsack.__main__", ["--budget", "1e12"], "budget must be at most prompts * n_up"),
+    ("sim.knapsack.__main__", ["--budget", "40000"], "budget must be at most prompts * n_up = "
+                                                     "32768"),
+    ("sim.knapsack.__main__", ["--n-up", "4"], "prompts * n must be at most prompts * n_up"),
+    ("sim.knapsack.__main__", ["--train", "--epochs", "1e8"], "--epochs * --dataset (toy"),
+    ("sim.knapsack.__main__", ["duet", "--trials", "1e12"], "above this machine's limit"),
+    ("sim.knapsack.__main__", ["duet", "--prompts", "1e7", "--max-response", "1000000"],
+     "above this machine's limit"),
+]
+
+
+def _main(module):
+    return importlib.import_module(module).main
+
+
+def _json(main, argv, capsys):
+    """Run ``main(argv)``, expect exit 0, return the JSON object it printed."""
+    status = main(argv)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("module, argv, words", REFUSED,
+                         ids=[f"{m.split('.')[1]} {' '.join(a)}" for m, a, _ in REFUSED])
+def test_refused_in_one_line_before_the_work(module, argv, words, cli_exit, tmp_path,
+                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, err = cli_exit(_main(module), argv)
+    assert status == 2, err
+    assert err.count("\n") == 1, err
+    assert words in err, err
+    assert os.listdir(tmp_path) == []  # nothing half-written
+
+
+# ----------------------------------------------------------------------------
+# the pooled moments of streamed runs
+# ----------------------------------------------------------------------------
+
+def test_moments_pooled_over_chunks_equal_one_pass():
+    x = np.random.default_rng(3).normal(2.0, 3.0, (2, 1001))
+    m = Moments()
+    for lo, hi in ((0, 1), (1, 400), (400, 401), (401, 1001)):
+        m.add(x[:, lo:hi])
+    assert m.n == 1001
+    np.testing.assert_allclose(m.mean, x.mean(axis=1), rtol=1e-13)
+    np.testing.assert_allclose(m.var(1), x.var(axis=1, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(m.se(), x.std(axis=1, ddof=1) / math.sqrt(1001), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------
+# sim.phase
+# ----------------------------------------------------------------------------
+
+def test_phase_runs_in_chunks_with_the_first_chunk_unchanged(monkeypatch):
+    from sim.phase import core
+    from theory.phase import PhaseParams
+
+    params = PhaseParams(b=3, rho=0.2, gamma=0.9, depth=3, p0=0.6)
+    whole = core.level_counts(params, 5000, seed=4, backend="numba")
+    assert np.array_equal(whole, core.tree_levels(params, 5000, 4, "numba").sum(axis=1))
+    monkeypatch.setattr(core, "CHUNK_TRIALS", 1000)
+    chunked = core.level_counts(params, 5000, seed=4, backend="numba")
+    first = core.tree_levels(params, 1000, 4, "numba").sum(axis=1)
+    # the first chunk is the unchunked run's first 1000 trees; later chunks draw afresh
+    assert not np.array_equal(chunked, whole)
+    assert np.array_equal(core.level_counts(params, 1000, seed=4, backend="numba"), first)
+    df = core.summarize_levels(params, chunked, 5000)
+    assert (df["z"].abs() < 4).all()
+
+
+def test_phase_guard_scales_and_yes_lifts_it(monkeypatch):
+    from sim.guard import TooLarge
+    from sim.phase import core
+    from theory.phase import PhaseParams
+
+    params = PhaseParams(depth=8)
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "1e-6")  # limit 1e5 leaf-votes
+    with pytest.raises(TooLarge, match="leaf-votes"):
+        core.simulate(params, 100)
+    assert len(core.simulate(params, 100, allow=True)) == 9
+
+
+def test_phase_budget_below_one_leaf_is_one_agent():
+    from theory.phase import PhaseParams, budget_analysis
+
+    res = budget_analysis(PhaseParams(), beta=0.05, budget=1e-300)
+    assert res["n_star"] == 1.0 and res["depth_star"] == 0.0
+    big = budget_analysis(PhaseParams(), beta=0.05, budget=1e300)
+    assert math.isfinite(big["n_star"]) and big["n_star"] > 1e290
+
+
+# ----------------------------------------------------------------------------
+# sim.knapsack
+# ----------------------------------------------------------------------------
+
+def test_knapsack_streamed_replicates_equal_one_pass(monkeypatch):
+    from sim.knapsack import core
+
+    one = core.simulate(trials=300, seed=2, backend="numba")
+    # chunks of a few replicates: the same words, pooled exactly
+    monkeypatch.setenv("BUDGETLAB_MEMORY_LIMIT", str(16 * 8 * 256 * 4 * 7))
+    many = core.simulate(trials=300, seed=2, backend="numba", allow=True)
+    for col in ("egr_sim", "prompt_ratio_sim"):
+        np.testing.assert_allclose(many[col], one[col], rtol=1e-12)
+    for col in ("egr_se", "prompt_ratio_se"):
+        np.testing.assert_allclose(many[col], one[col], rtol=1e-9)
+
+
+def test_knapsack_kernels_agree_from_any_first_replicate():
+    from sim import rng
+    from sim.knapsack import kernel_array, kernel_numba, reference
+    from sim.knapsack.layout import STREAM
+
+    N = np.array([3, 0, 5, 2], dtype=np.int64)
+    p = np.array([0.3, 0.5, 0.9, 0.1])
+    key = rng.stream_key(7, STREAM)
+    whole = kernel_numba.successes(N, p, 10, key)
+    for first in (0, 4, 9):
+        n = 10 - first
+        assert np.array_equal(kernel_numba.successes(N, p, n, key, first), whole[first:])
+        assert np.array_equal(kernel_array.successes(np, N, p, n, key, first), whole[first:])
+        assert np.array_equal(reference.successes(N, p, n, key, first), whole[first:])
+
+
+def test_knapsack_duet_streamed_replicates_equal_one_pass(monkeypatch):
+    from sim.knapsack.duet import simulate_duet
+    from theory.knapsack.duet import DuetSimParams
+
+    params = DuetSimParams(prompts=8, max_response=512)
+    one = simulate_duet(params, trials=60, seed=1)
+    monkeypatch.setenv("BUDGETLAB_MEMORY_LIMIT", str(16 * 160 * 8 * 128 * 7))
+    many = simulate_duet(params, trials=60, seed=1, allow=True)
+    for col in ("estimate", "se", "tokens_sim", "tokens_se", "variance_sim"):
+        np.testing.assert_allclose(many[col], one[col], rtol=1e-9, atol=1e-15)
+
+
+def test_knapsack_one_prompt_leaves_out_the_failing_port(tmp_path, capsys):
+    from sim.knapsack.__main__ import main
+
+    path = tmp_path / "one.csv"
+    path.write_text("id,p\na,0.5\n")
+    out = _json(main, ["--rates", str(path), "--trials", "50", "--json"], capsys)
+    assert [a["name"] for a in out["allocators"]] == ["uniform", "knapsack"]
+    assert "budget assertion" in out["skipped"]["knapsack-reference"]
+
+
+def test_knapsack_all_zero_rates_give_no_gradient(tmp_path, capsys):
+    from sim.knapsack.__main__ import main
+
+    path = tmp_path / "zeros.csv"
+    path.write_text("p\n0\n0\n0\n")
+    out = _json(main, ["--rates", str(path), "--trials", "20", "--json"], capsys)
+    assert {a["egr_expected"] for a in out["allocators"]} == {0.0}
+    assert {a["egr_sim"] for a in out["allocators"]} == {0.0}
+
+
+def test_knapsack_rates_that_are_booleans_or_too_many_rows(tmp_path, cli_exit, monkeypatch):
+    from sim.knapsack.__main__ import main
+
+    pd.DataFrame({"p": [True, False, True]}).to_parquet(tmp_path / "b.parquet")
+    status, err = cli_exit(main, ["--rates", str(tmp_path / "b.parquet")])
+    assert status == 2 and "holds booleans" in err and err.count("\n") == 1
+    # a small Parquet file of many rows: refused from its metadata, before it is read
+    pd.DataFrame({"p": np.full(200_000, 0.5)}).to_parquet(tmp_path / "big.parquet")
+    monkeypatch.setenv("BUDGETLAB_MEMORY_LIMIT", str(10**6))
+    for argv in (["--rates", str(tmp_path / "big.parquet")],
+                 ["allocate", str(tmp_path / "big.parquet"), "--budget", "400000"]):
+        status, err = cli_exit(main, argv)
+        assert status == 2 and "the rows of" in err and "200000" in err, err
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    status, err = cli_exit(main, ["--rates", str(fifo)])
+    assert status == 2 and "is a FIFO" in err
