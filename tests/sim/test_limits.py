@@ -42,6 +42,17 @@ REFUSED = [
     ("sim.knapsack.__main__", ["duet", "--trials", "1e12"], "above this machine's limit"),
     ("sim.knapsack.__main__", ["duet", "--prompts", "1e7", "--max-response", "1000000"],
      "above this machine's limit"),
+    # sim.gamma: the runs' memory, the rules' tables, the exact laws, the discrete fit
+    ("sim.gamma.__main__", ["--trials", "1e15"], "--trials (the simulated lengths) needs about"),
+    ("sim.gamma.__main__", ["--budget", "1e8"], "--budget * states (the rules' tables) asks"),
+    ("sim.gamma.__main__", ["--max-paragraph", "100000"], "the rules' tables) asks for 1.5e+12"),
+    ("sim.gamma.__main__", ["--max-tokens", "1e9"], "--max-tokens (the exact laws, one step"),
+    ("sim.gamma.__main__", ["--budget", "40000", "--trials", "500"], "the rules' tables"),
+    ("sim.gamma.__main__", ["--likelihood", "discrete"], "--likelihood discrete (the Gamma "
+                                                         "predictor's fits over 220 states"),
+    ("sim.gamma.__main__", ["--toy", "geometric", "--h", "1e-300"], "the toy rarely ends"),
+    ("sim.gamma.__main__", ["--trials", "100", "--plot", "x.png", "--dpi", "40000"],
+     "dpi must be in (0, 1200]"),
 ]
 
 
@@ -208,3 +219,41 @@ def test_knapsack_rates_that_are_booleans_or_too_many_rows(tmp_path, cli_exit, m
     os.mkfifo(fifo)
     status, err = cli_exit(main, ["--rates", str(fifo)])
     assert status == 2 and "is a FIFO" in err
+
+
+# ----------------------------------------------------------------------------
+# sim.gamma
+# ----------------------------------------------------------------------------
+
+def test_gamma_fifo_and_directory_as_fit_file(tmp_path, cli_exit):
+    from sim.gamma.__main__ import main
+
+    fifo = tmp_path / "lengths.csv"
+    os.mkfifo(fifo)
+    status, err = cli_exit(main, ["--fit", str(fifo)])
+    assert status == 2 and "is a FIFO" in err and err.count("\n") == 1
+    (tmp_path / "dir.csv").mkdir()
+    status, err = cli_exit(main, ["--fit", str(tmp_path / "dir.csv")])
+    assert status == 2 and "is a directory" in err
+
+
+def test_gamma_horizon_guard_names_the_states(monkeypatch):
+    from sim.gamma.core import remaining_law
+    from sim.gamma.toy import toy_model
+    from sim.guard import TooLarge
+    from theory.gamma import GammaParams
+
+    model = toy_model(GammaParams(max_paragraph=200))
+    monkeypatch.setenv("BUDGETLAB_MEMORY_LIMIT", str(16 * model.n_states * 500))
+    with pytest.raises(TooLarge, match="remaining-length law of the toy's 2200 states"):
+        remaining_law(model)
+    assert remaining_law(model, allow=True).shape[0] == 2200
+
+
+def test_gamma_degenerate_toy_that_always_stops_at_once():
+    from sim.gamma import simulate
+    from theory.gamma import GammaParams
+
+    df = simulate(GammaParams(toy="geometric", h=1.0, budget=1), trials=200).set_index("name")
+    assert (df["adherence_exact"] == 1.0).all() and (df["adherence_sim"] == 1.0).all()
+    assert (df["mean_length_sim"] == 1.0).all()
