@@ -22,7 +22,7 @@ from sim.phase.kernel_numba import tree_words_numba
 from sim.phase.reference import reference_levels
 from theory import phase as th
 from theory._params import check_int
-from theory._stats import wilson_interval
+from theory._stats import chunk_seed, wilson_interval
 
 __all__ = ["TRIALS", "MAX_LEAF_VOTES", "TRIAL_OVERHEAD", "CHUNK_TRIALS", "MAX_NUMPY_LEAVES",
            "cost", "simulate", "tree_levels", "level_counts", "simulate_root", "summarize_levels",
@@ -39,7 +39,7 @@ MAX_LEAF_VOTES = 10**11
 TRIAL_OVERHEAD = 2500
 #: Trees per chunk of :func:`simulate`: a chunk holds about 100 bytes per tree, so a run of
 #: any size stays within half a gigabyte. Chunk ``k > 0`` draws from its own seed
-#: (:func:`_chunk_seed`), so a result depends on the seed and the trials only.
+#: (:func:`theory._stats.chunk_seed`), so a result depends on the seed and the trials only.
 CHUNK_TRIALS = 1 << 22
 #: Bytes one tree of :func:`tree_levels` holds at its peak, besides a byte per level.
 _TREE_BYTES = 96
@@ -134,13 +134,6 @@ def theory_accuracy(params):
     return (1.0 + np.asarray(mu, dtype=float)) / 2.0
 
 
-def _chunk_seed(seed, k):
-    """The seed of chunk ``k`` of a run with root ``seed``: the root itself for the first."""
-    if k == 0:
-        return seed
-    return int(np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
 def level_counts(params, trials, seed=0, backend="auto", allow=False, progress=None):
     """Correct nodes per level, summed over ``trials`` trees run in chunks of bounded memory.
 
@@ -159,7 +152,7 @@ def level_counts(params, trials, seed=0, backend="auto", allow=False, progress=N
     counts = np.zeros(params.depth + 1, dtype=np.int64)
     for k, start in enumerate(range(0, trials, CHUNK_TRIALS)):
         n = min(CHUNK_TRIALS, trials - start)
-        counts += _levels(params, n, _chunk_seed(seed, k), name).sum(axis=1)
+        counts += _levels(params, n, chunk_seed(seed, k), name).sum(axis=1)
         if progress is not None:
             progress(start + n, trials)
     return counts

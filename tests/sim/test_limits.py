@@ -53,6 +53,15 @@ REFUSED = [
     ("sim.gamma.__main__", ["--toy", "geometric", "--h", "1e-300"], "the toy rarely ends"),
     ("sim.gamma.__main__", ["--trials", "100", "--plot", "x.png", "--dpi", "40000"],
      "dpi must be in (0, 1200]"),
+    # sim.bbam: questions, the frontier, non-finite prior ranges and budgets
+    ("sim.bbam.__main__", ["--trials", "1e15"], "--trials (questions) asks for 7e+19"),
+    ("sim.bbam.__main__", ["--budget", "1e300"], "budget must be in (0, 1e+15], got 1e+300"),
+    ("sim.bbam.__main__", ["--beta-range", "1,inf"], "beta_high must be in [1, inf), got inf"),
+    ("sim.bbam.__main__", ["--half-range", "20,1e400"], "half_high must be in [20, inf)"),
+    ("sim.bbam.__main__", ["--trials", "100", "--plot", "x.png", "--plot-trials", "1e12"],
+     "--plot-trials * --plot-budgets asks for"),
+    ("sim.bbam.__main__", ["--allocate", "--c", "1", "--beta", "1", "--budget", "inf"],
+     "budget must be in (0, inf)"),
 ]
 
 
@@ -257,3 +266,44 @@ def test_gamma_degenerate_toy_that_always_stops_at_once():
     df = simulate(GammaParams(toy="geometric", h=1.0, budget=1), trials=200).set_index("name")
     assert (df["adherence_exact"] == 1.0).all() and (df["adherence_sim"] == 1.0).all()
     assert (df["mean_length_sim"] == 1.0).all()
+
+
+# ----------------------------------------------------------------------------
+# sim.bbam
+# ----------------------------------------------------------------------------
+
+def test_bbam_runs_in_chunks_with_the_first_chunk_unchanged(monkeypatch):
+    from sim.bbam import core
+    from theory.bbam import BbamParams
+
+    params = BbamParams()
+    names = ("uniform", "exact", "global")
+    whole = core.simulate(params, 3000, seed=5, backend="numba", names=names)
+    monkeypatch.setattr(core, "CHUNK_QUESTIONS", 1000)
+    first = core.simulate(params, 1000, seed=5, backend="numba", names=names)
+    chunked = core.simulate(params, 3000, seed=5, backend="numba", names=names)
+    unchunked_first = core.simulate(params, 1000, seed=5, backend="numba", names=names)
+    assert np.array_equal(first["accuracy"], unchunked_first["accuracy"])
+    assert not np.array_equal(chunked["accuracy"], whole["accuracy"])
+    # the streamed run agrees with its closed form within 4 standard errors
+    static = chunked.dropna(subset=["accuracy_theory"])
+    assert (abs(static.accuracy - static.accuracy_theory) < 4 * static.accuracy_theory_se).all()
+    assert (chunked["trials"] == 3000).all()
+
+
+def test_bbam_guard_in_the_library(monkeypatch):
+    from sim.bbam import simulate
+    from sim.guard import TooLarge
+    from theory.bbam import BbamParams
+
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "1e-6")
+    with pytest.raises(TooLarge, match="--trials"):
+        simulate(BbamParams(), 1000)
+    assert len(simulate(BbamParams(), 1000, names=("exact",), allow=True)) == 1
+
+
+def test_int_arrays_beyond_int64_are_one_line_errors():
+    from theory._params import check_int_array
+
+    with pytest.raises(ValueError, match="below 2\\*\\*63"):
+        check_int_array("budget", [10**30], 0)
