@@ -76,7 +76,7 @@ def build_parser():
                     "budget. 'python -m sim.memory allocate FILE --budget B' chooses tiers "
                     "from a table. See docs/models/memory.md.")
     g = p.add_argument_group("the pipeline (docs/models/memory.md (7)-(9))")
-    g.add_argument("--modules", type=int, default=d.modules,
+    g.add_argument("--modules", type=_cli.integer, default=d.modules,
                    help=f"modules of the pipeline (default {d.modules})")
     g.add_argument("--costs", type=_numbers("--costs", integers=True), default=d.costs,
                    metavar="C1,C2,...",
@@ -93,7 +93,7 @@ def build_parser():
     g.add_argument("--signal", type=float, default=d.signal,
                    help="probability that the router reads a module's difficulty correctly, "
                         f"in [0.5, 1] (default {d.signal:g})")
-    g.add_argument("--budget", type=int, default=d.budget,
+    g.add_argument("--budget", type=_cli.integer, default=d.budget,
                    help="cost allowed per query (default: every budget from the cheapest to "
                         "the dearest pipeline)")
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS,

@@ -90,22 +90,22 @@ def build_parser():
     mode.add_argument("--map", action="store_true",
                       help="measure where bavt beats majority over --ps x --noises x --budgets")
     env = p.add_argument_group("environment and budgets (docs/models/search.md (11)-(13))")
-    env.add_argument("--K", type=int, default=d.K,
+    env.add_argument("--K", type=_cli.integer, default=d.K,
                      help=f"progress steps on the hidden path (default {d.K})")
     env.add_argument("--p", "--p-min", dest="p", type=float, default=d.p,
                      help=f"probability that a step makes progress, the bound's p_min "
                           f"(default {d.p:g})")
     env.add_argument("--eps", type=float, default=d.eps,
                      help=f"failure probability of the bound (default {d.eps:g})")
-    env.add_argument("--budget", type=int, default=d.budget,
+    env.add_argument("--budget", type=_cli.integer, default=d.budget,
                      help=f"tool-call budget (default {d.budget})")
-    env.add_argument("--token-budget", type=int, default=d.token_budget,
+    env.add_argument("--token-budget", type=_cli.integer, default=d.token_budget,
                      help=f"token budget (default {th.TOKENS_PER_CALL} per tool call)")
     env.add_argument("--tool-rate", type=float, default=d.tool_rate,
                      help=f"probability that a step is a tool call (default {d.tool_rate:g})")
-    env.add_argument("--step-tokens", type=int, default=d.step_tokens,
+    env.add_argument("--step-tokens", type=_cli.integer, default=d.step_tokens,
                      help=f"tokens of one step (default {d.step_tokens})")
-    env.add_argument("--critic-tokens", type=int, default=d.critic_tokens,
+    env.add_argument("--critic-tokens", type=_cli.integer, default=d.critic_tokens,
                      help=f"tokens of one critic call (default {d.critic_tokens})")
     env.add_argument("--noise", type=float, default=d.noise,
                      help=f"standard deviation of the critic's noise (default {d.noise:g})")
@@ -114,7 +114,7 @@ def build_parser():
     env.add_argument("--bias", type=float, default=d.bias,
                      help=f"upward bias of the absolute critic (default {d.bias:g})")
     env.add_argument("--v0", type=float, default=d.v0, help=f"root value (default {d.v0:g})")
-    env.add_argument("--wrong-answers", type=int, default=d.wrong_answers,
+    env.add_argument("--wrong-answers", type=_cli.integer, default=d.wrong_answers,
                      help=f"distinct wrong answers (default {d.wrong_answers})")
     rules = p.add_argument_group("rules (docs/models/search.md (1)-(5), (18))")
     rules.add_argument("--rules", type=_rules, default=RULES,

@@ -76,10 +76,10 @@ def build_parser():
     w = p.add_argument_group("the workflow (docs/models/workflow.md (1)-(3), (18)-(19))")
     w.add_argument("--shape", choices=SHAPES, default=d.shape,
                    help=f"synthetic DAG (default {d.shape})")
-    w.add_argument("--nodes", type=int, default=d.nodes,
+    w.add_argument("--nodes", type=_cli.integer, default=d.nodes,
                    help=f"nodes of the synthetic DAG (default {d.nodes}; fork-join: "
                         "2 + 2 max(2, N // 4))")
-    w.add_argument("--models", type=int, default=d.models,
+    w.add_argument("--models", type=_cli.integer, default=d.models,
                    help=f"models per node, statistics drawn per (node, model) (default "
                         f"{d.models})")
     w.add_argument("--p", type=float, default=d.p,
@@ -90,7 +90,7 @@ def build_parser():
                    help="... its standard deviation (0 = deterministic)")
     w.add_argument("--cost", type=float, default=d.cost,
                    help="... cost of a sample, thousand tokens (others: the library means)")
-    w.add_argument("--graph-seed", type=int, default=d.graph_seed,
+    w.add_argument("--graph-seed", type=_cli.integer, default=d.graph_seed,
                    help=f"seed of the synthetic DAG and statistics (default {d.graph_seed})")
     w.add_argument("--workflow", metavar="FILE.json",
                    help="a DAG with per (node, model) statistics, in place of the synthetic one")
@@ -120,15 +120,15 @@ def build_parser():
     m = p.add_argument_group("the planner (docs/models/workflow.md (9)-(11))")
     m.add_argument("--k-values", type=_k_values, default=d.k_values, metavar="K1,K2,...",
                    help=f"sample levels K (default {','.join(map(str, d.k_values))})")
-    m.add_argument("--rollouts", type=int, default=d.rollouts,
+    m.add_argument("--rollouts", type=_cli.integer, default=d.rollouts,
                    help=f"continuation rollouts M per pair (default {d.rollouts})")
     m.add_argument("--delta", type=float, default=d.delta,
                    help=f"confidence of the reported radius (default {d.delta:g})")
-    m.add_argument("--free-nodes", type=int, default=d.free_nodes,
+    m.add_argument("--free-nodes", type=_cli.integer, default=d.free_nodes,
                    help=f"nodes enumerated on a wide frontier (default {d.free_nodes})")
-    m.add_argument("--max-candidates", type=int, default=d.max_candidates,
+    m.add_argument("--max-candidates", type=_cli.integer, default=d.max_candidates,
                    help="cap on candidate actions (default |K| + |K|^(free+1) = 260)")
-    m.add_argument("--max-steps", type=int, default=d.max_steps,
+    m.add_argument("--max-steps", type=_cli.integer, default=d.max_steps,
                    help=f"launches before a rollout counts as failed (default {d.max_steps})")
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS,
                               helps={"trials": f"episodes per policy (default {DEFAULT_TRIALS})",
