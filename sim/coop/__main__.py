@@ -21,7 +21,7 @@ from sim import _cli
 from sim import guard as _guard
 from sim._tables import output_table
 from sim.coop.apache import APACHE, run_apache
-from sim.coop.core import MAX_WORK, NOISE, ROUNDS, TRIALS, cost, simulate
+from sim.coop.core import NOISE, ROUNDS, TRIALS, simulate, team_cost
 from sim.coop.paper import paper_grid, run_paper_experiment
 from sim.coop.plot import (
     plot_apache,
@@ -36,7 +36,7 @@ from sim.coop.report import (
     report_robustness,
     report_team,
 )
-from sim.coop.robustness import ROBUSTNESS_TRIALS, monte_carlo, robustness_cost
+from sim.coop.robustness import ROBUSTNESS_TRIALS, monte_carlo
 from sim.coop.team import effort_loyalty_curves, solve_team
 from sim.coop.variants import DEFAULT_VARIANT, VARIANTS, welfare_mode
 from theory._params import check_int, check_real
@@ -136,8 +136,8 @@ def params_from_args(args):
             len(D) if D is not None else DEFAULTS["n"])
     n = check_int("n", n, 2)
     # a team of n members holds a few arrays of n numbers: checked before they are made
-    _guard.check("--n (team size)", work=200.0 * n, memory=200.0 * n, work_limit=MAX_WORK,
-                 allow=args.yes)
+    est = team_cost(n)
+    _guard.check(est.pop("param"), allow=args.yes, **est)
     if theta is not None and len(theta) == 1:
         theta = theta * n
     return CoopParams(omega=args.omega, beta=args.beta, c=args.c, n=n, theta=theta, D=D,
@@ -174,12 +174,9 @@ def _run(args):
     if exp == "repeated":
         params = params_from_args(args)
         trials = TRIALS if args.trials is None else args.trials
-        check_int("trials", trials, 1)
-        check_int("rounds", args.rounds, 1)
-        est = cost(params, trials, args.rounds, args.trust)
-        _guard.check(est.pop("param"), allow=args.yes, **est)
+        # simulate checks its sizes (sim.coop.core.cost) before it allocates
         df = simulate(params, trials, args.seed, args.backend, rounds=args.rounds,
-                      noise=args.noise, trust=args.trust, allow=True)  # guarded above
+                      noise=args.noise, trust=args.trust, allow=args.yes)
         if args.plot:
             _figure(args, lambda ax: plot_repeated_play(df, ax))
         fields = dict(equilibrium_mean_effort=float(df["theory"].iloc[0]),
@@ -207,10 +204,8 @@ def _run(args):
         return (dict(variant=variant), fields, lambda: report_apache(res),
                 lambda: phases.drop(columns=["efforts", "items"], errors="ignore"))
     trials = ROBUSTNESS_TRIALS if args.trials is None else args.trials
-    check_int("trials", trials, 1)
-    est = robustness_cost(trials)
-    _guard.check(est.pop("param"), allow=args.yes, **est)
-    res = monte_carlo(variant, trials, args.seed, allow=True)  # guarded above
+    # monte_carlo checks its size (robustness_cost) before it draws
+    res = monte_carlo(variant, trials, args.seed, allow=args.yes)
     return (dict(variant=variant, trials=trials, seed=args.seed), res,
             lambda: report_robustness(res), lambda: pd.DataFrame([res]))
 

@@ -38,39 +38,64 @@ NOISE = 0.5
 KAPPA = 1.0
 #: Purpose of the counter-based stream of the noise (:func:`sim.rng.stream_key`).
 STREAM = "coop/repeated-play"
-#: The work limit of a run without ``allow`` (``--yes``), in elementary operations (about a
-#: nanosecond each): a member's move costs :data:`MOVE_OPERATIONS`, and with trust each
-#: pair of members' trust update as much again; about a minute on 2 cores.
+#: The work limit of every experiment without ``allow`` (``--yes``), in elementary operations
+#: of about a nanosecond each (the costs below are measured on one core): about a minute on
+#: this 2-core machine.
 MAX_WORK = 5e10
-#: Operations of one member's move in one round (measured: 40 ns).
-MOVE_OPERATIONS = 40
+#: Operations of one member's move in one round (measured: about 80 ns with Numba).
+MOVE_OPERATIONS = 100
+#: Operations of one pair of members' trust update in one round (measured: about 30 ns).
+TRUST_OPERATIONS = 40
+#: Operations of one round of one chunk besides the moves (its kernel call, its moments and
+#: targets; measured: about 160 microseconds).
+ROUND_OPERATIONS = 200_000
+#: Operations of one member of a solved team: its equilibrium, its row of the report or of
+#: the JSON (measured: about 2 microseconds a member, end to end).
+MEMBER_OPERATIONS = 2000
+#: Bytes a member of a solved team holds at the peak (its efforts, loyalty, table and JSON;
+#: measured: about 230).
+MEMBER_BYTES = 400
+#: Bytes a round of the result holds (its moments and its row).
+ROUND_BYTES = 2048
 #: Entries (efforts, or trusts between members with ``trust``) of one chunk of teams: the
 #: teams go in chunks of ``CHUNK_ENTRIES // n`` (``// n**2`` with trust), at most about
-#: 64 bytes an entry; chunk ``k > 0`` draws from :func:`theory._stats.chunk_seed`.
+#: 128 bytes an entry; chunk ``k > 0`` draws from :func:`theory._stats.chunk_seed`.
 CHUNK_ENTRIES = 1 << 22
-#: Bytes an entry of a chunk holds at its peak.
-_ENTRY_BYTES = 64
+#: Bytes an entry of a chunk holds at its peak (measured with trust: about 110).
+_ENTRY_BYTES = 128
 
 
-def team_cost(params):
-    """The size of solving one team of ``params.n`` members (the team experiment)."""
-    n = float(params.n)
-    return dict(param="--n (team size)", work=200.0 * n, unit="operations", work_limit=MAX_WORK,
-                memory=200.0 * n)
+def team_cost(n):
+    """The size of solving one team of ``n`` members, for :func:`sim.guard.check`."""
+    n = float(n)
+    return dict(param="--n (team size)", work=MEMBER_OPERATIONS * n, unit="operations",
+                work_limit=MAX_WORK, memory=MEMBER_BYTES * n)
 
 
 def _entries(n, trust):
     return n * n if trust else n
 
 
+def _chunk_teams(n, trust):
+    return max(1, CHUNK_ENTRIES // _entries(n, trust))
+
+
 def cost(params, trials, rounds=ROUNDS, trust=False):
-    """The size of :func:`simulate` for :func:`sim.guard.check`: operations and peak bytes."""
+    """The size of :func:`simulate` for :func:`sim.guard.check`: operations and peak bytes.
+
+    Work: ``trials * rounds * (n moves + n**2 trust updates)`` plus a fixed cost per round of
+    each chunk; memory: one chunk of teams and the rounds' results.
+    """
     n = float(params.n)
-    per_round = MOVE_OPERATIONS * (n + (n * n if trust else 0.0))
-    chunk = min(float(trials), max(1, CHUNK_ENTRIES // _entries(params.n, trust)))
+    per_round = MOVE_OPERATIONS * n + (TRUST_OPERATIONS * n * n if trust else 0.0)
+    size = _chunk_teams(params.n, trust)
+    chunks = math.ceil(float(trials) / size)
+    chunk = min(float(trials), size)
     return dict(param="--trials * --rounds * --n" + ("**2 (trust)" if trust else ""),
-                work=float(trials) * rounds * per_round, unit="operations", work_limit=MAX_WORK,
-                memory=chunk * _entries(n, trust) * _ENTRY_BYTES + 200.0 * n)
+                work=float(trials) * rounds * per_round + ROUND_OPERATIONS * chunks * rounds,
+                unit="operations", work_limit=MAX_WORK,
+                memory=chunk * _entries(n, trust) * _ENTRY_BYTES + MEMBER_BYTES * n
+                + ROUND_BYTES * float(rounds))
 
 
 def _player(name):
@@ -192,7 +217,7 @@ def simulate(params, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto", roun
     name = resolve_backend(backend)
     est = cost(params, trials, rounds, trust)
     _guard.check(est.pop("param"), allow=allow, **est)
-    size = max(1, CHUNK_ENTRIES // _entries(params.n, trust))
+    size = _chunk_teams(params.n, trust)
     team_mean = [Moments() for _ in range(rounds)]
     sums = np.zeros((rounds, 3))  # S*/n, |S - S*|, theta, summed over teams
     for k, lo in enumerate(range(0, trials, size)):

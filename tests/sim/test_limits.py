@@ -62,6 +62,27 @@ REFUSED = [
      "--plot-trials * --plot-budgets asks for"),
     ("sim.bbam.__main__", ["--allocate", "--c", "1", "--beta", "1", "--budget", "inf"],
      "budget must be in (0, inf)"),
+    # sim.coop: teams, rounds, the team's size, the robustness run
+    ("sim.coop.__main__", ["--experiment", "montecarlo", "--trials", "1e15"],
+     "--trials (perturbed teams) asks for 2e+18 operations"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--trials", "1e15"],
+     "--trials * --rounds * --n asks for"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--trials", "1e12"],
+     "above this machine's limit of 5e+10"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--teams", "1e12"],
+     "unrecognized arguments: --teams"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--rounds", "1e9"],
+     "--trials * --rounds * --n asks for"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--trials", "1", "--rounds", "1e6"],
+     "asks for 2e+11 operations"),  # one team, but a million rounds of fixed cost each
+    ("sim.coop.__main__", ["--experiment", "repeated", "--n", "100000", "--trust"],
+     "--n**2 (trust) asks for"),
+    ("sim.coop.__main__", ["--n", "1e12"], "--n (team size) asks for 2e+15 operations"),
+    ("sim.coop.__main__", ["--n", "1e9", "--theta", "0.5"], "--n (team size) asks for"),
+    ("sim.coop.__main__", ["--experiment", "repeated", "--trials", "-3"],
+     "trials must be"),
+    ("sim.coop.__main__", ["--experiment", "team", "--plot", "x.png", "--dpi", "1e5"],
+     "dpi must be in (0, 1200]"),
 ]
 
 
@@ -307,3 +328,83 @@ def test_int_arrays_beyond_int64_are_one_line_errors():
 
     with pytest.raises(ValueError, match="below 2\\*\\*63"):
         check_int_array("budget", [10**30], 0)
+
+
+# ----------------------------------------------------------------------------
+# sim.coop
+# ----------------------------------------------------------------------------
+
+def test_coop_repeated_play_in_chunks_with_the_first_chunk_unchanged(monkeypatch):
+    from sim.coop import core
+    from theory.coop import CoopParams
+
+    params = CoopParams(c=5.0)  # an interior equilibrium: the noise shows
+    kw = dict(rounds=6, backend="numba")
+    whole = core.simulate(params, 3000, 4, **kw)
+    first = core.simulate(params, 600, 4, **kw)
+    monkeypatch.setattr(core, "CHUNK_ENTRIES", 600 * params.n)  # chunks of 600 teams
+    assert core.simulate(params, 600, 4, **kw).equals(first)
+    chunked = core.simulate(params, 3000, 4, **kw)
+    assert not np.array_equal(chunked["estimate"], whole["estimate"])  # later chunks draw anew
+    np.testing.assert_allclose(chunked["theory"], whole["theory"], rtol=1e-12)
+    # two independent runs of 3000 teams: their means differ by a few standard errors
+    z = (chunked["estimate"] - whole["estimate"]) / np.hypot(chunked["se"], whole["se"])
+    assert (z.abs() < 4).all(), z
+    assert np.allclose(chunked["se"], whole["se"], rtol=0.2)
+
+
+def test_coop_trust_dynamics_in_chunks(monkeypatch):
+    from sim.coop import core
+    from theory.coop import CoopParams
+
+    params = CoopParams(n=3, c=5.0)
+    whole = core.simulate(params, 400, 1, backend="numba", rounds=5, trust=True)
+    monkeypatch.setattr(core, "CHUNK_ENTRIES", 100 * 9)  # chunks of 100 teams of 3**2 trusts
+    chunked = core.simulate(params, 400, 1, backend="numba", rounds=5, trust=True)
+    assert (chunked["trials"] == 400).all()
+    z = (chunked["estimate"] - whole["estimate"]) / np.hypot(chunked["se"], whole["se"])
+    assert (z.abs() < 4).all(), z
+
+
+def test_coop_robustness_in_chunks_draws_the_numbers_of_one_pass(monkeypatch):
+    from sim.coop import robustness
+
+    one = robustness.monte_carlo("paper", 1000, seed=42)
+    monkeypatch.setattr(robustness, "CHUNK_TRIALS", 300)
+    many = robustness.monte_carlo("paper", 1000, seed=42)
+    assert many["monotone"] == one["monotone"]
+    assert many["ratio_above_2"] == one["ratio_above_2"]
+    assert many["ratio_mean"] == pytest.approx(one["ratio_mean"], rel=1e-12)
+    assert many["ratio_sd"] == pytest.approx(one["ratio_sd"], rel=1e-9)
+
+
+def test_coop_guards_in_the_library_and_yes_lifts_them(monkeypatch, cli_exit, capsys):
+    from sim.coop import simulate
+    from sim.coop.__main__ import main
+    from sim.coop.robustness import monte_carlo
+    from sim.guard import TooLarge
+    from theory.coop import CoopParams
+
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "1e-6")  # a limit of 5e4 operations
+    with pytest.raises(TooLarge, match="--trials"):
+        simulate(CoopParams(), 100, rounds=2)
+    assert len(simulate(CoopParams(), 100, rounds=2, allow=True)) == 2
+    with pytest.raises(TooLarge, match="perturbed teams"):
+        monte_carlo("paper", 100)
+    assert monte_carlo("paper", 100, allow=True)["trials"] == 100
+    argv = ["--experiment", "repeated", "--trials", "50", "--rounds", "2", "--json"]
+    status, err = cli_exit(main, argv)
+    assert status == 2 and "above this machine's limit of 50000" in err
+    out = _json(main, argv + ["--yes"], capsys)
+    assert len(out["rounds"]) == 2 and out["params"]["trials"] == 50
+
+
+def test_coop_team_of_two_and_a_sweep_point_sized(capsys):
+    from sim.coop.__main__ import main
+    from sim.coop.sweep import SWEEP
+
+    out = _json(main, ["--n", "2", "--theta", "0", "--json"], capsys)
+    assert len(out["efforts"]) == 2 and out["mean_effort"] > 0
+    values = {p.name: p.default for p in SWEEP.params}
+    est = SWEEP.cost(values, 10**15)
+    assert est["work"] > 1e18 and est["param"] == "trials * rounds * n"
