@@ -38,7 +38,7 @@ from sim.memory.allocate import (
     load_tiers,
     tier_instance,
 )
-from sim.memory.core import DEFAULT_TRIALS, simulate
+from sim.memory.core import DEFAULT_TRIALS, cost, simulate
 from sim.memory.plot import plot_frontier, plot_instance
 from sim.memory.policies import POLICIES
 from theory._params import check_int
@@ -150,13 +150,11 @@ def _simulate(args):
     trials = check_int("trials", args.trials, 2)
     seed = check_int("seed", args.seed, 0)
     backend = resolve_backend(args.backend)
-    policies = len(params.budgets) * len(POLICIES)
-    guard.check("--trials", work=float(trials) * policies * params.modules * 4,
-                unit="module calls", allow=args.yes)
+    guard.check("--trials * budgets * 2**--modules", allow=args.yes, **cost(params, trials))
     if args.plot:
         _cli.writable_output(args.plot, "--plot")
     with _cli.progress_spinner(not args.json, "routing queries"):
-        df = simulate(params, trials, seed, backend)
+        df = simulate(params, trials, seed, backend, allow=True)  # guarded above
     if args.plot:
         fig, ax = _cli.new_figure(6.4, 4.2)
         plot_frontier(df, ax)

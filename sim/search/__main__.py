@@ -25,7 +25,14 @@ from sim import _cli
 from sim.backends import resolve_backend
 from sim.guard import check as guard_check
 from sim.search.compare import MAP_NOISE, MAP_P, advantage_map, summarize
-from sim.search.core import DEFAULT_BUDGETS, DEFAULT_TRIALS, budget_curve, simulate, work
+from sim.search.core import (
+    DEFAULT_BUDGETS,
+    DEFAULT_TRIALS,
+    MAX_WORK,
+    budget_curve,
+    simulate,
+    work,
+)
 from sim.search.plot import plot_map, plot_success, plot_tokens
 from theory import search as th
 from theory._params import check_int
@@ -35,6 +42,8 @@ from theory.search import COMBINES, CRITICS, RATIOS, RULES, SearchParams
 __all__ = ["PROG", "build_parser", "main"]
 
 PROG = "python -m sim.search"
+#: The guard's unit and limit (:data:`sim.search.core.MAX_WORK`).
+_LIMIT = dict(unit="operations (ns)", work_limit=MAX_WORK)
 #: Options of the environment and the rules, unused by ``--bound``.
 ENV_OPTIONS = ("budget", "token_budget", "tool_rate", "step_tokens", "critic_tokens", "noise",
                "critic", "bias", "v0", "wrong_answers", "temperature", "combine", "ratio",
@@ -210,7 +219,8 @@ def _compare(args):
                      for b in budgets for r in args.rules)
         _cli.writable_output(args.plot, "--plot")
     memory = max(work(params, r, trials)[1] for r in args.rules)
-    guard_check("--trials and the budgets", work=total, memory=memory, allow=args.yes)
+    guard_check("--trials and the budgets", work=total, memory=memory, allow=args.yes,
+                **_LIMIT)
     with _cli.progress_spinner(not args.json, "running the rules"):
         df = simulate(params, trials, seed, backend, args.rules, prices, allow=True)
         curve = (budget_curve(params, budgets, trials, seed, backend, args.rules, prices, True)
@@ -284,7 +294,8 @@ def _bound(args, given):
         backend = resolve_backend(args.backend)
         at = SearchParams(K=K, p=params.p, budget=bM, token_budget=bM * 200, tool_rate=1.0,
                           noise=0.0, eps=params.eps)
-        guard_check("--trials at the bound", work=work(at, "greedy", trials)[0], allow=args.yes)
+        guard_check("--trials at the bound", work=work(at, "greedy", trials)[0], allow=args.yes,
+                    **_LIMIT)
         df = simulate(at, trials, seed, backend, ("greedy",), allow=True)
         row = df.iloc[0]
         res.update(mc_at_bound=row.success, mc_se=row.se, mc_ci_low=row.ci_low)
@@ -313,7 +324,7 @@ def _map(args):
         _cli.writable_output(args.plot, "--plot")
     total = sum(work(replace(params, budget=b, p=p), r, trials)[0]
                 for b in budgets for p in args.ps for r in ("bavt", "majority")) * len(args.noises)
-    guard_check("--trials and the map's grid", work=total, allow=args.yes)
+    guard_check("--trials and the map's grid", work=total, allow=args.yes, **_LIMIT)
     n = len(args.ps) * len(args.noises) * len(budgets)
     with _cli.progress_bar(not args.json, "map", n, unit="points") as advance:
         df = advantage_map(params, args.ps, args.noises, budgets, trials, seed, backend,

@@ -21,7 +21,7 @@ import numpy as np
 from sim import _cli
 from sim import guard as _guard
 from sim.backends import resolve_backend
-from sim.workflow.core import DEFAULT_TRIALS, evaluate, grid, work_estimate
+from sim.workflow.core import DEFAULT_TRIALS, cost, evaluate, grid
 from sim.workflow.graph import load_records, load_workflow, synthetic
 from sim.workflow.plot import plot_advantage, plot_policies, plot_surface
 from theory._params import check_int
@@ -33,6 +33,8 @@ PROG = "python -m sim.workflow"
 #: Options that describe the synthetic workflow (refused with ``--workflow``).
 SYNTHETIC_OPTIONS = ("shape", "nodes", "models", "p", "latency", "latency_sd", "cost",
                      "graph_seed")
+#: Most values of ``--budgets`` or ``--deadlines`` given as ``lo:hi:n``.
+MAX_AXIS = 1000
 #: Fields of every policy in ``--json``.
 JSON_COLUMNS = ("name", "success", "ci_low", "ci_high", "cost_mean", "time_mean", "theory",
                 "bound", "decisions", "epsilon", "estimate")
@@ -47,8 +49,9 @@ def parse_axis(name, text):
             lo, hi, n = float(lo), float(hi), int(n)
         except ValueError:
             raise ValueError(f"{name} must be a list a,b,c or lo:hi:n, got {text!r}") from None
-        if not (lo > 0 and hi >= lo and n >= 1 and math.isfinite(hi)):
-            raise ValueError(f"{name} lo:hi:n needs 0 < lo <= hi and n >= 1, got {text!r}")
+        if not (lo > 0 and hi >= lo and 1 <= n <= MAX_AXIS and math.isfinite(hi)):
+            raise ValueError(f"{name} lo:hi:n needs 0 < lo <= hi and 1 <= n <= {MAX_AXIS}, "
+                             f"got {text!r}")
         vals = np.geomspace(lo, hi, n) if n > 1 else np.array([lo])
         return [float(f"{v:.6g}") for v in vals]
     vals = _cli.float_list(name, text)
@@ -188,10 +191,10 @@ def main(argv=None):
             raise ValueError(f"--policies {pol}: model index {pol.split(':')[2]} is not below "
                              f"the workflow's {workflow.n_models} model(s)")
     cells = len(budgets) * len(deadlines) if args.grid else 1
-    _guard.check("--trials", work=cells * work_estimate(workflow, params, trials,
-                                                         params.policies),
-                 allow=args.yes, unit="batch draws",
-                 hint="lower --trials, --rollouts or the grid, or pass --yes")
+    est = cost(workflow, params, trials, params.policies)
+    est["work"] *= cells
+    _guard.check("--trials * policies" + (" * grid cells" if args.grid else ""), allow=args.yes,
+                 hint="lower --trials, --rollouts, --policies or the grid, or pass --yes", **est)
     if args.save_workflow:
         _save_json(args.save_workflow, workflow.to_dict())
     if args.grid:

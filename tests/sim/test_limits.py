@@ -83,6 +83,28 @@ REFUSED = [
      "trials must be"),
     ("sim.coop.__main__", ["--experiment", "team", "--plot", "x.png", "--dpi", "1e5"],
      "dpi must be in (0, 1200]"),
+    # sim.workflow: episodes per policy (the planner's rollouts, the re-planning baseline)
+    ("sim.workflow.__main__", ["--trials", "1e15"], "--trials * policies asks for"),
+    ("sim.workflow.__main__", ["--trials", "99999999"], "above this machine's limit of 5e+10"),
+    ("sim.workflow.__main__", ["--policies", "loader-dual", "--trials", "10000"],
+     "asks for 5e+11 operations"),
+    ("sim.workflow.__main__", ["--policies", "mcpp", "--free-nodes", "8", "--trials", "1"],
+     "--trials * policies asks for"),
+    ("sim.workflow.__main__", ["--grid", "--budgets", "50:800:999999999999"],
+     "1 <= n <= 1000"),
+    ("sim.workflow.__main__", ["--grid", "--trials", "1e6", "--policies", "uniform"],
+     "--trials * policies * grid cells asks for"),
+    # sim.search: runs per rule, the budgets, the Gamma ratio's table
+    ("sim.search.__main__", ["--trials", "1e15"], "--trials and the budgets asks for"),
+    ("sim.search.__main__", ["--trials", "99999999"], "above this machine's limit of 5e+10"),
+    ("sim.search.__main__", ["--budget", "1e9"], "--trials and the budgets asks for"),
+    ("sim.search.__main__", ["--token-budget", "1e12"], "--trials and the budgets asks for"),
+    ("sim.search.__main__", ["--map", "--trials", "1e9"], "--trials and the map's grid"),
+    # sim.memory: queries, the budgets of the frontier, the routing tables
+    ("sim.memory.__main__", ["--trials", "1e15"], "--trials * budgets * 2**--modules asks"),
+    ("sim.memory.__main__", ["--costs", "0,1,1000000000000"], "asks for 1.6e+29 operations"),
+    ("sim.memory.__main__", ["--modules", "12", "--costs", "0,1,50"], "above this machine's"),
+    ("sim.memory.__main__", ["--budget", "1e12"], "--trials * budgets * 2**--modules asks"),
 ]
 
 
@@ -408,3 +430,92 @@ def test_coop_team_of_two_and_a_sweep_point_sized(capsys):
     values = {p.name: p.default for p in SWEEP.params}
     est = SWEEP.cost(values, 10**15)
     assert est["work"] > 1e18 and est["param"] == "trials * rounds * n"
+
+
+# ----------------------------------------------------------------------------
+# sim.workflow, sim.search, sim.memory
+# ----------------------------------------------------------------------------
+
+def test_library_guards_of_workflow_search_memory(monkeypatch):
+    from sim.guard import TooLarge
+    from sim.memory import simulate as memory_sim
+    from sim.search import simulate as search_sim
+    from sim.workflow import simulate as workflow_sim
+    from theory.memory import MemoryParams
+    from theory.search import SearchParams
+    from theory.workflow import WorkflowParams
+
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "1e-6")  # limits of 5e4 ns
+    wf = WorkflowParams(policies=("uniform",))
+    with pytest.raises(TooLarge, match="trials"):
+        workflow_sim(wf, 1000)
+    assert workflow_sim(wf, 1000, allow=True)["trials"].iloc[0] == 1000
+    with pytest.raises(TooLarge, match="trials"):
+        search_sim(SearchParams(), 1000, rules=("greedy",))
+    assert len(search_sim(SearchParams(), 1000, rules=("greedy",), allow=True)) == 1
+    mp = MemoryParams(budget=10)
+    with pytest.raises(TooLarge, match="trials"):
+        memory_sim(mp, 1000)
+    assert (memory_sim(mp, 1000, allow=True)["trials"] == 1000).all()
+
+
+def test_memory_yes_reaches_the_simulator(monkeypatch, capsys):
+    from sim.memory.__main__ import main
+
+    monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "1e-6")
+    out = _json(main, ["--budget", "10", "--trials", "1000", "--json", "--yes"], capsys)
+    assert {r["budget"] for r in out["frontier"]} == {10}
+
+
+def test_memory_cost_counts_budgets_without_listing_them():
+    from sim.memory.core import cost
+    from theory.memory import MemoryParams
+
+    small = cost(MemoryParams(), 1000)
+    huge = cost(MemoryParams(costs=(0, 1, 10**15)), 1000)  # 5e15 budgets: never listed
+    assert huge["work"] / small["work"] > 1e13 and huge["memory"] > 1e15
+
+
+def test_workflow_planner_stops_enumerating_at_the_cap():
+    import itertools
+
+    from sim.workflow import planner
+    from sim.workflow.planner import candidate_actions
+
+    calls = []
+    real = itertools.product
+
+    def counted(*a, **k):
+        for x in real(*a, **k):
+            calls.append(1)
+            yield x
+
+    gen = np.random.default_rng(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(planner.itertools, "product", counted)
+        acts, mode, n_base = candidate_actions(list(range(10)), 8, (1, 2, 4, 8), 6, 50, gen)
+    assert mode == "free" and len(acts) == 50 and n_base <= 50
+    assert len(calls) < 100  # not the 32**6 = 1e9 choices of the six free nodes
+    # the same first 50 as a full enumeration truncated (a small case, both ways)
+    gen1, gen2 = np.random.default_rng(1), np.random.default_rng(1)
+    a1, _, _ = candidate_actions(list(range(5)), 2, (1, 2), 3, 20, gen1)
+    full = []
+    disp, levels = list(range(5)), [(m, k) for m in range(2) for k in (1, 2)]
+    free = sorted(int(v) for v in gen2.choice(np.asarray(disp), size=3, replace=False))
+    seen = set()
+    for k in (1, 2):
+        for m in (0, 0, 1):
+            act = {v: (m, k) for v in disp}
+            key = tuple(sorted(act.items()))
+            if key not in seen:
+                seen.add(key)
+                full.append(act)
+    for k in (1, 2):
+        for choice in itertools.product(levels, repeat=3):
+            act = {v: (0, k) for v in disp if v not in free}
+            act.update(zip(free, choice))
+            key = tuple(sorted(act.items()))
+            if key not in seen:
+                seen.add(key)
+                full.append(act)
+    assert a1 == full[:20]
