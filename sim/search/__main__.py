@@ -18,6 +18,7 @@ output is in ``docs/models/search.md``, section "Command line".
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import asdict, replace
 
@@ -64,7 +65,7 @@ def _list(kind, name):
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
         if kind is int:
-            if any(v != int(v) for v in values):
+            if any(not math.isfinite(v) or v != int(v) for v in values):
                 raise argparse.ArgumentTypeError(f"{name} must be whole numbers, got {text!r}")
             return tuple(int(v) for v in values)
         return tuple(values)

@@ -100,6 +100,10 @@ REFUSED = [
     ("sim.search.__main__", ["--budget", "1e9"], "--trials and the budgets asks for"),
     ("sim.search.__main__", ["--token-budget", "1e12"], "--trials and the budgets asks for"),
     ("sim.search.__main__", ["--map", "--trials", "1e9"], "--trials and the map's grid"),
+    ("sim.search.__main__", ["--trials", "500", "--price-call", "inf"],
+     "call must be in [0, inf), got inf"),  # found by the fuzz test: a RuntimeWarning
+    ("sim.search.__main__", ["--budgets", "inf", "--plot", "x.png"],
+     "--budgets must be whole numbers, got 'inf'"),  # found by the fuzz test: OverflowError
     # sim.memory: queries, the budgets of the frontier, the routing tables
     ("sim.memory.__main__", ["--trials", "1e15"], "--trials * budgets * 2**--modules asks"),
     ("sim.memory.__main__", ["--costs", "0,1,1000000000000"], "asks for 1.6e+29 operations"),
