@@ -12,10 +12,12 @@ and JSON), output options get unwritable places, and unknown flags are mixed in.
 * on failure, write exactly one line to stderr;
 * finish within its budget.
 
-``BUDGETLAB_FUZZ_EXAMPLES`` sets the examples per command (default 12 in the suite; the ``slow``
-run uses 120). Every case runs with the work guard at a hundredth of its limits
-(``BUDGETLAB_WORK_SCALE``, :mod:`sim.guard`) and with a cap on its memory, so a command that
-loops or allocates before checking its sizes is caught without exhausting the machine.
+The default run fuzzes every model command (``sim.*``) with a few examples each (8, about a
+minute in all); the ``slow`` run fuzzes every command with more (120).
+``BUDGETLAB_FUZZ_EXAMPLES`` sets the examples per command of both. Every case runs with the
+work guard at a hundredth of its limits (``BUDGETLAB_WORK_SCALE``, :mod:`sim.guard`) and with a
+cap on its memory, so a command that loops or allocates before checking its sizes is caught
+without exhausting the machine.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXAMPLES = int(os.environ.get("BUDGETLAB_FUZZ_EXAMPLES", "12"))
-pytestmark = pytest.mark.slow  # in the default run once the commands pass it
+EXAMPLES = int(os.environ.get("BUDGETLAB_FUZZ_EXAMPLES", "8"))
+SLOW_EXAMPLES = int(os.environ.get("BUDGETLAB_FUZZ_EXAMPLES", "120"))
 
 HOSTILE = ["0", "-1", "1", "2", "3", "1e15", "1e400", "-1e400", "nan", "inf", "-inf", "1.5",
            "", "abc", "9" * 300, "0x10", "-0", "1e-300", "2147483648", "0.5,nan", "1,2,3",
@@ -190,10 +192,29 @@ def _argv_strategy(parser, mode, files, tmp):
         + [x for u in t[1] for x in u] + t[2])
 
 
+#: The model commands: fuzzed in the default run too.
+MODEL_COMMANDS = [c for c in COMMANDS if c[0].startswith("sim.")]
+
+
+@pytest.mark.parametrize("name, module, mode, base, seconds, extra_ok",
+                         MODEL_COMMANDS, ids=[c[0] for c in MODEL_COMMANDS])
+def test_hostile_arguments_to_the_models(name, module, mode, base, seconds, extra_ok,
+                                         hostile_files, tmp_path, capsys, monkeypatch):
+    _fuzz(EXAMPLES, name, module, mode, base, seconds, extra_ok, hostile_files, tmp_path,
+          capsys, monkeypatch)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name, module, mode, base, seconds, extra_ok",
                          COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_files,
                            tmp_path, capsys, monkeypatch):
+    _fuzz(SLOW_EXAMPLES, name, module, mode, base, seconds, extra_ok, hostile_files, tmp_path,
+          capsys, monkeypatch)
+
+
+def _fuzz(examples, name, module, mode, base, seconds, extra_ok, hostile_files, tmp_path, capsys,
+          monkeypatch):
     main = importlib.import_module(module).main
     parser = parser_of(main, mode)
     monkeypatch.chdir(tmp_path)
@@ -203,7 +224,7 @@ def test_hostile_arguments(name, module, mode, base, seconds, extra_ok, hostile_
     ok = {0, 2, *extra_ok}
     failures = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(_argv_strategy(parser, mode, hostile_files, tmp_path))
     def case(argv):
@@ -257,6 +278,7 @@ def test_every_command_runs_inside_the_one_error_handler(module):
     assert main.__code__ is wrapped.__code__, f"{module}.main is not wrapped by _cli.command"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["-m", "sim.phase", "--trials", "1000", "--depth", "3"],
     ["-m", "sim.knapsack", "--trials", "20", "--json"],

@@ -144,7 +144,13 @@ def check_int_array(name, value, lo=None, hi=None):
         item = value if isinstance(value, numbers.Integral) else raw.item()
         return np.asarray(check_int(name, item, lo, hi))
     if raw.dtype.kind not in "iu":
-        check_int(name, raw.flat[0].item() if raw.size else value)
+        first = raw.flat[0] if raw.size else value
+        check_int(name, first.item() if isinstance(first, np.generic) else first)
+        if raw.dtype.kind == "O":  # Python integers beyond int64
+            for v in raw.flat:
+                check_int(name, v, lo, hi)
+                if not -(2**63) <= int(v) < 2**63:
+                    raise ValueError(f"{name} must be an integer below 2**63, got {int(v)}")
     arr = raw.astype(np.int64)
     bad = np.zeros(arr.shape, dtype=bool)
     if lo is not None:

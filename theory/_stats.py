@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["wilson_interval"]
+__all__ = ["wilson_interval", "Moments", "chunk_seed"]
 
 
 def wilson_interval(k, n, level=0.95):
@@ -33,3 +33,76 @@ def wilson_interval(k, n, level=0.95):
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
+
+
+class Moments:
+    """Means, variances and covariances of samples that arrive in chunks, pooled exactly.
+
+    ``add(x)`` takes a chunk of shape ``(k, n)`` (``k`` series, ``n`` samples)
+    or ``(n,)`` (one series); chunks are pooled with the pairwise update of
+    Chan, Golub and LeVeque (1979), so a long Monte Carlo run can stream its
+    replicates in chunks of bounded memory and report what one pass over all
+    of them would. With one chunk, ``mean`` and ``var(ddof)`` are NumPy's.
+    """
+
+    def __init__(self):
+        self.n = 0
+        self._mean = None
+        self._c = None  # co-moment matrix, sum (x_i - mean_i)(x_j - mean_j)
+        self._flat = False
+
+    def add(self, x):
+        """Pool a chunk (samples along the last axis)."""
+        x = np.asarray(x, dtype=float)
+        self._flat = x.ndim == 1
+        x = np.atleast_2d(x)
+        n = x.shape[-1]
+        if n == 0:
+            return self
+        mean = x.mean(axis=-1)
+        d = x - mean[:, None]
+        c = d @ d.T
+        if self.n == 0:
+            self._mean, self._c = mean, c
+        else:
+            tot = self.n + n
+            delta = mean - self._mean
+            self._c = self._c + c + np.outer(delta, delta) * (self.n * n / tot)
+            self._mean = self._mean + delta * (n / tot)
+        self.n += n
+        return self
+
+    def _out(self, v):
+        return v[0] if self._flat else v
+
+    @property
+    def mean(self):
+        """The pooled mean (an array for several series)."""
+        return self._out(self._mean)
+
+    def var(self, ddof=1):
+        """The pooled variance with ``ddof`` degrees of freedom removed."""
+        return self._out(np.diag(self._c) / (self.n - ddof))
+
+    def cov(self, i, j, ddof=1):
+        """The pooled covariance of series ``i`` and ``j``."""
+        return float(self._c[i, j] / (self.n - ddof))
+
+    def se(self):
+        """Standard error of the mean, ``sqrt(var(1) / n)``."""
+        return np.sqrt(self.var(1) / self.n)
+
+
+def chunk_seed(seed, k):
+    """The root seed of chunk ``k`` of a Monte Carlo run streamed in chunks of a fixed size.
+
+    Chunk 0 keeps ``seed`` itself, so a run that fits in one chunk gives the
+    numbers it always gave; chunk ``k > 0`` gets a 63-bit seed derived from
+    ``(seed, k)`` by :class:`numpy.random.SeedSequence`, independent of the
+    others. With a fixed chunk size, a result depends on the seed and the run's
+    size only, never on the machine.
+    """
+    if k == 0:
+        return seed
+    state = np.random.SeedSequence([int(seed), int(k)]).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))

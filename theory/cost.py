@@ -27,6 +27,7 @@ raise one-line errors naming the parameter and its range.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -98,11 +99,13 @@ class Prices:
 
     def __post_init__(self):
         put = object.__setattr__
-        put(self, "input", check_real("input", self.input, 0.0))
-        put(self, "output", check_real("output", self.output, 0.0, lo_open=True))
-        put(self, "cache", check_real("cache", self.cache, 0.0))
-        put(self, "call", check_real("call", self.call, 0.0))
-        put(self, "tools", tuple((n, check_real(f"price of {n}", v, 0.0))
+        put(self, "input", check_real("input", self.input, 0.0, math.inf, hi_open=True))
+        put(self, "output", check_real("output", self.output, 0.0, math.inf, lo_open=True,
+                                       hi_open=True))
+        put(self, "cache", check_real("cache", self.cache, 0.0, math.inf, hi_open=True))
+        put(self, "call", check_real("call", self.call, 0.0, math.inf, hi_open=True))
+        put(self, "tools", tuple((n, check_real(f"price of {n}", v, 0.0, math.inf,
+                                                hi_open=True))
                                  for n, v in _calls_tuple(self.tools)))
 
     def tool_price(self, tool=None):

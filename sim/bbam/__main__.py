@@ -33,7 +33,7 @@ from sim import guard as _guard
 from sim._tables import add_fit_arguments, output_table, read_table
 from sim.backends import resolve_backend
 from sim.bbam.allocators import ALLOCATORS
-from sim.bbam.core import TRIALS, simulate
+from sim.bbam.core import TRIALS, cost, simulate
 from sim.bbam.frontier import FRONTIER_BUDGETS, FRONTIER_TRIALS, frontier
 from sim.bbam.lawfit import aggregate, fit_table
 from sim.bbam.plan import allocate_plan, load_plan
@@ -51,11 +51,13 @@ ALLOCATE_ONLY = ("c", "beta")
 SIMULATION_ONLY = ("beta_range", "half_range", "front_loading", "u_ale_max", "planner_noise",
                    "synthesis", "synthesis_accuracy", "rounding", "min_tokens", "carry_over",
                    "allocators", "trials", "seed", "backend", "plot", "dpi", "plot_budgets",
-                   "plot_trials")
+                   "plot_trials", "yes")
 #: Default coverage of the fit's intervals: the library's.
 LEVEL = inspect.signature(th.fit_law).parameters["level"].default
 #: Default split of ``allocate``: the library's.
 METHOD = inspect.signature(th.allocate_tokens).parameters["method"].default
+#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
 #: Options of the figure only (refused without ``--plot``).
 PLOT_ONLY = ("dpi", "plot_budgets", "plot_trials")
 
@@ -105,7 +107,7 @@ def build_parser():
     sim.add_argument("--rounding", default=d.rounding,
                      help=f"{' | '.join(th.ROUNDINGS)}: integer rounding of the schedules, "
                           f"docs/models/bbam.md (12) (default {d.rounding})")
-    sim.add_argument("--min-tokens", type=int, default=d.min_tokens,
+    sim.add_argument("--min-tokens", type=_cli.integer, default=d.min_tokens,
                      help=f"floor of every schedule budget (default {d.min_tokens})")
     sim.add_argument("--carry-over", action="store_true", default=d.carry_over,
                      help="soft budgets: unused tokens of a solved step pass to the next")
@@ -119,9 +121,10 @@ def build_parser():
     fig.add_argument("--plot-budgets", default=",".join(f"{b:g}" for b in FRONTIER_BUDGETS),
                      help="budgets of the --plot frontier (default "
                           f"{','.join(f'{b:g}' for b in FRONTIER_BUDGETS)})")
-    fig.add_argument("--plot-trials", type=int, default=FRONTIER_TRIALS,
+    fig.add_argument("--plot-trials", type=_cli.integer, default=FRONTIER_TRIALS,
                      help=f"questions per budget of the --plot frontier "
                           f"(default {FRONTIER_TRIALS})")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -216,13 +219,21 @@ def main(argv=None):
         for B in budgets:
             check_real("plot-budgets", B, 0.0, lo_open=True)
         plot_trials = check_int("plot_trials", args.plot_trials, 2)
-        check_real("dpi", args.dpi, 0.0, lo_open=True)
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
+    est = cost(params, trials, len(names))
+    _guard.check(est.pop("param"), allow=args.yes, **est)
+    if args.plot:
+        est = cost(params, plot_trials * len(budgets), len(names))
+        est.pop("param")
+        _guard.check("--plot-trials * --plot-budgets", allow=args.yes, **est)
     backend = resolve_backend(args.backend)
     with _cli.progress_spinner(not args.json, "simulating questions"):
-        df = simulate(params, trials, seed, backend, names)
+        df = simulate(params, trials, seed, backend, names, allow=True)  # guarded above
     if args.plot:
         with _cli.progress_bar(not args.json, "frontier", len(budgets)) as advance:
-            fr = frontier(params, budgets, plot_trials, seed, backend, names, progress=advance)
+            fr = frontier(params, budgets, plot_trials, seed, backend, names, progress=advance,
+                          allow=True)
         fig, ax = _cli.new_figure(8.2, 4.8)
         plot_frontier(fr, ax)
         _cli.save_figure(fig, args.plot, args.dpi, prog=PROG)
@@ -284,7 +295,7 @@ def _allocate_parser():
     p.add_argument("--method", default=METHOD, choices=th.METHODS,
                    help="exact (default): the KKT optimum (4); paper: the paper's Eq. (6), "
                         "here (5); uniform: B/m (6)")
-    p.add_argument("--min-tokens", type=int, default=th.MIN_TOKENS,
+    p.add_argument("--min-tokens", type=_cli.integer, default=th.MIN_TOKENS,
                    help=f"whole tokens every sub-question gets at least (default "
                         f"{th.MIN_TOKENS})")
     p.add_argument("--table", metavar="FILE",
@@ -383,7 +394,7 @@ def _fit_main(argv):
     if args.out:
         output_table(args.out)
     if args.plot:
-        check_real("dpi", args.dpi, 0.0, lo_open=True)
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
         _cli.writable_output(args.plot, "--plot")
     df = read_table(args.data, "DATA_FILE", max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)
     by = args.by

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim import rng as _rng
 from sim.backends import array_module, resolve_backend
 from sim.bbam._blocks import blocked
@@ -27,11 +28,25 @@ from sim.bbam.layout import STREAM
 from sim.bbam.questions import sample_questions
 from theory import bbam as th
 from theory._params import check_choice, check_int
+from theory._stats import Moments, chunk_seed
 
-__all__ = ["TRIALS", "simulate", "outcomes", "expected_outcome"]
+__all__ = ["TRIALS", "MAX_WORK", "CHUNK_QUESTIONS", "cost", "simulate", "outcomes",
+           "expected_outcome"]
 
 #: Default Monte Carlo size of :func:`simulate` and ``python -m sim.bbam``: questions.
 TRIALS = 200_000
+#: The work limit of a run without ``allow`` (``--yes``), in elementary operations: about
+#: a minute on 2 cores (the allocators and the outcome kernel take about 1 microsecond per
+#: question, allocator and sub-question slot, :data:`QUESTION_OPERATIONS`).
+MAX_WORK = 5e10
+#: Operations per question, allocator and sub-question slot.
+QUESTION_OPERATIONS = 1000
+#: Questions per chunk of :func:`simulate`: every allocator runs on a chunk before the next
+#: is drawn; chunk ``k > 0`` draws from :func:`theory._stats.chunk_seed`.
+CHUNK_QUESTIONS = 1 << 18
+#: Bytes a question holds per sub-question slot while a chunk runs (its draws, every
+#: allocator's caps and the closed forms).
+QUESTION_BYTES = 200
 #: Two-sided 95% normal quantile of the reported intervals.
 _Z95 = 1.959963984540054
 
@@ -94,15 +109,16 @@ def _expected_block(params, q, b):
     return acc, tok.sum(axis=1)
 
 
-def _summary_row(name, solved, tokens, theory=None):
-    """One allocator's row: accuracy, tokens, E3 with intervals, and the theory."""
-    n = solved.size
-    a = solved.astype(float) * 100.0
-    A = a.mean()
-    T = float(tokens.mean())
-    sa = a.std(ddof=1) / math.sqrt(n)
-    st_ = tokens.std(ddof=1) / math.sqrt(n)
-    cov = np.cov(a, tokens)[0, 1] / n
+def _summary_row(name, m, theory=None):
+    """One allocator's row from the pooled moments ``m`` of (accuracy in %, tokens).
+
+    ``theory``: the sums over the questions of the closed-form accuracy, of its
+    binomial variance ``acc (1 - acc)`` and of the closed-form tokens.
+    """
+    n = m.n
+    A, T = (float(v) for v in m.mean)
+    sa, st_ = (float(v) for v in m.se())
+    cov = m.cov(0, 1) / n
     e3 = A * A / T if T > 0 else math.nan
     # delta method for A**2/T, docs/models/bbam.md (21)
     ga, gt = 2 * A / T, -A * A / (T * T)
@@ -111,10 +127,10 @@ def _summary_row(name, solved, tokens, theory=None):
                ci_high=A + _Z95 * sa, tokens=T, tokens_se=st_, e3=e3, e3_se=se_e3,
                e3_ci_low=e3 - _Z95 * se_e3, e3_ci_high=e3 + _Z95 * se_e3)
     if theory is not None:
-        acc_th, tok_th = theory
-        row["accuracy_theory"] = float(acc_th.mean() * 100.0)
-        row["accuracy_theory_se"] = float(100.0 * math.sqrt(np.sum(acc_th * (1 - acc_th))) / n)
-        row["tokens_theory"] = float(tok_th.mean())
+        acc_sum, var_sum, tok_sum = theory
+        row["accuracy_theory"] = float(acc_sum / n * 100.0)
+        row["accuracy_theory_se"] = float(100.0 * math.sqrt(var_sum) / n)
+        row["tokens_theory"] = float(tok_sum / n)
     else:
         row["accuracy_theory"] = math.nan
         row["accuracy_theory_se"] = math.nan
@@ -122,7 +138,22 @@ def _summary_row(name, solved, tokens, theory=None):
     return row
 
 
-def simulate(params=None, trials=TRIALS, seed=0, backend="auto", names=ALLOCATORS):
+def cost(params, trials, allocators=None):
+    """The size of :func:`simulate` for :func:`sim.guard.check`: operations and peak bytes.
+
+    :data:`QUESTION_OPERATIONS` per question, allocator and sub-question slot,
+    at most :data:`MAX_WORK`; memory is one chunk of :data:`CHUNK_QUESTIONS`.
+    """
+    M = params.max_subquestions
+    allocators = len(ALLOCATORS) if allocators is None else allocators
+    chunk = min(float(trials), CHUNK_QUESTIONS)
+    return dict(param="--trials (questions)",
+                work=float(trials) * allocators * M * QUESTION_OPERATIONS, unit="operations",
+                work_limit=MAX_WORK, memory=chunk * M * QUESTION_BYTES)
+
+
+def simulate(params=None, trials=TRIALS, seed=0, backend="auto", names=ALLOCATORS,
+             allow=False, progress=None):
     """Compare allocators on the same simulated questions.
 
     Parameters
@@ -137,6 +168,13 @@ def simulate(params=None, trials=TRIALS, seed=0, backend="auto", names=ALLOCATOR
     backend : {"auto", "numpy", "numba", "cupy"}
     names : sequence of str
         Allocators to compare (see :data:`sim.bbam.ALLOCATORS`).
+    allow : bool
+        Run even when :func:`cost` exceeds this machine's limits (:func:`sim.guard.check`).
+    progress : callable or None
+        ``progress(done, total)`` after each chunk of :data:`CHUNK_QUESTIONS` questions.
+
+    The questions go in chunks of :data:`CHUNK_QUESTIONS` (memory stays
+    bounded); the first chunk is drawn from ``seed`` itself.
 
     Returns
     -------
@@ -158,14 +196,27 @@ def simulate(params=None, trials=TRIALS, seed=0, backend="auto", names=ALLOCATOR
     name = resolve_backend(backend)
     for alloc_name in names:
         check_choice("allocator", alloc_name, ALLOCATORS)
-    q = sample_questions(params, trials, seed)
-    rows = []
-    for alloc_name in names:
-        b = allocation(params, q, alloc_name)
-        solved, tokens = outcomes(params, q, b, seed, name)
-        static = b is not None and not params.carry_over
-        theory = expected_outcome(params, q, b) if static else None
-        rows.append(_summary_row(alloc_name, np.asarray(solved), np.asarray(tokens), theory))
+    est = cost(params, trials, len(names))
+    _guard.check(est.pop("param"), allow=allow, **est)
+    moments = {a: Moments() for a in names}
+    sums = {a: np.zeros(3) for a in names}
+    static = {}
+    for k, start in enumerate(range(0, trials, CHUNK_QUESTIONS)):
+        n = min(CHUNK_QUESTIONS, trials - start)
+        ks = chunk_seed(seed, k)
+        q = sample_questions(params, n, ks)
+        for alloc_name in names:
+            b = allocation(params, q, alloc_name)
+            solved, tokens = outcomes(params, q, b, ks, name)
+            moments[alloc_name].add(np.stack([np.asarray(solved, dtype=float) * 100.0,
+                                              np.asarray(tokens, dtype=float)]))
+            static[alloc_name] = b is not None and not params.carry_over
+            if static[alloc_name]:
+                acc_th, tok_th = expected_outcome(params, q, b)
+                sums[alloc_name] += (acc_th.sum(), np.sum(acc_th * (1 - acc_th)), tok_th.sum())
+        if progress is not None:
+            progress(start + n, trials)
+    rows = [_summary_row(a, moments[a], sums[a] if static[a] else None) for a in names]
     df = pd.DataFrame(rows)
     for key, val in asdict(params).items():
         df[key] = str(val) if isinstance(val, tuple) else val

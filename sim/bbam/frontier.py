@@ -18,7 +18,7 @@ FRONTIER_TRIALS = 20_000
 
 
 def frontier(params, budgets=FRONTIER_BUDGETS, trials=FRONTIER_TRIALS, seed=0, backend="auto",
-             names=ALLOCATORS, progress=None):
+             names=ALLOCATORS, progress=None, allow=False):
     """Accuracy and tokens of every allocator across budgets.
 
     Parameters
@@ -34,6 +34,8 @@ def frontier(params, budgets=FRONTIER_BUDGETS, trials=FRONTIER_TRIALS, seed=0, b
     backend : str
     names : sequence of str
         Allocators.
+    allow : bool
+        Passed to :func:`sim.bbam.simulate` (run above the work limit).
     progress : callable or None
         Called once after each budget.
 
@@ -45,7 +47,8 @@ def frontier(params, budgets=FRONTIER_BUDGETS, trials=FRONTIER_TRIALS, seed=0, b
     """
     parts = []
     for B in budgets:
-        parts.append(simulate(replace(params, budget=float(B)), trials, seed, backend, names))
+        parts.append(simulate(replace(params, budget=float(B)), trials, seed, backend, names,
+                              allow=allow))
         if progress is not None:
             progress()
     return pd.concat(parts, ignore_index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sim._plot import first_slice, slice_note
+from sim.bbam.core import cost as _cost
 from sim.bbam.core import simulate
 from sim.bbam.plot import plot_frontier
 from sim.interface import SweepModel, params_of
@@ -31,7 +32,7 @@ def point(values, seed, trials, backend):
         The rows of :func:`sim.bbam.simulate` with ``quantity``
         (``"accuracy_percent"``), ``theory``, ``estimate`` and ``se``.
     """
-    df = simulate(BbamParams(**values), trials, seed, backend)
+    df = simulate(BbamParams(**values), trials, seed, backend, allow=True)  # sized by cost
     df["quantity"] = "accuracy_percent"
     df["theory"] = df["accuracy_theory"]
     df["estimate"] = df["accuracy"]
@@ -60,6 +61,13 @@ def validate(values):
     BbamParams(**values)
 
 
+def cost(values, trials):
+    """One point's size for :func:`sim.guard.check` (:func:`sim.bbam.core.cost`)."""
+    est = _cost(BbamParams(**values), trials)
+    est["param"] = "trials"
+    return est
+
+
 #: The bbam model as :mod:`sim.sweep` runs it.
 SWEEP = SweepModel("bbam", params_of(BbamParams, skip=("m_counts",)), point, trials=TRIALS,
-                   plot=plot, validate=validate)
+                   plot=plot, validate=validate, cost=cost)

@@ -18,9 +18,10 @@ import sys
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim._tables import output_table
 from sim.coop.apache import APACHE, run_apache
-from sim.coop.core import NOISE, ROUNDS, TRIALS, simulate
+from sim.coop.core import NOISE, ROUNDS, TRIALS, simulate, team_cost
 from sim.coop.paper import paper_grid, run_paper_experiment
 from sim.coop.plot import (
     plot_apache,
@@ -38,11 +39,13 @@ from sim.coop.report import (
 from sim.coop.robustness import ROBUSTNESS_TRIALS, monte_carlo
 from sim.coop.team import effort_loyalty_curves, solve_team
 from sim.coop.variants import DEFAULT_VARIANT, VARIANTS, welfare_mode
-from theory._params import check_int
+from theory._params import check_int, check_real
 from theory.coop import DEFAULT_THETA, CoopParams
 
 PROG = "python -m sim.coop"
 EXPERIMENTS = ("team", "paper", "apache", "montecarlo", "repeated")
+#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
 #: Defaults of the team's parameters: those of CoopParams.
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(CoopParams)}
 
@@ -81,7 +84,7 @@ def _build_parser():
                       help=f"returns to scale in (0, 1) (default {d['beta']:g})")
     team.add_argument("--c", type=float, default=d["c"],
                       help=f"marginal effort cost > 0 (default {d['c']:g})")
-    team.add_argument("--n", type=int, default=None,
+    team.add_argument("--n", type=_cli.integer, default=None,
                       help=f"team size >= 2 (default: the length of --theta or --D, "
                            f"else {d['n']})")
     team.add_argument("--theta", default=None,
@@ -100,7 +103,8 @@ def _build_parser():
     team.add_argument("--a-max", type=float, default=d["a_max"],
                       help=f"effort cap (default {d['a_max']:g})")
     rep = p.add_argument_group("repeated play (--experiment repeated)")
-    rep.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds (default {ROUNDS})")
+    rep.add_argument("--rounds", type=_cli.integer, default=ROUNDS,
+                     help=f"rounds (default {ROUNDS})")
     rep.add_argument("--noise", type=float, default=NOISE,
                      help=f"standard deviation of the noise on each move (default {NOISE:g})")
     rep.add_argument("--trust", action="store_true",
@@ -118,6 +122,7 @@ def _build_parser():
                    help="write the experiment's result table to a .csv or .parquet file (team: "
                         "one row per member; repeated: per round; paper: per configuration; "
                         "apache: per phase; montecarlo: the summary)")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -130,6 +135,9 @@ def params_from_args(args):
         n = len(theta) if theta is not None and len(theta) > 1 else (
             len(D) if D is not None else DEFAULTS["n"])
     n = check_int("n", n, 2)
+    # a team of n members holds a few arrays of n numbers: checked before they are made
+    est = team_cost(n)
+    _guard.check(est.pop("param"), allow=args.yes, **est)
     if theta is not None and len(theta) == 1:
         theta = theta * n
     return CoopParams(omega=args.omega, beta=args.beta, c=args.c, n=n, theta=theta, D=D,
@@ -166,8 +174,9 @@ def _run(args):
     if exp == "repeated":
         params = params_from_args(args)
         trials = TRIALS if args.trials is None else args.trials
+        # simulate checks its sizes (sim.coop.core.cost) before it allocates
         df = simulate(params, trials, args.seed, args.backend, rounds=args.rounds,
-                      noise=args.noise, trust=args.trust)
+                      noise=args.noise, trust=args.trust, allow=args.yes)
         if args.plot:
             _figure(args, lambda ax: plot_repeated_play(df, ax))
         fields = dict(equilibrium_mean_effort=float(df["theory"].iloc[0]),
@@ -195,7 +204,8 @@ def _run(args):
         return (dict(variant=variant), fields, lambda: report_apache(res),
                 lambda: phases.drop(columns=["efforts", "items"], errors="ignore"))
     trials = ROBUSTNESS_TRIALS if args.trials is None else args.trials
-    res = monte_carlo(variant, trials, args.seed)
+    # monte_carlo checks its size (robustness_cost) before it draws
+    res = monte_carlo(variant, trials, args.seed, allow=args.yes)
     return (dict(variant=variant, trials=trials, seed=args.seed), res,
             lambda: report_robustness(res), lambda: pd.DataFrame([res]))
 
@@ -210,6 +220,9 @@ def main(argv=None):
     check_int("seed", args.seed, 0)
     if args.out:
         output_table(args.out)
+    if args.plot:
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
     params, fields, report, table = _run(args)
     if args.out:
         _cli.write_table(table(), args.out)

@@ -14,11 +14,12 @@ import math
 import pandas as pd
 
 from sim.coop.core import NOISE, ROUNDS, simulate
+from sim.coop.core import cost as _cost
 from sim.interface import Param, SweepModel, params_of
 from theory._params import check_int, check_real
 from theory.coop import DEFAULT_THETA, CoopParams, solve
 
-__all__ = ["SWEEP", "TRIALS", "point", "validate", "plot"]
+__all__ = ["SWEEP", "TRIALS", "point", "validate", "cost", "plot"]
 
 #: Default teams per sweep point.
 TRIALS = 2000
@@ -46,7 +47,8 @@ def point(values, seed, trials, backend):
         equilibrium's individual efforts are determined).
     """
     params, rounds, noise = _team(values)
-    last = simulate(params, trials, seed, backend, rounds=rounds, noise=noise).iloc[-1]
+    last = simulate(params, trials, seed, backend, rounds=rounds, noise=noise,
+                    allow=True).iloc[-1]  # sized by cost
     return pd.DataFrame(dict(quantity=["mean_effort"], theory=[float(last["theory"])],
                              estimate=[float(last["estimate"])], se=[float(last["se"])],
                              aggregate_gap=[float(last["aggregate_gap"])],
@@ -56,6 +58,14 @@ def point(values, seed, trials, backend):
 def validate(values):
     """Raise the model's one-line error when ``values`` is not a valid point."""
     _team(values)
+
+
+def cost(values, trials):
+    """One point's size for :func:`sim.guard.check` (:func:`sim.coop.core.cost`)."""
+    params, rounds, _ = _team(values)
+    est = _cost(params, trials, rounds)
+    est["param"] = "trials * rounds * n"
+    return est
 
 
 def plot(df, manifest, ax=None):
@@ -76,4 +86,4 @@ SWEEP = SweepModel(
     "coop",
     (Param("theta", float, DEFAULT_THETA), *params_of(CoopParams, skip=("theta", "D")),
      Param("noise", float, NOISE), Param("rounds", int, ROUNDS)),
-    point, trials=TRIALS, plot=plot, validate=validate)
+    point, trials=TRIALS, plot=plot, validate=validate, cost=cost)

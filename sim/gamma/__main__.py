@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim._tables import output_table
 from sim.backends import resolve_backend
 from sim.gamma.core import TRIALS, methods_for, simulate
 from sim.gamma.fit import fit_report, fit_table, load_lengths, report_row
 from sim.gamma.plot import comparison_shape, plot_comparison, plot_fit
 from sim.gamma.predictor import predictor_pit
+from sim.gamma.size import run_cost
 from theory._params import check_int, check_real
 from theory.gamma import LIKELIHOODS, TOYS, GammaParams
 
@@ -39,7 +41,9 @@ _COMPARISON_OPTIONS = ("budget", "toy", *_TOY_OPTIONS["geometric"], *_TOY_OPTION
                        "strength", "distortion", "likelihood", "stop_cv", "rate_min",
                        "alpha_min", "mode_min", "untrained", "max_tokens", "backend", "trials")
 #: Options of --fit, refused without it.
-_FIT_OPTIONS = ("alpha", "rate", "length_column", "by", "level", "yes")
+_FIT_OPTIONS = ("alpha", "rate", "length_column", "by", "level")
+#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
 #: Default coverage of the fit's intervals: the library's.
 LEVEL = inspect.signature(fit_report).parameters["level"].default
 
@@ -57,7 +61,7 @@ def build_parser():
                     "decoding, hard truncation, and guidance by the exact oracle or a fitted "
                     "Gamma predictor over log(L+1), each by dynamic programming and Monte Carlo "
                     "(docs/models/gamma.md). --fit FILE fits a Gamma law to observed lengths.")
-    p.add_argument("--budget", type=int, default=_D.budget,
+    p.add_argument("--budget", type=_cli.integer, default=_D.budget,
                    help=f"thinking budget lbar in tokens, >= 1 (default {_D.budget})")
     p.add_argument("--toy", "--model", dest="toy", choices=TOYS, default=_D.toy,
                    help=f"toy language model: geometric | paragraph (default {_D.toy})")
@@ -70,15 +74,15 @@ def build_parser():
     g.add_argument("--p-end", type=float, default=_D.p_end,
                    help=f"paragraph: P(</think>) with paragraphs still planned "
                         f"(default {_D.p_end:g})")
-    g.add_argument("--plan", type=int, default=_D.plan,
+    g.add_argument("--plan", type=_cli.integer, default=_D.plan,
                    help=f"paragraph: paragraphs planned at the start (default {_D.plan})")
-    g.add_argument("--plan-max", type=int, default=_D.plan_max,
+    g.add_argument("--plan-max", type=_cli.integer, default=_D.plan_max,
                    help=f"paragraph: most paragraphs ever planned (default {_D.plan_max})")
-    g.add_argument("--wait-adds", type=int, default=_D.wait_adds,
+    g.add_argument("--wait-adds", type=_cli.integer, default=_D.wait_adds,
                    help=f"paragraph: paragraphs a Wait adds (default {_D.wait_adds})")
     g.add_argument("--newline", type=float, default=_D.newline,
                    help=f"paragraph: newline probability per word (default {_D.newline:g})")
-    g.add_argument("--max-paragraph", type=int, default=_D.max_paragraph,
+    g.add_argument("--max-paragraph", type=_cli.integer, default=_D.max_paragraph,
                    help=f"paragraph: longest paragraph in tokens (default {_D.max_paragraph})")
     gd = p.add_argument_group("guidance (docs/models/gamma.md (11)-(13))")
     gd.add_argument("--strength", type=float, default=_D.strength,
@@ -103,7 +107,7 @@ def build_parser():
     gd.add_argument("--untrained", type=_tokens, default=_D.untrained, metavar="TOKENS",
                     help="comma-separated tokens given the untrained head values "
                          "alpha = rate = log 2 (docs/models/gamma.md (8))")
-    gd.add_argument("--max-tokens", type=int, default=_D.max_tokens,
+    gd.add_argument("--max-tokens", type=_cli.integer, default=_D.max_tokens,
                     help="generation cap, >= budget; runs without </think> by then are "
                          "runaways (default 20*budget+1000)")
     gf = p.add_argument_group("fitting observed lengths")
@@ -151,6 +155,9 @@ def main(argv=None):
     check_int("seed", args.seed, 0)
     if args.out:
         output_table(args.out)
+    if args.plot:
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
     if args.fit:
         _cli.refuse(given, "--fit", *_COMPARISON_OPTIONS)
         if args.by:
@@ -161,10 +168,12 @@ def main(argv=None):
     _cli.refuse(given, f"--toy {args.toy}", *_TOY_OPTIONS[other])
     params = params_from_args(args)
     check_int("trials", args.trials, 2)
+    for est in run_cost(params, args.trials):  # before the toy is built
+        _guard.check(est.pop("param"), allow=args.yes, **est)
     backend = resolve_backend(args.backend)
     n_rules = len(methods_for(params))
     with _cli.progress_bar(not args.json, "decoding rules", n_rules) as advance:
-        df = simulate(params, args.trials, args.seed, backend, progress=advance)
+        df = simulate(params, args.trials, args.seed, backend, progress=advance, allow=args.yes)
     if args.plot:
         pit = predictor_pit(df.attrs["toy"], df.attrs["predictor"], seed=args.seed)
         rows, cols = comparison_shape(df)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim import rng as _rng
 from sim.backends import array_module, resolve_backend
 from sim.gamma.exact import exact_law, law_summary, remaining_length_pmf
@@ -26,11 +27,20 @@ from sim.gamma.layout import STREAM
 from sim.gamma.methods import Method, default_methods, guided_table
 from sim.gamma.predictor import fit_predictor
 from sim.gamma.reference import decode_reference
+from sim.gamma.size import (
+    MAX_HORIZON,
+    MAX_WORK,
+    decode_cost,
+    fit_cost,
+    horizon_limit,
+    run_cost,
+)
 from sim.gamma.toy import toy_model
 from theory._params import check_int
 from theory.gamma import GammaParams
 
-__all__ = ["TRIALS", "simulate", "compare", "decode", "predictor_for", "methods_for"]
+__all__ = ["TRIALS", "simulate", "compare", "decode", "predictor_for", "methods_for",
+           "remaining_law"]
 
 #: Default Monte Carlo size: runs per decoding rule.
 TRIALS = 20_000
@@ -107,7 +117,7 @@ def _sim_summary(lengths, budget, max_tokens):
 
 
 def compare(model, budget, methods=None, predictor=None, trials=TRIALS, seed=_cli.DEFAULT_SEED,
-            backend="auto", max_tokens=None, progress=None):
+            backend="auto", max_tokens=None, progress=None, rem=None):
     """Exact and simulated behaviour of several decoding rules on one toy model.
 
     Parameters
@@ -124,6 +134,8 @@ def compare(model, budget, methods=None, predictor=None, trials=TRIALS, seed=_cl
         See :func:`decode`.
     progress : callable or None
         Called once per finished rule.
+    rem : ndarray or None
+        Precomputed :func:`sim.gamma.exact.remaining_length_pmf` of ``model``.
 
     Returns
     -------
@@ -140,9 +152,9 @@ def compare(model, budget, methods=None, predictor=None, trials=TRIALS, seed=_cl
     """
     budget = check_int("budget", budget, 1)
     methods = default_methods(model) if methods is None else methods
+    rem = remaining_length_pmf(model) if rem is None else rem
     if predictor is None and any(m.predictor == "gamma" for m in methods if m.kind == "guided"):
-        predictor = fit_predictor(model)
-    rem = remaining_length_pmf(model)
+        predictor = fit_predictor(model, rem=rem)
     max_tokens = GammaParams(budget=budget, max_tokens=max_tokens).token_cap
     base = exact_law(model, guided_table(model, Method("u", kind="unguided", predictor=None),
                                          budget), max_tokens)
@@ -178,11 +190,39 @@ def compare(model, budget, methods=None, predictor=None, trials=TRIALS, seed=_cl
     return df
 
 
-def predictor_for(params, model=None):
-    """The fitted Gamma predictor that ``params`` describes (distortion, likelihood, untrained)."""
+def predictor_for(params, model=None, rem=None):
+    """The fitted Gamma predictor that ``params`` describes (distortion, likelihood, untrained).
+
+    ``rem``: the precomputed :func:`sim.gamma.exact.remaining_length_pmf` of the toy.
+    """
     model = toy_model(params) if model is None else model
     return fit_predictor(model, stop_cv=params.stop_cv, distortion=params.distortion,
-                         likelihood=params.likelihood, untrained_tokens=params.untrained)
+                         likelihood=params.likelihood, untrained_tokens=params.untrained,
+                         rem=rem)
+
+
+def remaining_law(model, allow=False):
+    """:func:`sim.gamma.exact.remaining_length_pmf` of ``model`` within the guard's limits.
+
+    The horizon grows until the law's missing mass is negligible; where that
+    would take more memory or work than the guard allows
+    (:func:`sim.gamma.size.horizon_limit`), a one-line
+    :class:`sim.guard.TooLarge` names the toy's states (``allow`` lifts it).
+    """
+    limit = horizon_limit(model.n_states, allow)
+    rem = remaining_length_pmf(model, max_horizon=limit)
+    if limit < MAX_HORIZON and rem.shape[1] >= limit and np.any(1.0 - rem.sum(axis=1) >= 1e-13):
+        S = model.n_states
+        _guard.check(f"the remaining-length law of the toy's {S} states (--max-paragraph, "
+                     f"--plan-max, --newline, --h)", work=8.0 * S * MAX_HORIZON,
+                     memory=16.0 * S * MAX_HORIZON, unit="operations",
+                     work_limit=MAX_WORK)
+    missing = 1.0 - float(rem[model.start].sum())
+    if missing > 1.0 - 1e-6:  # almost no mass within the horizon: nothing to fit or run
+        raise ValueError(f"the toy rarely ends its thinking: Pr(length > {rem.shape[1]}) = "
+                         f"{missing:.3g}; raise --h (geometric) or --p-end, lower --p-wait "
+                         f"(paragraph)")
+    return rem
 
 
 def methods_for(params, model=None):
@@ -192,7 +232,8 @@ def methods_for(params, model=None):
                            alpha_min=params.alpha_min, mode_min=params.mode_min)
 
 
-def simulate(params=None, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto", progress=None):
+def simulate(params=None, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto", progress=None,
+             allow=False):
     """Every decoding rule on the toy of ``params``: exact law beside Monte Carlo.
 
     Builds the toy (:func:`sim.gamma.toy.toy_model`), fits its Gamma predictor
@@ -210,6 +251,9 @@ def simulate(params=None, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto",
     backend : {"numpy", "numba", "cupy", "auto"}
     progress : callable or None
         Called once per finished rule.
+    allow : bool
+        Run even when the size exceeds this machine's limits (:mod:`sim.gamma.size`,
+        :func:`sim.guard.check`); without it every part is checked before it runs.
 
     Returns
     -------
@@ -226,7 +270,18 @@ def simulate(params=None, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto",
     params = GammaParams() if params is None else params
     if not isinstance(params, GammaParams):
         raise TypeError(f"params must be a GammaParams, got {type(params).__name__}")
+    trials = check_int("trials", trials, 1)
+
+    def guard(est):
+        _guard.check(est.pop("param"), allow=allow, **est)
+
+    for est in run_cost(params, trials):
+        guard(est)
     model = toy_model(params)
+    rem = remaining_law(model, allow)
+    guard(fit_cost(params, model.n_states, rem.shape[1]))
+    mean = float(np.arange(1, rem.shape[1] + 1) @ rem[model.start])
+    guard(decode_cost(params, trials, mean))
     return compare(model, params.budget, methods_for(params, model),
-                   predictor_for(params, model), trials, seed, backend, params.max_tokens,
-                   progress=progress)
+                   predictor_for(params, model, rem), trials, seed, backend, params.max_tokens,
+                   progress=progress, rem=rem)

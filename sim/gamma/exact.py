@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from theory._params import check_int
 
@@ -22,7 +23,7 @@ __all__ = ["remaining_length_pmf", "candidate_length_pmf", "oracle_weights", "ex
            "law_summary"]
 
 
-def remaining_length_pmf(model, horizon=None, tol=1e-13):
+def remaining_length_pmf(model, horizon=None, tol=1e-13, max_horizon=200_000):
     """Law of the remaining thinking length from every state, unguided.
 
     ``out[s, n - 1] = Pr(R = n | state s)``, where ``R`` counts the tokens
@@ -36,16 +37,18 @@ def remaining_length_pmf(model, horizon=None, tol=1e-13):
     model : ToyLM
     horizon : int or None
         Longest length kept; ``None`` grows it until every state's missing
-        mass is below ``tol`` (at most 200,000).
+        mass is below ``tol`` (at most ``max_horizon``).
     tol : float
+    max_horizon : int
+        Where the growth stops (200,000; the guard of :mod:`sim.gamma.size` may set less).
 
     Returns
     -------
     ndarray, shape (S, horizon)
     """
-    m = model.transition()
+    m = model.transition(sparse=model.n_states > 64)
     stop = model.probs[:, model.end]
-    cap = 200_000 if horizon is None else check_int("horizon", horizon, 1)
+    cap = max_horizon if horizon is None else check_int("horizon", horizon, 1)
     cols = [stop.copy()]
     mass = stop.copy()
     cur = stop
@@ -98,7 +101,7 @@ def oracle_weights(model, budgets, rem=None):
             a[:, :, v] = (budgets >= 1)[:, None]
         else:
             idx = np.clip(budgets - 1, 0, cdf.shape[1] - 1)
-            a[:, :, v] = cdf[model.next_state[:, v]][:, idx].T
+            a[:, :, v] = cdf[:, idx][model.next_state[:, v]].T
     return a
 
 
@@ -131,38 +134,58 @@ def exact_law(model, table, max_tokens=None, tol=1e-14):
     S, V = model.probs.shape
     cap = 200_000 if max_tokens is None else check_int("max_tokens", max_tokens, 1)
     floor = table.budget + 20 * table.budget if max_tokens is None else cap
+    rows = np.ascontiguousarray(table.rows, dtype=np.float64)
+    pmf, left, g_steps, falls, masked = _forward(
+        rows, np.ascontiguousarray(table.guided), np.ascontiguousarray(table.fell),
+        np.ascontiguousarray(table.masked, dtype=np.float64), model.next_state, model.start,
+        model.end, table.budget, bool(table.force_end), cap, max_tokens is None, floor, tol)
+    return dict(pmf=pmf, runaway=float(max(left, 0.0)), guided_steps=g_steps,
+                fallbacks=falls, masked=masked / g_steps if g_steps > 0 else 0.0)
+
+
+@njit(cache=True)
+def _forward(rows, guided, fell, masked_s, ns, start, end, budget, force_end, cap, drain, floor,
+             tol):
+    """The forward programme of :func:`exact_law`, compiled: one pass over ``(state, token)``
+    a step. Returns the pmf, the mass left at the cap, and the expected guided steps,
+    fallbacks and masked mass."""
+    S, V = ns.shape
+    pmf = np.zeros(cap)
     pi = np.zeros(S)
-    pi[model.start] = 1.0
-    nonend = [v for v in range(V) if v != model.end]
-    ns = model.next_state
-    pmf = []
+    pi[start] = 1.0
+    new = np.zeros(S)
     g_steps = 0.0
     falls = 0.0
     masked = 0.0
     t = 0
     while t < cap:
-        if table.force_end and t >= table.budget - 1:
-            pmf.append(pi.sum())
-            pi = np.zeros(S)
+        if force_end and t >= budget - 1:
+            pmf[t] = pi.sum()
+            pi[:] = 0.0
             t += 1
             break
-        i = table.row(t)
-        q = table.rows[i]
-        g = table.guided[i]
-        g_steps += pi[g].sum()
-        falls += pi[table.fell[i]].sum()
-        masked += (pi * g * table.masked).sum()
-        pmf.append(float(pi @ q[:, model.end]))
-        new = np.zeros(S)
-        for v in nonend:
-            np.add.at(new, ns[:, v], pi * q[:, v])
-        pi = new
+        i = max(budget - t, 1)
+        stop = 0.0
+        new[:] = 0.0
+        for s in range(S):
+            ps = pi[s]
+            if ps == 0.0:
+                continue
+            if guided[i, s]:
+                g_steps += ps
+                masked += ps * masked_s[s]
+            if fell[i, s]:
+                falls += ps
+            stop += ps * rows[i, s, end]
+            for v in range(V):
+                if v != end:
+                    new[ns[s, v]] += ps * rows[i, s, v]
+        pmf[t] = stop
+        pi, new = new, pi
         t += 1
-        if max_tokens is None and t >= floor and pi.sum() < tol:
+        if drain and t >= floor and pi.sum() < tol:
             break
-    pmf = np.asarray(pmf)
-    return dict(pmf=pmf, runaway=float(max(pi.sum(), 0.0)), guided_steps=g_steps,
-                fallbacks=falls, masked=masked / g_steps if g_steps > 0 else 0.0)
+    return pmf[:t], pi.sum(), g_steps, falls, masked
 
 
 def law_summary(pmf, budget, runaway=0.0, reference=None):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import rng as _rng
-from sim.gamma.exact import candidate_length_pmf, remaining_length_pmf
+from sim.gamma.exact import remaining_length_pmf
 from theory import gamma as th
 from theory.gamma import GammaParams
 
@@ -87,14 +87,14 @@ def fit_predictor(model, *, stop_cv=_D.stop_cv, distortion=_D.distortion,
     """
     q = GammaParams(stop_cv=stop_cv, distortion=distortion, likelihood=likelihood)
     stop_cv, distortion, likelihood = q.stop_cv, q.distortion, q.likelihood
-    cand = candidate_length_pmf(model, rem)
+    rem = remaining_length_pmf(model) if rem is None else rem
     S, V = model.probs.shape
     alpha = np.full((S, V), np.nan)
     rate = np.full((S, V), np.nan)
     a_stop = 1.0 / stop_cv ** 2
     alpha[:, model.end] = a_stop
     rate[:, model.end] = a_stop / LOG2
-    lengths = np.arange(1, cand.shape[2] + 1)
+    lengths = np.arange(1, rem.shape[1] + 2)
     cache = {}
     for s in range(S):
         for v in range(V):
@@ -102,7 +102,8 @@ def fit_predictor(model, *, stop_cv=_D.stop_cv, distortion=_D.distortion,
                 continue
             key = model.next_state[s, v]
             if key not in cache:
-                w = cand[s, v]
+                # the law of L = 1 + R from the next state (candidate_length_pmf's row)
+                w = np.concatenate([[0.0], rem[key]])
                 keep = w > 1e-15
                 fit = th.fit_gamma(lengths[keep], weights=w[keep], likelihood=likelihood)
                 cache[key] = (fit.alpha, fit.rate)
@@ -153,7 +154,14 @@ def predictor_pit(model, predictor, samples=20_000, seed=0, rem=None):
     rem = remaining_length_pmf(model) if rem is None else rem
     S, V = model.probs.shape
     # Expected visits of each state: sum_t pi_t = e_start (I - M)^-1.
-    visits = np.linalg.solve((np.eye(S) - model.transition()).T, np.eye(S)[model.start])
+    if S > 64:
+        from scipy import sparse as sp
+        from scipy.sparse.linalg import spsolve
+
+        a = (sp.identity(S, format="csr") - model.transition(sparse=True)).T.tocsc()
+        visits = spsolve(a, np.eye(1, S, model.start).ravel())
+    else:
+        visits = np.linalg.solve((np.eye(S) - model.transition()).T, np.eye(S)[model.start])
     w = np.clip(visits, 0, None)[:, None] * model.probs * model.line_start[:, None]
     w = w.ravel() / w.sum()
     gen = _rng.generator(seed, "gamma-pit")

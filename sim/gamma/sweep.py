@@ -13,6 +13,7 @@ import pandas as pd
 
 from sim.gamma.core import simulate
 from sim.gamma.plot import plot_adherence
+from sim.gamma.size import run_cost
 from sim.interface import SweepModel, params_of
 from theory.gamma import GammaParams
 
@@ -37,5 +38,10 @@ def validate(values):
     GammaParams(**values)
 
 
+def cost(values, trials):
+    """One point's size known before it runs (:func:`sim.gamma.size.run_cost`, the work)."""
+    return run_cost(GammaParams(**values), trials)[0]
+
+
 SWEEP = SweepModel("gamma", params_of(GammaParams, skip=("untrained", "max_tokens")), point,
-                   trials=TRIALS, plot=plot_adherence, validate=validate)
+                   trials=TRIALS, plot=plot_adherence, validate=validate, cost=cost)

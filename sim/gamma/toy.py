@@ -81,9 +81,20 @@ class ToyLM:
         """Number of tokens ``V``."""
         return self.probs.shape[1]
 
-    def transition(self):
-        """Sub-stochastic state-to-state matrix of the non-ending tokens (base law)."""
+    def transition(self, sparse=False):
+        """Sub-stochastic state-to-state matrix of the non-ending tokens (base law).
+
+        ``sparse=True`` returns it as a :class:`scipy.sparse.csr_matrix` (at most
+        ``V - 1`` entries a row), for toys with many states.
+        """
         S, V = self.probs.shape
+        if sparse:
+            from scipy import sparse as sp
+
+            cont = [v for v in range(V) if v != self.end]
+            rows = np.repeat(np.arange(S), len(cont))
+            cols = self.next_state[:, cont].ravel()
+            return sp.csr_matrix((self.probs[:, cont].ravel(), (rows, cols)), shape=(S, S))
         m = np.zeros((S, S))
         for v in range(V):
             if v != self.end:

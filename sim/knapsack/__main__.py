@@ -15,13 +15,14 @@ import json
 import sys
 
 from sim import _cli
+from sim import guard as _guard
 from sim.backends import resolve_backend
 from sim.knapsack.allocation import TRAIN_ALLOCATORS
-from sim.knapsack.core import DEFAULT_TRIALS, allocation_table, simulate_batch
+from sim.knapsack.core import DEFAULT_TRIALS, allocation_table, cost, simulate_batch
 from sim.knapsack.plot import plot_allocation, plot_training
-from sim.knapsack.rates import load_rates
+from sim.knapsack.rates import check_rows, load_rates
 from sim.knapsack.training import simulate_training
-from theory._params import check_int
+from theory._params import check_int, check_real
 from theory.knapsack import KnapsackSimParams
 
 __all__ = ["PROG", "build_parser", "main"]
@@ -31,6 +32,8 @@ PROG = "python -m sim.knapsack"
 TRAINING_OPTIONS = ("epochs", "dataset", "lr", "transfer")
 #: Options of the rate population, replaced by a ``--rates`` file.
 POPULATION_OPTIONS = ("prompts", "mixture", "beta_a")
+#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
 #: Columns of each allocator in ``--json``.
 JSON_COLUMNS = ("name", "egr_expected", "egr_sim", "egr_se", "prompt_ratio", "prompt_ratio_sim",
                 "max_budget", "min_budget", "value", "fallback")
@@ -48,15 +51,15 @@ def _add_batch_arguments(parser):
     """The scenario of one batch: ``KnapsackSimParams`` fields and the rates file."""
     d = KnapsackSimParams()
     g = parser.add_argument_group("one batch (docs/models/knapsack.md (5), (17), (18))")
-    g.add_argument("--prompts", type=int, default=d.prompts,
+    g.add_argument("--prompts", type=_cli.integer, default=d.prompts,
                    help=f"prompts per batch M (default {d.prompts})")
-    g.add_argument("--n", type=int, default=d.n,
+    g.add_argument("--n", type=_cli.integer, default=d.n,
                    help=f"homogeneous rollouts per prompt N-bar (default {d.n})")
-    g.add_argument("--budget", type=int, default=d.budget,
+    g.add_argument("--budget", type=_cli.integer, default=d.budget,
                    help="rollouts per batch (default M * n)")
-    g.add_argument("--n-low", type=int, default=d.n_low,
+    g.add_argument("--n-low", type=_cli.integer, default=d.n_low,
                    help=f"minimum rollouts per prompt (default {d.n_low})")
-    g.add_argument("--n-up", type=int, default=d.n_up,
+    g.add_argument("--n-up", type=_cli.integer, default=d.n_up,
                    help=f"maximum rollouts per prompt (default {d.n_up})")
     g.add_argument("--mixture", type=_mixture, default=d.mixture, metavar="W1,W2,W3",
                    help="weights of the near-solved U[0.97,1], near-unsolved U[0,0.02] and "
@@ -68,7 +71,7 @@ def _add_batch_arguments(parser):
                         "rates, in place of the population")
     g.add_argument("--stale-sd", type=float, default=d.stale_sd,
                    help=f"logit drift since the previous visit (default {d.stale_sd:g})")
-    g.add_argument("--estimate-samples", type=int, default=d.estimate_samples,
+    g.add_argument("--estimate-samples", type=_cli.integer, default=d.estimate_samples,
                    help=f"rollouts behind each estimate (default {d.estimate_samples})")
     g.add_argument("--show-allocation", action="store_true",
                    help="also print each allocator's rollouts per prompt")
@@ -80,9 +83,9 @@ def _add_training_arguments(parser):
     d = {k: v.default for k, v in inspect.signature(simulate_training).parameters.items()}
     t = parser.add_argument_group("toy training (docs/models/knapsack.md (19))")
     t.add_argument("--train", action="store_true", help="also run the toy training comparison")
-    t.add_argument("--epochs", type=int, default=d["epochs"],
+    t.add_argument("--epochs", type=_cli.integer, default=d["epochs"],
                    help=f"epochs (default {d['epochs']})")
-    t.add_argument("--dataset", type=int, default=d["dataset"],
+    t.add_argument("--dataset", type=_cli.integer, default=d["dataset"],
                    help=f"prompts in the data set (default {d['dataset']})")
     t.add_argument("--lr", type=float, default=d["lr"],
                    help=f"logit step size eta (default {d['lr']:g})")
@@ -107,6 +110,7 @@ def build_parser():
     p.add_argument("--out", metavar="FILE",
                    help="write the allocators' table (one row per allocator) to a CSV or "
                         "Parquet file")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -147,24 +151,33 @@ def _run_batch(args):
         from sim.knapsack.cli_allocate import check_out
 
         check_out(args.out)
+    if args.plot:
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
     if args.rates:
-        _cli.regular_file(args.rates, "--rates")
+        _cli.regular_file(args.rates, "--rates", None if args.yes else _cli.MAX_INPUT_BYTES)
+        check_rows(args.rates, "--rates", allow=args.yes)
     rates = load_rates(args.rates) if args.rates else None
     params = _scenario(args, rates)
     trials = check_int("trials", args.trials, 2)
     seed = check_int("seed", args.seed, 0)
-    backend = resolve_backend(args.backend)
     train = None
     if args.train:
         epochs = check_int("epochs", args.epochs, 1)
         check_int("dataset", args.dataset, params.prompts)
+        check_real("lr", args.lr, 0.0, 1e12)
+        check_real("transfer", args.transfer, 0.0, 1e12)
+    est = cost(params, trials, *((epochs, args.dataset) if args.train else ()))
+    _guard.check(est.pop("param"), allow=args.yes, **est)
+    backend = resolve_backend(args.backend)
     with _cli.progress_spinner(not args.json, "allocating and rolling out"):
-        df, allocation, p, p_hat = simulate_batch(params, rates, trials, seed, backend)
+        df, allocation, p, p_hat = simulate_batch(params, rates, trials, seed, backend,
+                                                  allow=True)  # guarded above
     if args.train:
         with _cli.progress_bar(not args.json, "training", epochs * len(TRAIN_ALLOCATORS)) \
                 as advance:
             train = simulate_training(params, epochs, args.dataset, args.lr, args.transfer, seed,
-                                      progress=advance)
+                                      progress=advance, allow=True)
     if args.plot:
         _figure(args, allocation_table(allocation, p, p_hat), train)
     if args.out:
@@ -176,7 +189,8 @@ def _run_batch(args):
             for k in ("mixture", "beta_a"):
                 shown.pop(k)
         fields = dict(allocators=[dict(zip(JSON_COLUMNS, r))
-                                  for r in df[list(JSON_COLUMNS)].itertuples(index=False)])
+                                  for r in df[list(JSON_COLUMNS)].itertuples(index=False)],
+                      skipped=_skipped(df, train))
         if args.show_allocation:
             fields["allocation"] = dict(allocation)
         if train is not None:
@@ -186,6 +200,14 @@ def _run_batch(args):
         return 0
     _report(params, df, allocation, train, args, trials, seed, backend)
     return 0
+
+
+def _skipped(df, train):
+    """Allocators left out (the authors' port failing its own budget assertion) and why."""
+    out = dict(df.attrs.get("skipped", {}))
+    if train is not None:
+        out.update({f"{k} (training)": v for k, v in train.attrs.get("skipped", {}).items()})
+    return out
 
 
 def _figure(args, table, train):
@@ -230,6 +252,8 @@ def _report(params, df, allocation, train, args, trials, seed, backend):
                       f"{r.prompt_ratio:.4f}", str(r.max_budget), str(r.min_budget),
                       f"{r.value:.3f}", "yes" if r.fallback else "no")
     console.print(table)
+    for name, why in _skipped(df, train).items():
+        console.print(f"{name}: left out; {why}", markup=False)
     if args.show_allocation:
         for name, N in allocation.items():
             console.print(f"{name}: {' '.join(map(str, N.tolist()))}", markup=False)

@@ -14,7 +14,9 @@ import json
 import os
 
 from sim import _cli, guard
+from sim.knapsack.core import MAX_WORK
 from sim.knapsack.estimator import MIN_VALID
+from sim.knapsack.rates import check_rows
 from sim.knapsack.userdata import (
     ALLOCATORS,
     allocate_table,
@@ -58,21 +60,21 @@ def build_parser():
     g.add_argument("--count-column", default=None,
                    help="knapsack: column of the rewards behind each rate; prompts with fewer "
                         "than --min-count have no valid rate and get --n")
-    g.add_argument("--min-count", type=int, default=MIN_VALID,
+    g.add_argument("--min-count", type=_cli.integer, default=MIN_VALID,
                    help=f"knapsack: rewards a valid rate needs (default {MIN_VALID}, the "
                         f"authors')")
     g.add_argument("--length-column", default="length",
                    help="duet: column of the mean rollout length in tokens (default length)")
     kg = p.add_argument_group("knapsack (docs/models/knapsack.md (5), (11))")
-    kg.add_argument("--budget", type=int, default=k.budget,
+    kg.add_argument("--budget", type=_cli.integer, default=k.budget,
                     help="rollouts of the batch (default prompts * n)")
-    kg.add_argument("--n", type=int, default=None,
+    kg.add_argument("--n", type=_cli.integer, default=None,
                     help=f"rollouts of a prompt without a valid rate, and the per-prompt budget "
                          f"when --budget is not given (default {k.n}, or budget // prompts "
                          f"when --budget is given)")
-    kg.add_argument("--n-low", type=int, default=k.n_low,
+    kg.add_argument("--n-low", type=_cli.integer, default=k.n_low,
                     help=f"minimum rollouts per prompt (default {k.n_low})")
-    kg.add_argument("--n-up", type=int, default=k.n_up,
+    kg.add_argument("--n-up", type=_cli.integer, default=k.n_up,
                     help=f"maximum rollouts per prompt (default {k.n_up})")
     kg.add_argument("--fallback", choices=th.FALLBACKS, default=k.fallback,
                     help=f"where the budget the knapsack cannot use goes (default {k.fallback}); "
@@ -92,9 +94,9 @@ def build_parser():
     dg = p.add_argument_group("duet (docs/models/knapsack.md (24), (25))")
     dg.add_argument("--token-budget", type=float, default=None,
                     help="tokens of the batch (required with --allocator duet)")
-    dg.add_argument("--n-min", type=int, default=d.n_min,
+    dg.add_argument("--n-min", type=_cli.integer, default=d.n_min,
                     help=f"fewest rollouts per prompt (default {d.n_min})")
-    dg.add_argument("--n-max", type=int, default=d.n_max,
+    dg.add_argument("--n-max", type=_cli.integer, default=d.n_max,
                     help=f"most rollouts per prompt (default {d.n_max})")
     dg.add_argument("--sigma-min", type=float, default=d.sigma_min,
                     help=f"floor of the informativeness sqrt(p(1-p)) (default {d.sigma_min:g})")
@@ -143,7 +145,7 @@ def _guard(args, params, prompts):
         guard.check("--budget * prompts (the authors' dynamic program)",
                     memory=reference_memory(prompts, budget),
                     work=float(prompts) * budget * (params.n_up - params.n_low),
-                    allow=args.yes)
+                    work_limit=MAX_WORK, allow=args.yes)
     else:
         guard.check("rows of RATES_FILE", memory=256.0 * prompts, allow=args.yes)
 
@@ -163,6 +165,7 @@ def run(argv):
                              max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)
     if args.out:
         check_out(args.out)
+    check_rows(path, "RATES_FILE", allow=args.yes)
     df = read_table(path)
     params = _params(args, max(len(df), 1))
     _guard(args, params, len(df))

@@ -12,7 +12,8 @@ import dataclasses
 import json
 
 from sim import _cli
-from sim.knapsack.duet import DUET_TRIALS, simulate_duet
+from sim import guard as _guard
+from sim.knapsack.duet import DUET_TRIALS, duet_cost, simulate_duet
 from theory.knapsack.duet import MULTIPLIERS, DuetParams, DuetSimParams
 
 __all__ = ["PROG", "build_parser", "run", "DUET_FLAGS"]
@@ -27,6 +28,12 @@ JSON_COLUMNS = ("allocator", "estimator", "length_axis", "target", "theory", "es
                 "tokens_sim", "tokens_se", "rollouts", "max_n", "min_n", "egr_expected")
 
 
+def _type(default):
+    """The argparse type of a flag with this default: counts accept ``1e6`` (the guard judges)."""
+    return _cli.integer if isinstance(default, int) and not isinstance(default, bool) \
+        else type(default)
+
+
 def build_parser():
     """The argument parser of ``python -m sim.knapsack duet``."""
     s, d = DuetSimParams(), DuetParams()
@@ -39,13 +46,13 @@ def build_parser():
     g = p.add_argument_group("scenario (docs/models/knapsack.md (31))")
     for f in dataclasses.fields(DuetSimParams):
         default = getattr(s, f.name)
-        g.add_argument("--" + f.name.replace("_", "-"), type=type(default), default=default,
+        g.add_argument("--" + f.name.replace("_", "-"), type=_type(default), default=default,
                        help=f"default {default:g}" if isinstance(default, float)
                        else f"default {default}")
     dg = p.add_argument_group("DUET (docs/models/knapsack.md (24)-(29))")
     for name in DUET_FLAGS:
         default = getattr(d, name)
-        kw = dict(choices=MULTIPLIERS) if name == "multiplier" else dict(type=type(default))
+        kw = dict(choices=MULTIPLIERS) if name == "multiplier" else dict(type=_type(default))
         dg.add_argument("--" + name.replace("_", "-"), default=default, help=f"default {default}",
                         **kw)
     _cli.add_common_arguments(p, trials=DUET_TRIALS, backend=False, plot=False)
@@ -53,6 +60,7 @@ def build_parser():
                    help="where the rollouts are drawn: numpy (auto) or cupy")
     p.add_argument("--out", metavar="FILE",
                    help="write the table (one row per allocator and estimator) to CSV or Parquet")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -67,8 +75,10 @@ def run(argv):
     params = DuetSimParams(**{f.name: getattr(args, f.name)
                               for f in dataclasses.fields(DuetSimParams)})
     duet = DuetParams(**{k: getattr(args, k) for k in DUET_FLAGS})
+    est = duet_cost(params, duet, args.trials)
+    _guard.check(est.pop("param"), allow=args.yes, **est)
     with _cli.progress_spinner(not args.json, "rolling out"):
-        df = simulate_duet(params, duet, args.trials, args.seed, args.backend)
+        df = simulate_duet(params, duet, args.trials, args.seed, args.backend, allow=True)
     if args.out:
         _cli.write_table(df, args.out)
     if args.json:

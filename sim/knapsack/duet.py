@@ -20,22 +20,24 @@ on the host.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim import rng as _rng
 from sim.backends import array_module
 from sim.knapsack import kernel_array
+from sim.knapsack.core import MAX_WORK as _WORK_LIMIT
 from sim.knapsack.layout import DUET_STREAM
 from theory import gamma as tg
 from theory import knapsack as th
 from theory._params import check_choice, check_int
+from theory._stats import Moments
 from theory.knapsack import duet as du
 
-__all__ = ["DUET_ALLOCATORS", "DUET_ESTIMATORS", "DUET_TRIALS", "scenario", "simulate_duet"]
+__all__ = ["DUET_ALLOCATORS", "DUET_ESTIMATORS", "DUET_TRIALS", "ROLLOUT_OPERATIONS",
+           "duet_cost", "scenario", "simulate_duet"]
 
 #: The allocations compared at equal token budget.
 DUET_ALLOCATORS = ("uniform", "knapsack", "duet-rollouts", "duet", "knapsack+length")
@@ -46,6 +48,30 @@ DUET_ESTIMATORS = ("unclamped", "authors", "no-abort-correction")
 DUET_TRIALS = 2000
 #: Bounds of the knapsack at equal token budget (the authors' 2 and 128).
 _KNAPSACK = th.KnapsackParams()
+#: What one simulated rollout costs, in the operations of :data:`sim.knapsack.core.MAX_WORK`
+#: (about 0.4 microseconds: three words, the length quantile, the stop rule, the estimators).
+ROLLOUT_OPERATIONS = 400
+#: Bytes one rollout of one replicate holds while a chunk is rolled out.
+_ROLLOUT_BYTES = 160
+
+
+def _max_rollouts(params, duet):
+    """A bound on the rollouts of one allocation: every prompt at the largest count allowed."""
+    return params.prompts * max(duet.n_max, _KNAPSACK.n_up, duet.ref_n)
+
+
+def duet_cost(params, duet, trials):
+    """The size of :func:`simulate_duet` for :func:`sim.guard.check`: operations and bytes.
+
+    The scenario tabulates every prompt's length law up to ``max_response``
+    (about 100 operations and 32 bytes a cell); the replicates roll out every
+    allocation at :data:`ROLLOUT_OPERATIONS` a rollout, in chunks of bounded memory.
+    """
+    cells = float(params.prompts) * params.max_response
+    rollouts = float(_max_rollouts(params, duet)) * len(DUET_ALLOCATORS)
+    return dict(param="--trials * --prompts and --prompts * --max-response",
+                work=100.0 * cells + float(trials) * rollouts * ROLLOUT_OPERATIONS,
+                unit="operations", work_limit=_WORK_LIMIT, memory=32.0 * cells + 2**28)
 
 
 def scenario(params, duet, seed):
@@ -134,10 +160,11 @@ def _allocations(sc, duet):
     }, g, var0, var1
 
 
-def _rollouts(sc, params, duet, n, axis, trials, key, xp):
+def _rollouts(sc, params, duet, n, axis, trials, key, xp, first=0):
     """Per replicate: tokens, and the three estimates of the batch gradient."""
     p, M = sc["p"], sc["p"].size
-    reward, u_len, lottery = kernel_array.duet_draws(xp, n, p, duet.eps_abort, trials, key)
+    reward, u_len, lottery = kernel_array.duet_draws(xp, n, p, duet.eps_abort, trials, key,
+                                                     first)
     if xp is not np:
         reward, u_len, lottery = reward.get(), u_len.get(), lottery.get()
     owner = np.repeat(np.arange(M), n)
@@ -163,7 +190,7 @@ def _rollouts(sc, params, duet, n, axis, trials, key, xp):
 
 
 def simulate_duet(params=None, duet=None, trials=DUET_TRIALS, seed=_cli.DEFAULT_SEED,
-                  backend="numpy"):
+                  backend="numpy", allow=False):
     """Uniform, knapsack and DUET at equal token budget, simulated beside the closed forms.
 
     Parameters
@@ -177,6 +204,8 @@ def simulate_duet(params=None, duet=None, trials=DUET_TRIALS, seed=_cli.DEFAULT_
     seed : int
     backend : {"numpy", "cupy", "auto"}
         Where the array kernel draws (``auto``: NumPy).
+    allow : bool
+        Run even when :func:`duet_cost` exceeds this machine's limits.
 
     Returns
     -------
@@ -201,6 +230,8 @@ def simulate_duet(params=None, duet=None, trials=DUET_TRIALS, seed=_cli.DEFAULT_
     seed = check_int("seed", seed, 0)
     check_choice("backend", backend, ("auto", "numpy", "cupy"))
     name = "numpy" if backend == "auto" else backend
+    est = duet_cost(params, duet, trials)
+    _guard.check(est.pop("param"), allow=allow, **est)
     xp = np if name == "numpy" else array_module(name)
     sc = scenario(params, duet, seed)
     allocs, g, var0, var1 = _allocations(sc, duet)
@@ -214,7 +245,13 @@ def simulate_duet(params=None, duet=None, trials=DUET_TRIALS, seed=_cli.DEFAULT_
         v_exp = float(np.sum(var / n)) / M**2
         v_uniform = v_exp if alloc == "uniform" else v_uniform
         cost = sc["cost1"] if axis else sc["cost0"]
-        tokens, mean_est, authors, plain = _rollouts(sc, params, duet, n, axis, trials, key, xp)
+        m = Moments()  # rows: tokens, the per-prompt mean, the authors', without correction
+        for lo, hi in _guard.chunks(trials, _ROLLOUT_BYTES * float(n.sum())):
+            m.add(np.stack(_rollouts(sc, params, duet, n, axis, hi - lo, key, xp, lo)))
+        tok_mean, mean_mean, authors_mean, plain_mean = m.mean
+        tok_se, *_ = m.se()
+        se_of = dict(zip(DUET_ESTIMATORS, m.se()[1:]))
+        mean_var = float(m.var(1)[1])
         q = sc["eligible"] if axis else np.zeros(M)
         p_pre = du.propensities(n, duet.eps_pre, "authors")
         w_in = np.minimum(1.0 / p_pre, duet.weight_cap)
@@ -223,19 +260,20 @@ def simulate_duet(params=None, duet=None, trials=DUET_TRIALS, seed=_cli.DEFAULT_
         expect = {"unclamped": target,
                   "authors": du.weighted_expectation(n, g, w_eff),
                   "no-abort-correction": float(np.mean(g * (1 - q + duet.eps_abort * q)))}
-        sims = {"unclamped": mean_est, "authors": authors, "no-abort-correction": plain}
+        sims = {"unclamped": mean_mean, "authors": authors_mean,
+                "no-abort-correction": plain_mean}
         shown = DUET_ESTIMATORS if alloc == "duet" else ("unclamped",)
         for est in shown:
-            s = sims[est]
-            se = float(s.std(ddof=1) / math.sqrt(trials))
+            mean = float(sims[est])
+            se = float(se_of[est])
             rows.append(dict(
                 allocator=alloc, estimator=est, length_axis=axis, target=target,
-                theory=expect[est], estimate=float(s.mean()), se=se,
-                z=float((s.mean() - expect[est]) / se) if se > 0 else 0.0,
-                variance_expected=v_exp, variance_sim=float(mean_est.var(ddof=1)),
+                theory=expect[est], estimate=mean, se=se,
+                z=float((mean - expect[est]) / se) if se > 0 else 0.0,
+                variance_expected=v_exp, variance_sim=mean_var,
                 variance_ratio=v_exp / v_uniform,
-                tokens_expected=float(n @ cost), tokens_sim=float(tokens.mean()),
-                tokens_se=float(tokens.std(ddof=1) / math.sqrt(trials)),
+                tokens_expected=float(n @ cost), tokens_sim=float(tok_mean),
+                tokens_se=float(tok_se),
                 token_budget=sc["token_budget"], rollouts=int(n.sum()), max_n=int(n.max()),
                 min_n=int(n.min()), egr_expected=float(th.effective_gradient_ratio(n, sc["p"])),
                 k1=sc["k1"], k2=sc["k2"]))

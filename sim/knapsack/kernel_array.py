@@ -22,7 +22,7 @@ from sim.knapsack.layout import (
 __all__ = ["successes", "duet_draws"]
 
 
-def successes(xp, N, p, replicates, key):
+def successes(xp, N, p, replicates, key, first=0):
     """Successes per replicate and prompt of ``N_i`` Bernoulli(``p_i``) rollouts.
 
     Parameters
@@ -37,6 +37,9 @@ def successes(xp, N, p, replicates, key):
         Independent rollouts of the whole batch.
     key : numpy.uint64
         Stream key (:func:`sim.rng.stream_key` of :data:`sim.knapsack.layout.STREAM`).
+    first : int
+        Index of the first replicate: replicates ``first .. first + replicates - 1`` are
+        drawn, so a long run can go in chunks and give the same counts.
 
     Returns
     -------
@@ -47,7 +50,7 @@ def successes(xp, N, p, replicates, key):
     p = xp.asarray(p, dtype=np.float64)
     total = int(N.sum())
     owner = xp.repeat(xp.arange(N.shape[0]), N)
-    ctr = rollout_counter(xp.arange(replicates, dtype=np.uint64)[:, None],
+    ctr = rollout_counter(xp.arange(first, first + replicates, dtype=np.uint64)[:, None],
                           xp.arange(total, dtype=np.uint64)[None, :], np.uint64(total))
     hit = (_rng.uniform(_rng.splitmix64(key, ctr)) < p[owner][None, :]).astype(np.int64)
     cs = xp.concatenate([xp.zeros((replicates, 1), dtype=np.int64), xp.cumsum(hit, axis=1)],
@@ -56,7 +59,7 @@ def successes(xp, N, p, replicates, key):
     return cs[:, ends] - cs[:, ends - N]
 
 
-def duet_draws(xp, n, p, eps_abort, replicates, key):
+def duet_draws(xp, n, p, eps_abort, replicates, key, first=0):
     """The random draws of the DUET simulation's rollouts, ``docs/models/knapsack.md (33)``.
 
     Parameters
@@ -72,6 +75,8 @@ def duet_draws(xp, n, p, eps_abort, replicates, key):
     replicates : int
     key : numpy.uint64
         Stream key of :data:`sim.knapsack.layout.DUET_STREAM`.
+    first : int
+        Index of the first replicate (a long run goes in chunks with the same draws).
 
     Returns
     -------
@@ -86,7 +91,7 @@ def duet_draws(xp, n, p, eps_abort, replicates, key):
     p = xp.asarray(p, dtype=np.float64)
     total = int(n.sum())
     owner = xp.repeat(xp.arange(n.shape[0]), n)
-    r = xp.arange(replicates, dtype=np.uint64)[:, None]
+    r = xp.arange(first, first + replicates, dtype=np.uint64)[:, None]
     j = xp.arange(total, dtype=np.uint64)[None, :]
     t = np.uint64(total)
 

@@ -20,11 +20,12 @@ __all__ = ["successes", "allocate_greedy_numba"]
 
 
 @njit(parallel=True, cache=True)
-def successes(N, p, replicates, key):
+def successes(N, p, replicates, key, first=0):
     """Successes ``K`` (replicates, M) of ``N_i`` Bernoulli(``p_i``) rollouts per prompt.
 
-    ``N`` (int64), ``p`` (float64) and ``key`` (uint64) as in
-    :func:`sim.knapsack.kernel_array.successes`; ``docs/models/knapsack.md (21)``.
+    ``N`` (int64), ``p`` (float64), ``key`` (uint64) and ``first`` (the index of the first
+    replicate) as in :func:`sim.knapsack.kernel_array.successes`;
+    ``docs/models/knapsack.md (21)``.
     """
     M = N.shape[0]
     start = np.zeros(M, np.int64)
@@ -36,7 +37,8 @@ def successes(N, p, replicates, key):
         for i in range(M):
             k = 0
             for j in range(N[i]):
-                word = _rng.splitmix64(key, rollout_counter(uint64(r), uint64(start[i] + j), total))
+                word = _rng.splitmix64(key, rollout_counter(uint64(first + r),
+                                                            uint64(start[i] + j), total))
                 if _rng.uniform(word) < p[i]:
                     k += 1
             out[r, i] = k

@@ -18,7 +18,7 @@ from sim.knapsack.layout import rollout_counter
 __all__ = ["successes"]
 
 
-def successes(N, p, replicates, key):
+def successes(N, p, replicates, key, first=0):
     """Successes ``K`` (replicates, M) of ``N_i`` Bernoulli(``p_i``) rollouts per prompt.
 
     Arguments as in :func:`sim.knapsack.kernel_array.successes`;
@@ -31,7 +31,7 @@ def successes(N, p, replicates, key):
     rollouts = np.arange(int(total), dtype=np.uint64)
     out = np.empty((replicates, N.size), dtype=np.int64)
     for r in range(replicates):
-        words = _rng.splitmix64(key, rollout_counter(np.uint64(r), rollouts, total))
+        words = _rng.splitmix64(key, rollout_counter(np.uint64(first + r), rollouts, total))
         success = _rng.uniform(words) < p[prompt_of_rollout]
         out[r] = np.bincount(prompt_of_rollout, weights=success, minlength=N.size)
     return out

@@ -17,12 +17,13 @@ import os
 import pathlib
 
 from sim.interface import Param, SweepModel, params_of
+from sim.knapsack.core import cost as _batch_cost
 from sim.knapsack.core import simulate_batch
 from sim.knapsack.plot import plot_sweep
 from sim.knapsack.rates import load_rates
 from theory.knapsack import KnapsackSimParams
 
-__all__ = ["SWEEP", "point", "plot", "validate"]
+__all__ = ["SWEEP", "point", "plot", "validate", "cost"]
 
 #: Batch replicates of one sweep point.
 TRIALS = 500
@@ -54,7 +55,7 @@ def _scenario(values):
 def point(values, seed, trials, backend):
     """One sweep point: ``quantity``, ``theory``, ``estimate``, ``se`` per allocator."""
     params, rates = _scenario(values)
-    df = simulate_batch(params, rates, trials, seed, backend)[0]
+    df = simulate_batch(params, rates, trials, seed, backend, allow=True)[0]  # sized by cost
     df["quantity"] = "effective_gradient_ratio"
     df["theory"] = df["egr_expected"]
     df["estimate"] = df["egr_sim"]
@@ -67,6 +68,12 @@ def plot(df, manifest, ax=None):
     return plot_sweep(df, manifest, ax)
 
 
+def cost(values, trials):
+    """One point's size for :func:`sim.guard.check` (:func:`sim.knapsack.core.cost`)."""
+    params, _ = _scenario(values)
+    return _batch_cost(params, trials)
+
+
 def validate(values):
     """Raise the scenario's one-line error when ``values`` is not a valid point."""
     _scenario(values)
@@ -75,4 +82,4 @@ def validate(values):
 SWEEP = SweepModel("knapsack", params_of(KnapsackSimParams, skip=("mixture",),
                                          kinds={"budget": int})
                    + (Param("rates", pathlib.Path, None),),
-                   point, trials=TRIALS, plot=plot, validate=validate)
+                   point, trials=TRIALS, plot=plot, validate=validate, cost=cost)

@@ -38,7 +38,7 @@ from sim.memory.allocate import (
     load_tiers,
     tier_instance,
 )
-from sim.memory.core import DEFAULT_TRIALS, simulate
+from sim.memory.core import DEFAULT_TRIALS, cost, simulate
 from sim.memory.plot import plot_frontier, plot_instance
 from sim.memory.policies import POLICIES
 from theory._params import check_int
@@ -76,7 +76,7 @@ def build_parser():
                     "budget. 'python -m sim.memory allocate FILE --budget B' chooses tiers "
                     "from a table. See docs/models/memory.md.")
     g = p.add_argument_group("the pipeline (docs/models/memory.md (7)-(9))")
-    g.add_argument("--modules", type=int, default=d.modules,
+    g.add_argument("--modules", type=_cli.integer, default=d.modules,
                    help=f"modules of the pipeline (default {d.modules})")
     g.add_argument("--costs", type=_numbers("--costs", integers=True), default=d.costs,
                    metavar="C1,C2,...",
@@ -93,7 +93,7 @@ def build_parser():
     g.add_argument("--signal", type=float, default=d.signal,
                    help="probability that the router reads a module's difficulty correctly, "
                         f"in [0.5, 1] (default {d.signal:g})")
-    g.add_argument("--budget", type=int, default=d.budget,
+    g.add_argument("--budget", type=_cli.integer, default=d.budget,
                    help="cost allowed per query (default: every budget from the cheapest to "
                         "the dearest pipeline)")
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS,
@@ -150,13 +150,11 @@ def _simulate(args):
     trials = check_int("trials", args.trials, 2)
     seed = check_int("seed", args.seed, 0)
     backend = resolve_backend(args.backend)
-    policies = len(params.budgets) * len(POLICIES)
-    guard.check("--trials", work=float(trials) * policies * params.modules * 4,
-                unit="module calls", allow=args.yes)
+    guard.check("--trials * budgets * 2**--modules", allow=args.yes, **cost(params, trials))
     if args.plot:
         _cli.writable_output(args.plot, "--plot")
     with _cli.progress_spinner(not args.json, "routing queries"):
-        df = simulate(params, trials, seed, backend)
+        df = simulate(params, trials, seed, backend, allow=True)  # guarded above
     if args.plot:
         fig, ax = _cli.new_figure(6.4, 4.2)
         plot_frontier(df, ax)

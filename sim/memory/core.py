@@ -24,10 +24,36 @@ from theory import memory as th
 from theory._params import check_int
 from theory.memory import MemoryParams
 
-__all__ = ["DEFAULT_TRIALS", "run_queries", "simulate"]
+__all__ = ["DEFAULT_TRIALS", "MAX_WORK", "cost", "run_queries", "simulate"]
 
 #: Queries per run (the command line's ``--trials``).
 DEFAULT_TRIALS = 100_000
+#: The work limit of a run without ``allow`` (``--yes``), in nanoseconds of one core (the
+#: costs below are measured with Numba): about a minute on this 2-core machine.
+MAX_WORK = 5e10
+#: Nanoseconds of one routing-table entry (a budget, a difficulty pattern, a module) and per
+#: unit of the budget it is solved at (measured: 2 to 5 microseconds, growing with the budget).
+TABLE_ENTRY_OPS, TABLE_BUDGET_OPS = 3000, 10
+#: Nanoseconds of one module call of one simulated query (measured: about 0.6 to 0.8).
+CALL_OPS = 4
+
+
+def cost(params, trials):
+    """The size of :func:`simulate` for :func:`sim.guard.check`: work (ns) and peak bytes.
+
+    Every policy's routing table at every budget (``budgets * 2**modules * modules``
+    entries) and ``trials`` queries through every
+    table; the queries go in chunks of bounded memory.
+    """
+    m = params.modules
+    top = params.budget if params.budget is not None else params.max_budget
+    budgets = 1.0 if params.budget is not None else float(params.max_budget - params.min_budget
+                                                          + 1)
+    entries = budgets * len(POLICIES) * 2.0**m * m
+    return dict(work=entries * (TABLE_ENTRY_OPS + TABLE_BUDGET_OPS * float(top))
+                + float(trials) * budgets * len(POLICIES) * m * CALL_OPS,
+                memory=entries * 8 * 3, unit="operations (ns)", work_limit=MAX_WORK)
+
 
 
 def run_queries(params, tables, by_truth, trials, seed, backend="numba"):
@@ -72,7 +98,8 @@ def run_queries(params, tables, by_truth, trials, seed, backend="numba"):
     return total[0], total[1], total[2]
 
 
-def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend="auto"):
+def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend="auto",
+             allow=False):
     """The model's Monte Carlo run (:class:`sim.interface.Model`): every policy at every budget.
 
     Parameters
@@ -85,6 +112,8 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
         Queries, ``>= 2``, shared by every policy and budget.
     seed : int
     backend : {"auto", "numpy", "numba", "cupy"}
+    allow : bool
+        Run even when :func:`cost` exceeds this machine's limits (:func:`sim.guard.check`).
 
     Returns
     -------
@@ -102,9 +131,8 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     trials = check_int("trials", trials, 2)
     seed = check_int("seed", seed, 0)
     name = resolve_backend(backend)
+    guard.check("trials", allow=allow, **cost(params, trials))
     budgets = np.asarray(params.budgets, dtype=np.int64)
-    n_pol = budgets.size * len(POLICIES)
-    guard.check("trials", work=float(trials) * n_pol * params.modules * 4, unit="module calls")
     tables, by_truth, fixed = policy_tables(params, budgets)
     stacked = np.concatenate([tables[p] for p in POLICIES])  # policy-major
     truth = np.repeat([by_truth[p] for p in POLICIES], budgets.size)

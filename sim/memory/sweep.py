@@ -10,11 +10,12 @@ the simulated accuracy against its exact value, ``docs/models/memory.md
 from __future__ import annotations
 
 from sim.interface import Param, SweepModel, params_of
+from sim.memory.core import cost as _cost
 from sim.memory.core import simulate
 from sim.memory.plot import plot_sweep
 from theory.memory import MemoryParams
 
-__all__ = ["SWEEP", "BUDGET", "TRIALS", "point", "plot", "validate"]
+__all__ = ["SWEEP", "BUDGET", "TRIALS", "point", "plot", "validate", "cost"]
 
 #: Queries of one sweep point.
 TRIALS = 20_000
@@ -24,7 +25,7 @@ BUDGET = 10
 
 def point(values, seed, trials, backend):
     """One sweep point: ``quantity``, ``theory``, ``estimate``, ``se`` per policy."""
-    df = simulate(MemoryParams(**values), trials, seed, backend)
+    df = simulate(MemoryParams(**values), trials, seed, backend, allow=True)  # sized by cost
     df["quantity"] = "accuracy"
     df["theory"] = df["accuracy"]
     df["estimate"] = df["accuracy_sim"]
@@ -46,4 +47,10 @@ _PARAMS = tuple(Param("budget", int, BUDGET) if p.name == "budget" else p
                 for p in params_of(MemoryParams, skip=("costs", "easy", "hard")))
 
 #: The memory model as :mod:`sim.sweep` runs it.
-SWEEP = SweepModel("memory", _PARAMS, point, trials=TRIALS, plot=plot, validate=validate)
+def cost(values, trials):
+    """One point's size for :func:`sim.guard.check` (:func:`sim.memory.core.cost`)."""
+    return dict(_cost(MemoryParams(**values), trials), param="trials")
+
+
+SWEEP = SweepModel("memory", _PARAMS, point, trials=TRIALS, plot=plot, validate=validate,
+                   cost=cost)

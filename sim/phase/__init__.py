@@ -35,6 +35,8 @@ from sim.phase.continuous import ORGANIZATIONS, simulate_continuous
 from sim.phase.core import (
     MAX_LEAF_VOTES,
     TRIALS,
+    cost,
+    level_counts,
     simulate,
     simulate_root,
     summarize_levels,
@@ -63,6 +65,8 @@ __all__ = [
     "SWEEP",
     "TRIALS",
     "MAX_LEAF_VOTES",
+    "cost",
+    "level_counts",
     "tree_levels",
     "simulate_root",
     "summarize_levels",

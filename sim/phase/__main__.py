@@ -28,7 +28,7 @@ from sim import _cli
 from sim import guard as _guard
 from sim._tables import add_fit_arguments, output_table
 from sim.backends import resolve_backend
-from sim.phase.core import TRIALS, simulate
+from sim.phase.core import TRIALS, cost, simulate
 from sim.phase.diagram import DIAGRAM_TRIALS, GRID, diagram_axes, phase_diagram
 from sim.phase.plot import plot_phase_diagram
 from sim.phase.summary import summary
@@ -43,6 +43,8 @@ DEFAULTS = th.PhaseParams()
 _BUDGET = inspect.signature(th.budget_analysis).parameters
 #: Largest ``--plot-grid``.
 MAX_GRID = 200
+#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
 #: Subcommands on the user's numbers, beside the default run.
 SUBCOMMANDS = ("decide", "fit")
 _DECIDE = inspect.signature(th.decide).parameters
@@ -61,12 +63,12 @@ def build_parser():
         description="Majority trees of correlated agents with lossy messages: gain, "
                     "phase transition, fixed point, and Monte Carlo against theory "
                     "(Liu, Kong, Pei, arXiv 2601.17311; docs/models/phase.md).")
-    p.add_argument("--b", type=int, default=d.b, help=f"fan-in, odd >= 3 (default {d.b})")
+    p.add_argument("--b", type=_cli.integer, default=d.b, help=f"fan-in, odd >= 3 (default {d.b})")
     p.add_argument("--rho", type=float, default=d.rho,
                    help=f"correlation of signed correctness, in [0, 1) (default {d.rho:g})")
     p.add_argument("--gamma", type=float, default=d.gamma,
                    help=f"message fidelity gamma(m), in (0, 1] (default {d.gamma:g})")
-    p.add_argument("--depth", type=int, default=d.depth,
+    p.add_argument("--depth", type=_cli.integer, default=d.depth,
                    help=f"tree depth L >= 0 (default {d.depth})")
     p.add_argument("--p0", type=float, default=d.p0,
                    help=f"leaf accuracy in [0, 1] (default {d.p0:g})")
@@ -90,14 +92,15 @@ def build_parser():
     budget.add_argument("--t", type=float, default=_BUDGET["t"].default,
                         help="organization exponent used in paper Thm 9 (default: s)")
     plot = p.add_argument_group("phase diagram (with --plot)")
-    plot.add_argument("--plot-grid", type=int, default=GRID,
+    plot.add_argument("--plot-grid", type=_cli.integer, default=GRID,
                       help=f"cells per axis of the --plot diagram (default {GRID})")
-    plot.add_argument("--plot-trials", type=int, default=DIAGRAM_TRIALS,
+    plot.add_argument("--plot-trials", type=_cli.integer, default=DIAGRAM_TRIALS,
                       help=f"trees per cell of the --plot diagram (default {DIAGRAM_TRIALS})")
     _cli.add_common_arguments(p, trials=TRIALS)
     p.add_argument("--out", metavar="FILE",
                    help="write the per-level table (theory, simulation, interval) to a .csv or "
                         ".parquet file")
+    _cli.add_guard_argument(p)
     return p
 
 
@@ -153,7 +156,8 @@ def _report(params, head, df, args, backend, out):
                       "x*; B_crit derived here)")
         say(f"  beta={bud['beta']:g} t={fmt(bud['t'])} synergy={bud['synergy']} "
             f"c0={fmt(bud['c0'], '.1f')} x*={fmt(bud['x_star'], '.1f')} "
-            f"N*={fmt(bud['n_star'], '.1f')} B_crit={fmt(bud['b_crit'], '.1f')} "
+            f"N*={fmt(bud['n_star'], '.1f' if bud['n_star'] < 1e9 else '.4g')} "
+            f"B_crit={fmt(bud['b_crit'], '.1f')} "
             f"fan-in feasible={bud['feasible']} (b_max={bud['b_max']}) "
             f"scale-out wins={bud['scale_out_wins']}")
     table = Table(title="accuracy by level (level 0 = leaves)", title_justify="left")
@@ -181,6 +185,16 @@ def main(argv=None):
     check_int("seed", args.seed, 0)
     check_int("plot-grid", args.plot_grid, 2, MAX_GRID)
     check_int("plot-trials", args.plot_trials, 1)
+    if args.plot:
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
+        _cli.writable_output(args.plot, "--plot")
+    est = cost(params, args.trials)
+    _guard.check(est.pop("param"), allow=args.yes, **est)
+    if args.plot:
+        est = cost(params, args.plot_trials)
+        est["work"] *= args.plot_grid ** 2
+        _guard.check("--plot-trials * --plot-grid**2 * b**depth", allow=args.yes,
+                     **{k: v for k, v in est.items() if k not in ("param", "hint")})
     backend = resolve_backend(args.backend)
     head = summary(params)
     if with_budget:
@@ -188,12 +202,12 @@ def main(argv=None):
                                             msg_tokens=args.msg_tokens, context=args.context,
                                             t=args.t)
     with _cli.progress_spinner(not args.json, "simulating trees"):
-        df = simulate(params, args.trials, args.seed, backend)
+        df = simulate(params, args.trials, args.seed, backend, allow=True)  # guarded above
     if args.plot:
         rhos, gammas = diagram_axes(args.plot_grid)
         with _cli.progress_bar(not args.json, "phase diagram", len(rhos) * len(gammas)) as step:
             grid = phase_diagram(params, rhos, gammas, args.plot_trials, args.seed, backend,
-                                 progress=step)
+                                 progress=step, allow=True)
         fig, ax = _cli.new_figure(6.4, 4.8)
         plot_phase_diagram(grid, ax, params=params)
         _cli.save_figure(fig, args.plot, args.dpi, prog=PROG)
@@ -281,7 +295,7 @@ def _decide_main(argv):
     if args.out:
         output_table(args.out)
     if args.plot:
-        check_real("dpi", args.dpi, 0.0, lo_open=True)
+        check_real("dpi", args.dpi, 0.0, MAX_DPI, lo_open=True)
         _cli.writable_output(args.plot, "--plot")
     fitted = {} if args.params is None else load_fit_table(
         args.params, max_bytes=None if args.yes else _cli.MAX_INPUT_BYTES)

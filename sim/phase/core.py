@@ -15,26 +15,49 @@ import numpy as np
 import pandas as pd
 
 from sim import _cli
+from sim import guard as _guard
 from sim.backends import array_module, resolve_backend
 from sim.phase.kernel_array import tree_words
 from sim.phase.kernel_numba import tree_words_numba
 from sim.phase.reference import reference_levels
 from theory import phase as th
 from theory._params import check_int
-from theory._stats import wilson_interval
+from theory._stats import chunk_seed, wilson_interval
 
-__all__ = ["TRIALS", "MAX_LEAF_VOTES", "MAX_NUMPY_LEAVES", "simulate", "tree_levels",
-           "simulate_root", "summarize_levels", "theory_accuracy", "unpack_levels",
-           "param_columns"]
+__all__ = ["TRIALS", "MAX_LEAF_VOTES", "TRIAL_OVERHEAD", "CHUNK_TRIALS", "MAX_NUMPY_LEAVES",
+           "cost", "simulate", "tree_levels", "level_counts", "simulate_root", "summarize_levels",
+           "theory_accuracy", "unpack_levels", "param_columns"]
 
 #: Default number of simulated trees (the command line's ``--trials``).
 TRIALS = 100_000
-#: Largest simulation :func:`tree_levels` accepts by default, in leaf-votes
-#: (trees times leaves): about three minutes of the Numba kernel on 2 cores.
-MAX_LEAF_VOTES = 10**12
+#: The work limit of a simulation without ``allow`` (``--yes``), in leaf-votes: trees times
+#: (leaves per tree + :data:`TRIAL_OVERHEAD`). The Numba kernel draws about 5e9 leaf-votes per
+#: second on 2 cores, so the limit is about half a minute of it (:func:`sim.guard.check`).
+MAX_LEAF_VOTES = 10**11
+#: What one tree costs besides its leaves, in leaf-votes: its host draws, fixed-point
+#: probabilities and unpacked levels (about 0.5 microseconds a tree, measured at depth 0).
+TRIAL_OVERHEAD = 2500
+#: Trees per chunk of :func:`simulate`: a chunk holds about 100 bytes per tree, so a run of
+#: any size stays within half a gigabyte. Chunk ``k > 0`` draws from its own seed
+#: (:func:`theory._stats.chunk_seed`), so a result depends on the seed and the trials only.
+CHUNK_TRIALS = 1 << 22
+#: Bytes one tree of :func:`tree_levels` holds at its peak, besides a byte per level.
+_TREE_BYTES = 96
 #: Most leaves per tree the NumPy reference accepts.
 MAX_NUMPY_LEAVES = 1 << 26
-#: Two-sided 95% normal quantile of the Wilson interval.
+
+
+def cost(params, trials):
+    """The size of :func:`simulate` for :func:`sim.guard.check`: leaf-votes and peak bytes.
+
+    Work is ``trials * (b**depth + TRIAL_OVERHEAD)`` leaf-votes, at most
+    :data:`MAX_LEAF_VOTES`; memory is one chunk (:data:`CHUNK_TRIALS` trees).
+    """
+    per_tree = float(params.b) ** params.depth + TRIAL_OVERHEAD
+    chunk = min(float(trials), CHUNK_TRIALS)
+    return dict(param="--trials * b**depth", work=float(trials) * per_tree, unit="leaf-votes",
+                work_limit=MAX_LEAF_VOTES, memory=chunk * (_TREE_BYTES + params.depth + 1),
+                hint="lower --trials or --depth, or pass --yes to run anyway")
 
 
 def unpack_levels(words, trials):
@@ -44,18 +67,20 @@ def unpack_levels(words, trials):
     return bits[:, :trials].astype(bool)
 
 
-def _check_size(params, trials, backend, max_leaf_votes):
+def _check_size(params, trials, backend, max_leaf_votes, allow, chunk=None):
     n_leaves = params.b ** params.depth
-    votes = trials * n_leaves
-    if votes > max_leaf_votes:
-        raise ValueError(f"trials * b**depth must be <= {max_leaf_votes:.0e} leaf-votes, got "
-                         f"{votes:.2e}; lower trials or depth")
+    est = cost(params, trials)
+    if chunk is None:  # the whole array comes back
+        est["memory"] = float(trials) * (_TREE_BYTES + 2 * (params.depth + 1))
+    est["work_limit"] = max_leaf_votes
+    _guard.check(est.pop("param"), allow=allow, **est)
     if backend == "numpy" and n_leaves > MAX_NUMPY_LEAVES:
         raise ValueError(f"b**depth must be <= {MAX_NUMPY_LEAVES} leaves for the numpy backend, "
                          f"got {n_leaves}; use numba")
 
 
-def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_VOTES):
+def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_VOTES,
+                allow=False):
     """Correctness of the first node of every level, trial by trial.
 
     Parameters
@@ -68,7 +93,10 @@ def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_
         and ``numba`` and ``cupy`` give identical numbers.
     backend : {"auto", "numpy", "numba", "cupy"}
     max_leaf_votes : int
-        Refuse (ValueError) simulations larger than this many leaf-votes.
+        Refuse (:class:`sim.guard.TooLarge`, a ValueError) simulations larger than this many
+        leaf-votes (:func:`cost`), or whose array would not fit in memory.
+    allow : bool
+        Skip that check (the ``--yes`` flag).
 
     Returns
     -------
@@ -80,7 +108,11 @@ def tree_levels(params, trials, seed=0, backend="auto", max_leaf_votes=MAX_LEAF_
     trials = check_int("trials", trials, 1)
     seed = check_int("seed", seed, 0)
     name = resolve_backend(backend)
-    _check_size(params, trials, name, max_leaf_votes)
+    _check_size(params, trials, name, max_leaf_votes, allow)
+    return _levels(params, trials, seed, name)
+
+
+def _levels(params, trials, seed, name):
     if name == "numpy":
         return reference_levels(params, trials, seed)[0]
     if name == "numba":
@@ -102,15 +134,40 @@ def theory_accuracy(params):
     return (1.0 + np.asarray(mu, dtype=float)) / 2.0
 
 
+def level_counts(params, trials, seed=0, backend="auto", allow=False, progress=None):
+    """Correct nodes per level, summed over ``trials`` trees run in chunks of bounded memory.
+
+    The trees go in chunks of :data:`CHUNK_TRIALS`; the first chunk is
+    :func:`tree_levels` of ``seed`` itself, chunk ``k`` that of a seed derived
+    from ``(seed, k)``. ``progress(done, total)`` is called after each chunk.
+
+    Returns
+    -------
+    ndarray of int64, shape (depth + 1,)
+    """
+    trials = check_int("trials", trials, 1)
+    seed = check_int("seed", seed, 0)
+    name = resolve_backend(backend)
+    _check_size(params, trials, name, MAX_LEAF_VOTES, allow, chunk=CHUNK_TRIALS)
+    counts = np.zeros(params.depth + 1, dtype=np.int64)
+    for k, start in enumerate(range(0, trials, CHUNK_TRIALS)):
+        n = min(CHUNK_TRIALS, trials - start)
+        counts += _levels(params, n, chunk_seed(seed, k), name).sum(axis=1)
+        if progress is not None:
+            progress(start + n, trials)
+    return counts
+
+
 def summarize_levels(params, levels, trials):
     """Per-level accuracy against theory from simulated correctness (the frame of :func:`simulate`).
 
     Parameters
     ----------
     params : theory.phase.PhaseParams
-    levels : ndarray, shape (depth + 1, trials)
+    levels : ndarray, shape (depth + 1, trials) or (depth + 1,)
         Correctness (bool or 0/1) of one node per level and trial, level 0 =
-        leaves, as returned by :func:`tree_levels` or :func:`unpack_levels`.
+        leaves, as returned by :func:`tree_levels` or :func:`unpack_levels`;
+        or the counts of correct nodes per level (:func:`level_counts`).
     trials : int
 
     Returns
@@ -118,7 +175,8 @@ def summarize_levels(params, levels, trials):
     pandas.DataFrame
         The columns of :func:`simulate` without the provenance columns.
     """
-    k = np.asarray(levels).sum(axis=1).astype(float)
+    levels = np.asarray(levels)
+    k = (levels if levels.ndim == 1 else levels.sum(axis=1)).astype(float)
     p_sim = k / trials
     p_th = theory_accuracy(params)
     se_th = np.sqrt(np.maximum(p_th * (1.0 - p_th), 0.0) / trials)
@@ -135,7 +193,8 @@ def summarize_levels(params, levels, trials):
     return df
 
 
-def simulate(params, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto"):
+def simulate(params, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto", allow=False,
+             progress=None):
     """Simulate trees and compare the accuracy of every level with theory.
 
     Parameters
@@ -145,6 +204,10 @@ def simulate(params, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto"):
         Independent trees.
     seed : int, default 0
     backend : {"auto", "numpy", "numba", "cupy"}
+    allow : bool
+        Run even above :data:`MAX_LEAF_VOTES` (:func:`cost`, :func:`sim.guard.check`).
+    progress : callable or None
+        ``progress(done, total)`` after each chunk of :data:`CHUNK_TRIALS` trees.
 
     Returns
     -------
@@ -163,11 +226,12 @@ def simulate(params, trials=TRIALS, seed=_cli.DEFAULT_SEED, backend="auto"):
     ['level', 'p_theory', 'p_sim', 'se']
     """
     name = resolve_backend(backend)
-    df = summarize_levels(params, tree_levels(params, trials, seed, name), trials)
+    counts = level_counts(params, trials, seed, name, allow=allow, progress=progress)
+    df = summarize_levels(params, counts, trials)
     _cli.add_provenance(df, seed, name)
     return df
 
 
-def simulate_root(params, trials, seed=0, backend="auto"):
-    """Fraction of trials whose root is correct (one float)."""
-    return float(tree_levels(params, trials, seed, backend)[-1].mean())
+def simulate_root(params, trials, seed=0, backend="auto", allow=False):
+    """Fraction of trials whose root is correct (one float), run as :func:`level_counts`."""
+    return float(level_counts(params, trials, seed, backend, allow=allow)[-1] / trials)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from sim import _cli
-from sim.phase.core import param_columns, simulate_root, theory_accuracy
+from sim import guard as _guard
+from sim.phase.core import cost, param_columns, simulate_root, theory_accuracy
 
 __all__ = ["GRID", "DIAGRAM_TRIALS", "RHO_RANGE", "GAMMA_RANGE", "diagram_axes", "phase_diagram"]
 
@@ -27,7 +28,7 @@ def diagram_axes(grid=GRID):
 
 
 def phase_diagram(params, rhos, gammas, trials=DIAGRAM_TRIALS, seed=_cli.DEFAULT_SEED,
-                  backend="auto", progress=None):
+                  backend="auto", progress=None, allow=False):
     """Simulated root accuracy on a (rho, gamma) grid.
 
     Parameters
@@ -42,6 +43,9 @@ def phase_diagram(params, rhos, gammas, trials=DIAGRAM_TRIALS, seed=_cli.DEFAULT
     backend : {"auto", "numpy", "numba", "cupy"}
     progress : callable or None
         Called with no argument after each cell.
+    allow : bool
+        Run even when the whole diagram (cells times :func:`sim.phase.core.cost`) exceeds
+        the work limit (:func:`sim.guard.check`).
 
     Returns
     -------
@@ -51,13 +55,19 @@ def phase_diagram(params, rhos, gammas, trials=DIAGRAM_TRIALS, seed=_cli.DEFAULT
         ``docs/models/phase.md (23)-(27)``) and the cell's ``seed``; what
         :func:`sim.phase.plot_phase_diagram` draws.
     """
-    seeds = np.random.SeedSequence(seed).generate_state(len(rhos) * len(gammas), np.uint32)
+    cells = len(rhos) * len(gammas)
+    est = cost(params, trials)
+    est["work"] *= cells
+    _guard.check("--plot-trials * --plot-grid**2 * b**depth", allow=allow,
+                 hint="lower --plot-grid, --plot-trials or --depth, or pass --yes",
+                 **{k: v for k, v in est.items() if k not in ("param", "hint")})
+    seeds = np.random.SeedSequence(seed).generate_state(cells, np.uint32)
     rows = []
     idx = 0
     for r in rhos:
         for g in gammas:
             p = replace(params, rho=float(r), gamma=float(g))
-            acc = simulate_root(p, trials, int(seeds[idx]), backend)
+            acc = simulate_root(p, trials, int(seeds[idx]), backend, allow=True)
             rows.append(dict(param_columns(p), p_sim=acc,
                              p_theory=float(theory_accuracy(p)[-1]), seed=int(seeds[idx])))
             idx += 1

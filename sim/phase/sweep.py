@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim._plot import first_slice
 from sim.interface import SweepModel, params_of
-from sim.phase.core import MAX_LEAF_VOTES, simulate
+from sim.phase.core import cost, simulate
 from sim.phase.plot import plot_phase_diagram
 from sim.phase.summary import summary
 from theory.phase import PhaseParams
@@ -28,7 +28,7 @@ SWEEP_TRIALS = 4096
 
 def _point(values, seed, trials, backend):
     """One sweep point: the frame of :func:`sim.phase.simulate` with the sweep's columns."""
-    df = simulate(PhaseParams(**values), trials, seed, backend)
+    df = simulate(PhaseParams(**values), trials, seed, backend, allow=True)  # sized by _cost
     df["quantity"] = "accuracy"
     df["theory"] = df["p_theory"]
     df["estimate"] = df["p_sim"]
@@ -49,9 +49,11 @@ def _validate(values):
 
 
 def _cost(values, trials):
-    """One point's size for :func:`sim.guard.check`: leaf-votes drawn, at most MAX_LEAF_VOTES."""
-    return dict(param="trials * b**depth", work=trials * float(values["b"]) ** values["depth"],
-                unit="leaf-votes", work_limit=MAX_LEAF_VOTES)
+    """One point's size for :func:`sim.guard.check`: :func:`sim.phase.core.cost`."""
+    est = cost(PhaseParams(**values), trials)
+    est["param"] = "trials * b**depth"
+    est.pop("hint")
+    return est
 
 
 #: The phase model's sweep: every field of :class:`theory.phase.PhaseParams`.

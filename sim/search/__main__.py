@@ -18,6 +18,7 @@ output is in ``docs/models/search.md``, section "Command line".
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import asdict, replace
 
@@ -25,7 +26,14 @@ from sim import _cli
 from sim.backends import resolve_backend
 from sim.guard import check as guard_check
 from sim.search.compare import MAP_NOISE, MAP_P, advantage_map, summarize
-from sim.search.core import DEFAULT_BUDGETS, DEFAULT_TRIALS, budget_curve, simulate, work
+from sim.search.core import (
+    DEFAULT_BUDGETS,
+    DEFAULT_TRIALS,
+    MAX_WORK,
+    budget_curve,
+    simulate,
+    work,
+)
 from sim.search.plot import plot_map, plot_success, plot_tokens
 from theory import search as th
 from theory._params import check_int
@@ -35,6 +43,8 @@ from theory.search import COMBINES, CRITICS, RATIOS, RULES, SearchParams
 __all__ = ["PROG", "build_parser", "main"]
 
 PROG = "python -m sim.search"
+#: The guard's unit and limit (:data:`sim.search.core.MAX_WORK`).
+_LIMIT = dict(unit="operations (ns)", work_limit=MAX_WORK)
 #: Options of the environment and the rules, unused by ``--bound``.
 ENV_OPTIONS = ("budget", "token_budget", "tool_rate", "step_tokens", "critic_tokens", "noise",
                "critic", "bias", "v0", "wrong_answers", "temperature", "combine", "ratio",
@@ -55,7 +65,7 @@ def _list(kind, name):
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
         if kind is int:
-            if any(v != int(v) for v in values):
+            if any(not math.isfinite(v) or v != int(v) for v in values):
                 raise argparse.ArgumentTypeError(f"{name} must be whole numbers, got {text!r}")
             return tuple(int(v) for v in values)
         return tuple(values)
@@ -90,22 +100,22 @@ def build_parser():
     mode.add_argument("--map", action="store_true",
                       help="measure where bavt beats majority over --ps x --noises x --budgets")
     env = p.add_argument_group("environment and budgets (docs/models/search.md (11)-(13))")
-    env.add_argument("--K", type=int, default=d.K,
+    env.add_argument("--K", type=_cli.integer, default=d.K,
                      help=f"progress steps on the hidden path (default {d.K})")
     env.add_argument("--p", "--p-min", dest="p", type=float, default=d.p,
                      help=f"probability that a step makes progress, the bound's p_min "
                           f"(default {d.p:g})")
     env.add_argument("--eps", type=float, default=d.eps,
                      help=f"failure probability of the bound (default {d.eps:g})")
-    env.add_argument("--budget", type=int, default=d.budget,
+    env.add_argument("--budget", type=_cli.integer, default=d.budget,
                      help=f"tool-call budget (default {d.budget})")
-    env.add_argument("--token-budget", type=int, default=d.token_budget,
+    env.add_argument("--token-budget", type=_cli.integer, default=d.token_budget,
                      help=f"token budget (default {th.TOKENS_PER_CALL} per tool call)")
     env.add_argument("--tool-rate", type=float, default=d.tool_rate,
                      help=f"probability that a step is a tool call (default {d.tool_rate:g})")
-    env.add_argument("--step-tokens", type=int, default=d.step_tokens,
+    env.add_argument("--step-tokens", type=_cli.integer, default=d.step_tokens,
                      help=f"tokens of one step (default {d.step_tokens})")
-    env.add_argument("--critic-tokens", type=int, default=d.critic_tokens,
+    env.add_argument("--critic-tokens", type=_cli.integer, default=d.critic_tokens,
                      help=f"tokens of one critic call (default {d.critic_tokens})")
     env.add_argument("--noise", type=float, default=d.noise,
                      help=f"standard deviation of the critic's noise (default {d.noise:g})")
@@ -114,7 +124,7 @@ def build_parser():
     env.add_argument("--bias", type=float, default=d.bias,
                      help=f"upward bias of the absolute critic (default {d.bias:g})")
     env.add_argument("--v0", type=float, default=d.v0, help=f"root value (default {d.v0:g})")
-    env.add_argument("--wrong-answers", type=int, default=d.wrong_answers,
+    env.add_argument("--wrong-answers", type=_cli.integer, default=d.wrong_answers,
                      help=f"distinct wrong answers (default {d.wrong_answers})")
     rules = p.add_argument_group("rules (docs/models/search.md (1)-(5), (18))")
     rules.add_argument("--rules", type=_rules, default=RULES,
@@ -210,7 +220,8 @@ def _compare(args):
                      for b in budgets for r in args.rules)
         _cli.writable_output(args.plot, "--plot")
     memory = max(work(params, r, trials)[1] for r in args.rules)
-    guard_check("--trials and the budgets", work=total, memory=memory, allow=args.yes)
+    guard_check("--trials and the budgets", work=total, memory=memory, allow=args.yes,
+                **_LIMIT)
     with _cli.progress_spinner(not args.json, "running the rules"):
         df = simulate(params, trials, seed, backend, args.rules, prices, allow=True)
         curve = (budget_curve(params, budgets, trials, seed, backend, args.rules, prices, True)
@@ -284,7 +295,8 @@ def _bound(args, given):
         backend = resolve_backend(args.backend)
         at = SearchParams(K=K, p=params.p, budget=bM, token_budget=bM * 200, tool_rate=1.0,
                           noise=0.0, eps=params.eps)
-        guard_check("--trials at the bound", work=work(at, "greedy", trials)[0], allow=args.yes)
+        guard_check("--trials at the bound", work=work(at, "greedy", trials)[0], allow=args.yes,
+                    **_LIMIT)
         df = simulate(at, trials, seed, backend, ("greedy",), allow=True)
         row = df.iloc[0]
         res.update(mc_at_bound=row.success, mc_se=row.se, mc_ci_low=row.ci_low)
@@ -313,7 +325,7 @@ def _map(args):
         _cli.writable_output(args.plot, "--plot")
     total = sum(work(replace(params, budget=b, p=p), r, trials)[0]
                 for b in budgets for p in args.ps for r in ("bavt", "majority")) * len(args.noises)
-    guard_check("--trials and the map's grid", work=total, allow=args.yes)
+    guard_check("--trials and the map's grid", work=total, allow=args.yes, **_LIMIT)
     n = len(args.ps) * len(args.noises) * len(budgets)
     with _cli.progress_bar(not args.json, "map", n, unit="points") as advance:
         df = advantage_map(params, args.ps, args.noises, budgets, trials, seed, backend,

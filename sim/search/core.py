@@ -32,7 +32,7 @@ from theory._stats import wilson_interval
 from theory.search import RULES, SearchParams
 
 __all__ = ["DEFAULT_TRIALS", "DEFAULT_BUDGETS", "run_rule", "array_runs", "simulate",
-           "budget_curve", "rule_theory", "work"]
+           "budget_curve", "rule_theory", "work", "MAX_WORK"]
 
 #: Runs per rule (the command line's ``--trials``).
 DEFAULT_TRIALS = 4000
@@ -43,17 +43,33 @@ _COMBINES = {c: i for i, c in enumerate(th.COMBINES)}
 _TREE = {"greedy": 0, "softmax": 1, "bavt": 2}
 
 
+#: The work limit of a run without ``allow`` (``--yes``), in nanoseconds of one core (the
+#: costs below are measured with Numba): about a minute on this 2-core machine.
+MAX_WORK = 5e10
+#: Nanoseconds of one step of a majority run (measured: 50 to 65).
+MAJORITY_STEP_OPS = 100
+#: Nanoseconds per squared step of a tree run, and a tree run's fixed cost (measured: 1 to
+#: 10 ns per squared step, about a microsecond a run).
+TREE_STEP2_OPS, TREE_RUN_OPS = 4, 1000
+#: Nanoseconds of one entry of the Gamma ratio's table.
+TABLE_ENTRY_OPS = 20
+#: Bytes of one run's results (success, tokens, tools, steps, ...), kept until its row.
+RUN_BYTES = 64
+
+
 def work(params, rule, trials):
-    """Elementary operations and peak bytes of ``trials`` runs of ``rule`` (for the guard).
+    """Nanoseconds and peak bytes of ``trials`` runs of ``rule`` (for the guard).
 
     The bytes are those of the host tables: the array kernel streams the runs
     in chunks of bounded memory.
     """
-    m = params.max_steps(rule)
+    m = float(params.max_steps(rule))
+    trials = float(trials)
     if rule == "majority":
-        return trials * (m + params.wrong_answers), 0
-    table = (params.K + 1) * (params.tokens + 1) * 8 if params.ratio == "gamma" else 0
-    return trials * (m + 1) * (m + 1), table + 8 * 101**3
+        return trials * (m + params.wrong_answers) * MAJORITY_STEP_OPS, RUN_BYTES * trials
+    entries = (params.K + 1) * (float(params.tokens) + 1) if params.ratio == "gamma" else 0
+    return (trials * (TREE_STEP2_OPS * (m + 1) ** 2 + TREE_RUN_OPS) + TABLE_ENTRY_OPS * entries,
+            8 * entries + 8 * 101**3 + RUN_BYTES * trials)
 
 
 def run_rule(params, rule, trials, seed=_cli.DEFAULT_SEED, backend="auto", first=0):
@@ -222,6 +238,7 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     total = sum(work(params, r, trials)[0] for r in rules)
     memory = max(work(params, r, trials)[1] for r in rules)
     guard_check("trials * steps**2", work=total, memory=memory, allow=allow,
+                unit="operations (ns)", work_limit=MAX_WORK,
                 hint="lower --trials or the budgets, or pass --yes")
     rows = [_row(params, r, run_rule(params, r, trials, seed, name), prices) for r in rules]
     df = pd.DataFrame(rows)

@@ -21,7 +21,7 @@ import numpy as np
 from sim import _cli
 from sim import guard as _guard
 from sim.backends import resolve_backend
-from sim.workflow.core import DEFAULT_TRIALS, evaluate, grid, work_estimate
+from sim.workflow.core import DEFAULT_TRIALS, cost, evaluate, grid
 from sim.workflow.graph import load_records, load_workflow, synthetic
 from sim.workflow.plot import plot_advantage, plot_policies, plot_surface
 from theory._params import check_int
@@ -33,6 +33,8 @@ PROG = "python -m sim.workflow"
 #: Options that describe the synthetic workflow (refused with ``--workflow``).
 SYNTHETIC_OPTIONS = ("shape", "nodes", "models", "p", "latency", "latency_sd", "cost",
                      "graph_seed")
+#: Most values of ``--budgets`` or ``--deadlines`` given as ``lo:hi:n``.
+MAX_AXIS = 1000
 #: Fields of every policy in ``--json``.
 JSON_COLUMNS = ("name", "success", "ci_low", "ci_high", "cost_mean", "time_mean", "theory",
                 "bound", "decisions", "epsilon", "estimate")
@@ -47,8 +49,9 @@ def parse_axis(name, text):
             lo, hi, n = float(lo), float(hi), int(n)
         except ValueError:
             raise ValueError(f"{name} must be a list a,b,c or lo:hi:n, got {text!r}") from None
-        if not (lo > 0 and hi >= lo and n >= 1 and math.isfinite(hi)):
-            raise ValueError(f"{name} lo:hi:n needs 0 < lo <= hi and n >= 1, got {text!r}")
+        if not (lo > 0 and hi >= lo and 1 <= n <= MAX_AXIS and math.isfinite(hi)):
+            raise ValueError(f"{name} lo:hi:n needs 0 < lo <= hi and 1 <= n <= {MAX_AXIS}, "
+                             f"got {text!r}")
         vals = np.geomspace(lo, hi, n) if n > 1 else np.array([lo])
         return [float(f"{v:.6g}") for v in vals]
     vals = _cli.float_list(name, text)
@@ -76,10 +79,10 @@ def build_parser():
     w = p.add_argument_group("the workflow (docs/models/workflow.md (1)-(3), (18)-(19))")
     w.add_argument("--shape", choices=SHAPES, default=d.shape,
                    help=f"synthetic DAG (default {d.shape})")
-    w.add_argument("--nodes", type=int, default=d.nodes,
+    w.add_argument("--nodes", type=_cli.integer, default=d.nodes,
                    help=f"nodes of the synthetic DAG (default {d.nodes}; fork-join: "
                         "2 + 2 max(2, N // 4))")
-    w.add_argument("--models", type=int, default=d.models,
+    w.add_argument("--models", type=_cli.integer, default=d.models,
                    help=f"models per node, statistics drawn per (node, model) (default "
                         f"{d.models})")
     w.add_argument("--p", type=float, default=d.p,
@@ -90,7 +93,7 @@ def build_parser():
                    help="... its standard deviation (0 = deterministic)")
     w.add_argument("--cost", type=float, default=d.cost,
                    help="... cost of a sample, thousand tokens (others: the library means)")
-    w.add_argument("--graph-seed", type=int, default=d.graph_seed,
+    w.add_argument("--graph-seed", type=_cli.integer, default=d.graph_seed,
                    help=f"seed of the synthetic DAG and statistics (default {d.graph_seed})")
     w.add_argument("--workflow", metavar="FILE.json",
                    help="a DAG with per (node, model) statistics, in place of the synthetic one")
@@ -120,15 +123,15 @@ def build_parser():
     m = p.add_argument_group("the planner (docs/models/workflow.md (9)-(11))")
     m.add_argument("--k-values", type=_k_values, default=d.k_values, metavar="K1,K2,...",
                    help=f"sample levels K (default {','.join(map(str, d.k_values))})")
-    m.add_argument("--rollouts", type=int, default=d.rollouts,
+    m.add_argument("--rollouts", type=_cli.integer, default=d.rollouts,
                    help=f"continuation rollouts M per pair (default {d.rollouts})")
     m.add_argument("--delta", type=float, default=d.delta,
                    help=f"confidence of the reported radius (default {d.delta:g})")
-    m.add_argument("--free-nodes", type=int, default=d.free_nodes,
+    m.add_argument("--free-nodes", type=_cli.integer, default=d.free_nodes,
                    help=f"nodes enumerated on a wide frontier (default {d.free_nodes})")
-    m.add_argument("--max-candidates", type=int, default=d.max_candidates,
+    m.add_argument("--max-candidates", type=_cli.integer, default=d.max_candidates,
                    help="cap on candidate actions (default |K| + |K|^(free+1) = 260)")
-    m.add_argument("--max-steps", type=int, default=d.max_steps,
+    m.add_argument("--max-steps", type=_cli.integer, default=d.max_steps,
                    help=f"launches before a rollout counts as failed (default {d.max_steps})")
     _cli.add_common_arguments(p, trials=DEFAULT_TRIALS,
                               helps={"trials": f"episodes per policy (default {DEFAULT_TRIALS})",
@@ -188,10 +191,10 @@ def main(argv=None):
             raise ValueError(f"--policies {pol}: model index {pol.split(':')[2]} is not below "
                              f"the workflow's {workflow.n_models} model(s)")
     cells = len(budgets) * len(deadlines) if args.grid else 1
-    _guard.check("--trials", work=cells * work_estimate(workflow, params, trials,
-                                                         params.policies),
-                 allow=args.yes, unit="batch draws",
-                 hint="lower --trials, --rollouts or the grid, or pass --yes")
+    est = cost(workflow, params, trials, params.policies)
+    est["work"] *= cells
+    _guard.check("--trials * policies" + (" * grid cells" if args.grid else ""), allow=args.yes,
+                 hint="lower --trials, --rollouts, --policies or the grid, or pass --yes", **est)
     if args.save_workflow:
         _save_json(args.save_workflow, workflow.to_dict())
     if args.grid:

@@ -41,7 +41,7 @@ from theory.workflow import (
 )
 
 __all__ = ["DEFAULT_TRIALS", "simulate", "evaluate", "grid", "exact_seq", "run_kernel",
-           "PLANNED", "work_estimate"]
+           "PLANNED", "MAX_WORK", "cost", "candidates_bound"]
 
 #: Episodes per policy of a run (the command line's ``--trials``).
 DEFAULT_TRIALS = 100
@@ -104,15 +104,55 @@ def exact_seq(workflow, k, budget, deadline):
     return float(fork_join_success(q, shape[1], FORK_DEPTH, n_time, n_budget))
 
 
-def work_estimate(workflow, params, trials, policies):
-    """Rough elementary steps of a run (for :func:`sim.guard.check`): batches drawn."""
-    per_episode = workflow.n * 4.0
-    planned = sum(1 for p in policies if parse_policy(p)[0] == "mcpp")
-    decisions = per_episode
-    cands = len(params.k_values) ** min(params.free_nodes + 1, 4) + len(params.k_values)
-    plan = decisions * cands * workflow.n_models * len(params.k_values) * params.rollouts \
-        * per_episode
-    return trials * (len(policies) * per_episode + planned * plan)
+#: The work limit of a run without ``allow`` (``--yes``), in nanoseconds of one core (the
+#: rates below are measured on this machine with Numba): about a minute on 2 cores.
+MAX_WORK = 5e10
+#: Nanoseconds of one node of one episode of a fixed policy (measured: about 0.3).
+FIXED_NODE_OPS = 500
+#: ... of the random policy, which builds its table per episode (measured: about 9500).
+RANDOM_NODE_OPS = 15_000
+#: ... of the loader-dual policy, which re-plans at every decision (measured: 2 to 4 ms).
+DUAL_NODE_OPS = 5_000_000
+#: Nanoseconds of one node of one continuation rollout of MCPP (measured: about 15).
+ROLLOUT_NODE_OPS = 20
+#: Bytes an episode holds until the policy's row is made: the fixed policies' draws (per
+#: node), the random policy's table (per node) and a planned policy's record.
+FIXED_NODE_BYTES, RANDOM_NODE_BYTES, EPISODE_BYTES = 16, 200, 2048
+
+
+def candidates_bound(params, n_models):
+    """Most candidate actions of one MCPP decision, docs/models/workflow.md (11): every
+    choice of at most ``free_nodes`` ready nodes, or the cap of a wide frontier."""
+    ks = len(params.k_values)
+    return max(float(ks) ** params.free_nodes + ks * (1 + n_models), params.candidates_cap)
+
+
+def cost(workflow, params, trials, policies):
+    """The size of :func:`evaluate` for :func:`sim.guard.check`: work (ns) and peak bytes.
+
+    Per episode, a fixed policy draws each node once; MCPP makes at most one decision a node,
+    each estimating every candidate action against every base policy with ``rollouts``
+    continuations of up to ``n`` nodes.
+    """
+    n, trials = float(workflow.n), float(trials)
+    work = memory = 0.0
+    for pol in policies:
+        kind = parse_policy(pol)[0]
+        if kind == "mcpp":
+            pairs = candidates_bound(params, workflow.n_models) * workflow.n_models \
+                * len(params.k_values)
+            work += trials * n * pairs * params.rollouts * n * ROLLOUT_NODE_OPS
+            memory = max(memory, trials * EPISODE_BYTES + pairs * params.rollouts * n * 16)
+        elif kind == "loader-dual":
+            work += trials * n * DUAL_NODE_OPS
+            memory = max(memory, trials * EPISODE_BYTES)
+        elif kind == "random":
+            work += trials * n * RANDOM_NODE_OPS
+            memory = max(memory, trials * n * RANDOM_NODE_BYTES)
+        else:
+            work += trials * n * FIXED_NODE_OPS
+            memory = max(memory, trials * n * FIXED_NODE_BYTES)
+    return dict(work=work, memory=memory, unit="operations (ns)", work_limit=MAX_WORK)
 
 
 def evaluate(workflow, params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED,
@@ -229,7 +269,7 @@ def evaluate(workflow, params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEE
 
 
 def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend="auto",
-             allow=True):
+             allow=False):
     """The model's Monte Carlo run (:class:`sim.interface.Model`): every policy on one workflow.
 
     Parameters
@@ -252,8 +292,8 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     if not isinstance(params, WorkflowParams):
         raise TypeError(f"params must be a WorkflowParams, got {type(params).__name__}")
     workflow = synthetic(params)
-    _guard.check("trials", work=work_estimate(workflow, params, trials, params.policies),
-                 allow=allow, unit="batch draws")
+    trials = check_int("trials", trials, 1)
+    _guard.check("trials", allow=allow, **cost(workflow, params, trials, params.policies))
     df = evaluate(workflow, params, trials, seed, backend)
     for k in ("shape", "models", "graph_seed", "latency_law"):
         df[k] = getattr(params, k)

@@ -108,12 +108,15 @@ def candidate_actions(disp, n_models, ks, free_nodes, cap, gen):
     free = sorted(int(v) for v in gen.choice(np.asarray(disp), size=width, replace=False))
     fixed = [v for v in disp if v not in free]
     shared = ks if fixed else ks[:1]
+    most = max(cap, n_base)
     for k in shared:
         for choice in itertools.product(levels, repeat=width):
+            if len(out) >= most:  # the first ``most`` are kept: stop enumerating there
+                return out, "free", n_base
             action = {v: (0, k) for v in fixed}
             action.update(zip(free, choice))
             add(action)
-    return out[:max(cap, n_base)], "free", n_base
+    return out[:most], "free", n_base
 
 
 class MCPP:

@@ -12,11 +12,13 @@ whose ``theory`` is the exact value where there is one
 from __future__ import annotations
 
 from sim.interface import SweepModel, params_of
+from sim.workflow.core import cost as _cost
 from sim.workflow.core import simulate
+from sim.workflow.graph import synthetic
 from sim.workflow.plot import plot_sweep
 from theory.workflow import WorkflowParams
 
-__all__ = ["SWEEP", "TRIALS", "point", "validate"]
+__all__ = ["SWEEP", "TRIALS", "point", "validate", "cost"]
 
 #: Episodes per policy at one sweep point.
 TRIALS = 50
@@ -24,7 +26,7 @@ TRIALS = 50
 
 def point(values, seed, trials, backend):
     """One sweep point: ``quantity``, ``theory``, ``estimate``, ``se`` per policy."""
-    df = simulate(WorkflowParams(**values), trials, seed, backend)
+    df = simulate(WorkflowParams(**values), trials, seed, backend, allow=True)  # sized by cost
     df["quantity"] = "completion"
     df["estimate"] = df["success"]
     return df
@@ -35,8 +37,14 @@ def validate(values):
     WorkflowParams(**values)
 
 
+def cost(values, trials):
+    """One point's size for :func:`sim.guard.check` (:func:`sim.workflow.core.cost`)."""
+    params = WorkflowParams(**values)
+    return dict(_cost(synthetic(params), params, trials, params.policies), param="trials")
+
+
 SWEEP = SweepModel("workflow", params_of(WorkflowParams, skip=("k_values", "policies"),
                                          kinds={"p": float, "latency": float,
                                                 "latency_sd": float, "cost": float,
                                                 "max_candidates": int}),
-                   point, trials=TRIALS, plot=plot_sweep, validate=validate)
+                   point, trials=TRIALS, plot=plot_sweep, validate=validate, cost=cost)

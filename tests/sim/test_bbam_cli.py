@@ -132,7 +132,7 @@ _VALUES = {"beta_range": "1,2", "half_range": "20,200", "front_loading": "0.3",
            "synthesis_accuracy": "1", "rounding": "paper", "min_tokens": "0",
            "carry_over": None, "allocators": "exact", "trials": "100", "seed": "0",
            "backend": "numpy", "plot": "x.png", "dpi": "100", "plot_budgets": "100,200",
-           "plot_trials": "100", "c": "1", "beta": "1"}
+           "plot_trials": "100", "c": "1", "beta": "1", "yes": None}
 
 
 def _option(dest):

@@ -96,12 +96,13 @@ BAD = [
     (["--p0", "1.2"], "p0 must be in [0, 1]"),
     (["--depth", "-1"], "depth must be an integer in"),
     (["--trials", "0"], "trials must be an integer in"),
-    (["--beta", "0.3", "--budget", "-5"], "budget must be in (0, inf]"),
-    (["--beta", "-0.3", "--budget", "5"], "beta must be in (0, inf]"),
+    (["--beta", "0.3", "--budget", "-5"], "budget must be in (0, inf)"),
+    (["--beta", "-0.3", "--budget", "5"], "beta must be in (0, inf)"),
     (["--beta", "0.3"], "needs both --beta and --budget"),
     (["--backend", "gpu9"], "invalid choice"),
-    (["--b", "three"], "invalid int value"),
-    (["--depth", "30"], "trials * b**depth must be <= 1e+12 leaf-votes"),
+    (["--b", "three"], "invalid integer"),
+    (["--depth", "30"], "--trials * b**depth asks for 2.1e+19 leaf-votes, above this machine's "
+                        "limit of 1e+11"),
     (["--correlation", "copying"], "invalid choice"),
 ]
 

@@ -78,9 +78,9 @@ def test_tracker_regime_boundaries(fractions, regime):
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(output=0.0), r"^output must be in \(0, inf\], got 0$"),
-    (dict(call=-1.0), r"^call must be in \[0, inf\], got -1$"),
-    (dict(tools={"browse": -0.1}), r"^price of browse must be in \[0, inf\], got -0\.1$"),
+    (dict(output=0.0), r"^output must be in \(0, inf\), got 0$"),
+    (dict(call=-1.0), r"^call must be in \[0, inf\), got -1$"),
+    (dict(tools={"browse": -0.1}), r"^price of browse must be in \[0, inf\), got -0\.1$"),
 ])
 def test_price_errors_are_one_line(kw, match):
     with pytest.raises(ValueError, match=match):

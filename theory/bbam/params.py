@@ -10,13 +10,18 @@ otherwise; docs/models/bbam.md, "Open choices", lists them with their flags.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from theory._params import check_bool, check_choice, check_int, check_real
 from theory.bbam.outcomes import SYNTHESIS_RULES
 from theory.bbam.schedules import ROUNDINGS
 
-__all__ = ["BbamParams", "MATH500_M_COUNTS"]
+__all__ = ["BbamParams", "MATH500_M_COUNTS", "MAX_BUDGET"]
+
+#: Largest token budget per question: budgets are rounded to whole tokens, exact in a
+#: double up to 2**53 (about 9e15).
+MAX_BUDGET = 1e15
 
 #: Numbers of released MATH-500 plans with m = 1..7 sub-questions (the
 #: authors' pre-decomposed data; mean 3.71), docs/models/bbam.md (15).
@@ -37,7 +42,7 @@ class BbamParams:
     Parameters
     ----------
     budget : float
-        Token budget per question, B (> 0).
+        Token budget per question, B, in (0, 1e15] (:data:`MAX_BUDGET`).
     m_counts : tuple of float
         Relative frequencies of m = 1, 2, ... sub-questions (default: the
         released MATH-500 plans, :data:`MATH500_M_COUNTS`).
@@ -85,7 +90,7 @@ class BbamParams:
     carry_over: bool = False
 
     def __post_init__(self):
-        check_real("budget", self.budget, 0.0, lo_open=True)
+        check_real("budget", self.budget, 0.0, MAX_BUDGET, lo_open=True)
         counts = tuple(self.m_counts)
         if len(counts) == 0:
             raise ValueError("m_counts must be a non-empty list of non-negative counts")
@@ -94,13 +99,13 @@ class BbamParams:
         if sum(counts) <= 0:
             raise ValueError("m_counts must have a positive total")
         object.__setattr__(self, "m_counts", counts)
-        check_real("beta_low", self.beta_low, 0.0, lo_open=True)
-        check_real("beta_high", self.beta_high, self.beta_low)
-        check_real("half_low", self.half_low, 0.0, lo_open=True)
-        check_real("half_high", self.half_high, self.half_low)
-        check_real("front_loading", self.front_loading, 0.0)
+        check_real("beta_low", self.beta_low, 0.0, math.inf, lo_open=True, hi_open=True)
+        check_real("beta_high", self.beta_high, self.beta_low, math.inf, hi_open=True)
+        check_real("half_low", self.half_low, 0.0, math.inf, lo_open=True, hi_open=True)
+        check_real("half_high", self.half_high, self.half_low, math.inf, hi_open=True)
+        check_real("front_loading", self.front_loading, 0.0, math.inf, hi_open=True)
         check_real("u_ale_max", self.u_ale_max, 0.0, 1.0, hi_open=True)
-        check_real("planner_noise", self.planner_noise, 0.0)
+        check_real("planner_noise", self.planner_noise, 0.0, math.inf, hi_open=True)
         check_choice("synthesis", self.synthesis, SYNTHESIS_RULES)
         check_real("synthesis_accuracy", self.synthesis_accuracy, 0.0, 1.0)
         check_choice("rounding", self.rounding, ROUNDINGS)

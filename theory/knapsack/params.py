@@ -153,7 +153,8 @@ class KnapsackSimParams:
     n : int, default 8
         Homogeneous rollouts per prompt ``N_bar``; the budget defaults to ``M * n``.
     budget : int or None, default None
-        Total rollouts per batch, ``>= M * n_low``; ``None`` means ``M * n``.
+        Total rollouts per batch, in ``[M * n_low, M * n_up]`` (more would break the cap
+        ``n_up``); ``None`` means ``M * n``, which must also be at most ``M * n_up``.
     n_low, n_up : int, default 2, 128
         Bounds on each prompt's rollouts (the authors' values), ``1 <= n_low <= n_up``.
     mixture : tuple of float, default (0.4, 0.2, 0.4)
@@ -195,6 +196,11 @@ class KnapsackSimParams:
             check_int("n_low", self.n_low, 1, self.n)
         else:
             check_int("budget", self.budget, self.prompts * self.n_low)
+        if self.total > self.prompts * self.n_up:
+            what = "budget" if self.budget is not None else "prompts * n"
+            raise ValueError(f"{what} must be at most prompts * n_up = {self.prompts * self.n_up} "
+                             f"(no prompt may get more than n_up = {self.n_up} rollouts), got "
+                             f"{self.total}")
         mix = tuple(float(w) for w in self.mixture)
         if len(mix) != 3 or any(w < 0 for w in mix) or sum(mix) <= 0:
             raise ValueError(f"mixture must be three non-negative weights with a positive sum, "

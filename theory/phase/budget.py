@@ -343,7 +343,8 @@ def budget_analysis(b, rho, gamma, beta, budget, msg_tokens=MSG_TOKENS, context=
     -------
     dict
         ``s``, ``t``, ``beta``, ``synergy`` (``s > beta``, paper Thm 5), ``c0``,
-        ``x_star``, ``n_star``, ``depth_star`` (``log_b N*``), ``b_crit``,
+        ``x_star``, ``n_star`` (at least 1: a budget that pays for less than one leaf at
+        ``x*`` is one agent's), ``depth_star`` (``log_b N*``, at least 0), ``b_crit``,
         ``feasible`` (``b m + w0 <= W``), ``b_max`` (:func:`fan_in_max_tree`),
         ``n_max_star`` (:func:`fan_in_max_star`), ``scale_out_wins``
         (synergy and ``budget > b_crit``).
@@ -351,15 +352,16 @@ def budget_analysis(b, rho, gamma, beta, budget, msg_tokens=MSG_TOKENS, context=
     b = check_odd_int("b", b)
     rho = check_real("rho", rho, 0.0, 1.0, hi_open=True)
     gamma = check_real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    beta = check_real("beta", beta, 0.0, None, lo_open=True)
-    budget = check_real("budget", budget, 0.0, None, lo_open=True)
-    m = check_real("msg_tokens", msg_tokens, 0.0, None, lo_open=True)
-    w = check_real("context", context, 0.0, None, lo_open=True)
-    w0 = check_real("overhead", overhead, 0.0, None)
+    beta = check_real("beta", beta, 0.0, math.inf, lo_open=True, hi_open=True)
+    budget = check_real("budget", budget, 0.0, math.inf, lo_open=True, hi_open=True)
+    m = check_real("msg_tokens", msg_tokens, 0.0, math.inf, lo_open=True, hi_open=True)
+    w = check_real("context", context, 0.0, math.inf, lo_open=True, hi_open=True)
+    w0 = check_real("overhead", overhead, 0.0, math.inf, hi_open=True)
     s = math.log(_alpha(b, rho, gamma)) / math.log(b)
-    t = s if t is None else check_real("t", t)
+    t = s if t is None else check_real("t", t, -math.inf, math.inf, hi_open=True, lo_open=True)
     cost = c0(m, b)
-    n_opt = n_star(budget, beta, t, cost)
+    # fewer than one leaf at the optimum means one agent: N* is at least 1 (derived here)
+    n_opt = max(float(n_star(budget, beta, t, cost)), 1.0)
     threshold = b_crit(beta, t, cost)
     has_synergy = s > beta
     return {

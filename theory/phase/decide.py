@@ -13,6 +13,8 @@ reported beside it.
 
 from __future__ import annotations
 
+import math
+
 from theory._params import check_choice, check_odd_int, check_real
 from theory.phase.budget import (
     CONTEXT,
@@ -117,11 +119,11 @@ def decide(b, rho, gamma, beta, budget, p_single=0.6, kappa=None, msg_tokens=MSG
     bs = [check_odd_int("b", v, lo=3, hi=201) for v in bs]
     rho = check_real("rho", rho, 0.0, 1.0, hi_open=True)
     gamma = check_real("gamma", gamma, 0.0, 1.0, lo_open=True)
-    beta = check_real("beta", beta, 0.0, lo_open=True)
-    budget = check_real("budget", budget, 0.0, lo_open=True, hi_open=True)
-    m = check_real("msg_tokens", msg_tokens, 0.0, lo_open=True)
-    w = check_real("context", context, 0.0, lo_open=True)
-    w0 = check_real("overhead", overhead, 0.0)
+    beta = check_real("beta", beta, 0.0, math.inf, lo_open=True, hi_open=True)
+    budget = check_real("budget", budget, 0.0, math.inf, lo_open=True, hi_open=True)
+    m = check_real("msg_tokens", msg_tokens, 0.0, math.inf, lo_open=True, hi_open=True)
+    w = check_real("context", context, 0.0, math.inf, lo_open=True, hi_open=True)
+    w0 = check_real("overhead", overhead, 0.0, math.inf, hi_open=True)
     check_choice("correlation", correlation, CORRELATIONS + ("global_shock",))
     if kappa is None:
         kappa = leaf_kappa(p_single, beta, budget)
