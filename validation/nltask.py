@@ -138,7 +138,7 @@ def make_questions(n, difficulty=(1, MAX_DIFFICULTY), seed=0, levels=None):
     n = check_int("n", n, 1)
     seed = check_int("seed", seed, 0)
     levels = LEVELS if levels is None else levels
-    lo, hi = _difficulty_range(difficulty, max(levels))
+    lo, hi = task.parse_difficulty(difficulty, max(levels))
     gen = np.random.default_rng(np.random.SeedSequence([seed, 0x4E4C]))
     out = []
     for i in range(n):
@@ -163,20 +163,3 @@ def make_questions(n, difficulty=(1, MAX_DIFFICULTY), seed=0, levels=None):
         out.append(task.Question(i, d, " ".join(words), "".join(lines), int(counts[-1])))
     return out
 
-
-def _difficulty_range(value, top):
-    if isinstance(value, str):
-        try:
-            nums = [int(p) for p in value.split(":")]
-        except ValueError:
-            raise ValueError(f"difficulty must be an integer or lo:hi, got {value!r}") from None
-        if len(nums) not in (1, 2):
-            raise ValueError(f"difficulty must be an integer or lo:hi, got {value!r}")
-        value = nums[0] if len(nums) == 1 else tuple(nums)
-    if isinstance(value, tuple | list):
-        if len(value) != 2:
-            raise ValueError(f"difficulty must be an integer or a pair (lo, hi), got {value!r}")
-        lo = check_int("difficulty", value[0], 1, top)
-        return lo, check_int("difficulty", value[1], lo, top)
-    d = check_int("difficulty", value, 1, top)
-    return d, d

@@ -279,6 +279,17 @@ def _atomic_bytes(path, data):
         raise
 
 
+def _write_npz(path, arrays, save):
+    """Write ``arrays`` atomically with ``save`` (np.savez or np.savez_compressed), or remove
+    an old file when ``arrays`` is None."""
+    if arrays is None:
+        path.unlink(missing_ok=True)
+        return
+    buf = io.BytesIO()
+    save(buf, **arrays)
+    _atomic_bytes(path, buf.getvalue())
+
+
 def write_run(directory, table, meta, hidden=None, tokens=None):
     """Write a run directory atomically (file by file, ``meta.json`` last); return its path.
 
@@ -323,18 +334,8 @@ def write_run(directory, table, meta, hidden=None, tokens=None):
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     _atomic_bytes(directory / "samples.parquet", buf.getvalue())
-    if hidden is not None:
-        buf = io.BytesIO()
-        np.savez(buf, **hidden)
-        _atomic_bytes(directory / "hidden.npz", buf.getvalue())
-    else:
-        (directory / "hidden.npz").unlink(missing_ok=True)
-    if tokens is not None:
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **tokens)
-        _atomic_bytes(directory / "tokens.npz", buf.getvalue())
-    else:
-        (directory / "tokens.npz").unlink(missing_ok=True)
+    _write_npz(directory / "hidden.npz", hidden, np.savez)
+    _write_npz(directory / "tokens.npz", tokens, np.savez_compressed)
     full = dict(meta)
     full.update(schema_version=SCHEMA_VERSION,
                 created=meta.get("created") or datetime.datetime.now(

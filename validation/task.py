@@ -83,8 +83,8 @@ def solve(numbers, ops):
     return "".join(lines), values[0]
 
 
-def parse_difficulty(value):
-    """Return (lo, hi) from an int ``d``, a pair, or a string ``"d"`` / ``"lo:hi"``."""
+def parse_difficulty(value, top=MAX_DIFFICULTY):
+    """Return (lo, hi) from an int ``d``, a pair, or a string ``"d"`` / ``"lo:hi"``, in [1, top]."""
     if isinstance(value, str):
         parts = value.split(":")
         try:
@@ -97,10 +97,10 @@ def parse_difficulty(value):
     if isinstance(value, tuple | list):
         if len(value) != 2:
             raise ValueError(f"difficulty must be an integer or a pair (lo, hi), got {value!r}")
-        lo = check_int("difficulty", value[0], 1, MAX_DIFFICULTY)
-        hi = check_int("difficulty", value[1], lo, MAX_DIFFICULTY)
+        lo = check_int("difficulty", value[0], 1, top)
+        hi = check_int("difficulty", value[1], lo, top)
         return lo, hi
-    d = check_int("difficulty", value, 1, MAX_DIFFICULTY)
+    d = check_int("difficulty", value, 1, top)
     return d, d
 
 
