@@ -83,11 +83,26 @@ def add_version(parser):
     return parser
 
 
+#: Highest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
+MAX_DPI = 1200.0
+
+
+def dpi(text):
+    """An argparse type for ``--dpi``: a resolution in (0, :data:`MAX_DPI`]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"dpi must be a number, got {text!r}") from None
+    if not 0.0 < value <= MAX_DPI:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"dpi must be in (0, {MAX_DPI:g}], got {text}")
+    return value
+
+
 def add_plot_arguments(parser, what="the model's figure"):
     """Add ``--plot FILE.png`` and ``--dpi`` to ``parser`` (or an argument group)."""
     parser.add_argument("--plot", metavar="FILE.png", help=f"write {what} to FILE.png "
                         "(or .pdf/.svg)")
-    parser.add_argument("--dpi", type=float, default=150.0,
+    parser.add_argument("--dpi", type=dpi, default=150.0,
                         help="resolution of the --plot figure (default 150)")
     return parser
 

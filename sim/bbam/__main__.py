@@ -56,8 +56,7 @@ SIMULATION_ONLY = ("beta_range", "half_range", "front_loading", "u_ale_max", "pl
 LEVEL = inspect.signature(th.fit_law).parameters["level"].default
 #: Default split of ``allocate``: the library's.
 METHOD = inspect.signature(th.allocate_tokens).parameters["method"].default
-#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
-MAX_DPI = 1200.0
+MAX_DPI = _cli.MAX_DPI
 #: Options of the figure only (refused without ``--plot``).
 PLOT_ONLY = ("dpi", "plot_budgets", "plot_trials")
 

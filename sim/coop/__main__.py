@@ -44,8 +44,7 @@ from theory.coop import DEFAULT_THETA, CoopParams
 
 PROG = "python -m sim.coop"
 EXPERIMENTS = ("team", "paper", "apache", "montecarlo", "repeated")
-#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
-MAX_DPI = 1200.0
+MAX_DPI = _cli.MAX_DPI
 #: Defaults of the team's parameters: those of CoopParams.
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(CoopParams)}
 

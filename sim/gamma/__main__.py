@@ -42,8 +42,7 @@ _COMPARISON_OPTIONS = ("budget", "toy", *_TOY_OPTIONS["geometric"], *_TOY_OPTION
                        "alpha_min", "mode_min", "untrained", "max_tokens", "backend", "trials")
 #: Options of --fit, refused without it.
 _FIT_OPTIONS = ("alpha", "rate", "length_column", "by", "level")
-#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
-MAX_DPI = 1200.0
+MAX_DPI = _cli.MAX_DPI
 #: Default coverage of the fit's intervals: the library's.
 LEVEL = inspect.signature(fit_report).parameters["level"].default
 

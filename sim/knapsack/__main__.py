@@ -32,8 +32,7 @@ PROG = "python -m sim.knapsack"
 TRAINING_OPTIONS = ("epochs", "dataset", "lr", "transfer")
 #: Options of the rate population, replaced by a ``--rates`` file.
 POPULATION_OPTIONS = ("prompts", "mixture", "beta_a")
-#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
-MAX_DPI = 1200.0
+MAX_DPI = _cli.MAX_DPI
 #: Columns of each allocator in ``--json``.
 JSON_COLUMNS = ("name", "egr_expected", "egr_sim", "egr_se", "prompt_ratio", "prompt_ratio_sim",
                 "max_budget", "min_budget", "value", "fallback")

@@ -43,8 +43,7 @@ DEFAULTS = th.PhaseParams()
 _BUDGET = inspect.signature(th.budget_analysis).parameters
 #: Largest ``--plot-grid``.
 MAX_GRID = 200
-#: Largest ``--dpi``: a figure's pixels grow with its square (1200 dpi is about 200 MB).
-MAX_DPI = 1200.0
+MAX_DPI = _cli.MAX_DPI
 #: Subcommands on the user's numbers, beside the default run.
 SUBCOMMANDS = ("decide", "fit")
 _DECIDE = inspect.signature(th.decide).parameters

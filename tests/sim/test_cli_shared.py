@@ -202,3 +202,16 @@ def test_work_scale_multiplies_every_limit(monkeypatch):
     monkeypatch.setenv("BUDGETLAB_WORK_SCALE", "-1")
     with pytest.raises(ValueError, match="BUDGETLAB_WORK_SCALE must be a positive number"):
         guard.check("--trials", work=1.0)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-3", "1201", "abc"])
+def test_every_plot_command_refuses_a_bad_dpi_in_the_parser(value):
+    """--dpi is checked by the shared argparse type, before any model code runs."""
+    from sim import _cli
+
+    parser = _cli.ArgumentParser(prog="x")
+    _cli.add_plot_arguments(parser)
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(["--dpi", value])
+    assert info.value.code == 2
+    assert parser.parse_args(["--dpi", "1200"]).dpi == 1200.0
