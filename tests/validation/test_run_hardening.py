@@ -1,6 +1,5 @@
 """``python -m validation.run`` with hostile or extreme input: refused before work, or right."""
 
-import json
 import os
 
 import numpy as np
