@@ -860,10 +860,10 @@ def test_b_crit_is_the_unique_break_even_budget(beta, gap, cost, k):
 
 @pytest.mark.parametrize(
     "r, text",
-    zip(
+    list(zip(
         [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
         ["1.435", "1.869", "2.393", "3.070", "4.000", "5.379", "7.662", "12.21", "25.81"],
-    ),
+    )),
 )
 def test_b_crit_reference_table(r, text):
     assert_printed(P.b_crit(r, 1.0, 1.0), text)
