@@ -24,6 +24,9 @@ from sim import _cli
 __all__ = ["measure", "arm_stats", "format_table", "main", "PROG"]
 
 PROG = "python -m validation.guidance"
+#: Most generated tokens (traces x --max-new-tokens) a run may ask for without --yes: a few
+#: hours of one CPU core at the 40 to 110 tokens/s measured for SmolLM2-135M.
+TOKEN_LIMIT = 1e6
 
 
 def arm_stats(samples, questions, n_samples, budget, targets):
@@ -176,8 +179,8 @@ def main(argv=None):
                              f"hidden-state predictor {args.position}")
     arms = 1 + len(budgets) * (2 + (pos is not None))
     traces = arms * args.questions * args.samples
-    guard.check("--questions * --samples", work=traces * args.max_new_tokens * 2.7e8,
-                unit="floating-point operations", allow=args.yes,
+    guard.check("--questions * --samples", work=traces * args.max_new_tokens,
+                unit="generated tokens (at most)", work_limit=TOKEN_LIMIT, allow=args.yes,
                 hint="lower --questions or --samples, or pass --yes")
     adapter = load_adapter(args.model, batch_size=args.batch_size, threads=args.threads)
     if pred.needs_hidden and pred.d_in != adapter.d_model:
