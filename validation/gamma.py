@@ -62,6 +62,7 @@ __all__ = [
     "save_position_buckets",
     "load_position_buckets",
     "train_on_run",
+    "fallback_info",
     "main",
     "Evaluation",
     "evaluate",
@@ -982,12 +983,25 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
                      for r in rel.summary.itertuples()])
     info = dict(layers=layers, pos_scale=POS_SCALE, model=run.meta.get("model"),
                 checkpoint_sha256=run.meta.get("checkpoint_sha256"), d_model=cfg.d_in,
-                run=str(run.path), held_out=report)
+                run=str(run.path), held_out=report, **fallback_info(train, position))
     pred = dataclasses.replace(pred, info=info)
     position = dataclasses.replace(position, info=dict(
         pos_scale=POS_SCALE, offset=1.0, model=run.meta.get("model"),
         checkpoint_sha256=run.meta.get("checkpoint_sha256"), run=str(run.path)))
     return pred, position, report
+
+
+def fallback_info(train, position):
+    """``info`` entries that give candidates never seen in training the position-only law.
+
+    ``trained_tokens``: the candidate ids of ``train``; ``position``: the bucket laws of
+    ``position`` (inner edges, ``alpha``, ``rate``). Read by
+    :class:`validation.guidance.LengthModel`.
+    """
+    return dict(trained_tokens=sorted(int(x) for x in np.unique(train.tokens)),
+                position=dict(inner_edges=[float(x) for x in position.edges[1:-1]],
+                              alpha=[float(x) for x in position.alpha],
+                              rate=[float(x) for x in position.rate]))
 
 
 PROG = "python -m validation.gamma"

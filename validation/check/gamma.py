@@ -177,8 +177,11 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
         pred = vg.fit_predictor(cfg, train, steps=steps, lr=1e-2, batch_size=512, seed=seed,
                                 schedule="cosine")
         layers = hrun.meta.get("hidden_layers") or list(range(data.h.shape[1]))
-        return dataclasses.replace(pred, info=dict(layers=[int(x) for x in layers],
-                                                   pos_scale=POS_SCALE))
+        info = dict(layers=[int(x) for x in layers], pos_scale=POS_SCALE)
+        if hf:   # candidates never seen in training take the position-only law
+            info.update(vg.fallback_info(train, vg.fit_position_buckets(train.pos[:, 0],
+                                                                        train.lengths)))
+        return dataclasses.replace(pred, info=info)
 
     pred = fit(likelihood)
     a_p, r_p = vg.predict(pred, held.h, held.pos, held.tokens)

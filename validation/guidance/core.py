@@ -24,13 +24,15 @@ import numpy as np
 
 from validation import gamma as vg
 
-__all__ = ["TRIGGERS", "LengthModel", "load_length_model", "log_weights", "guide_logits",
-           "end_sequences", "newline_ids", "next_end_tokens", "check_budget"]
+__all__ = ["TRIGGERS", "UNTRAINED", "LengthModel", "load_length_model", "log_weights",
+           "guide_logits", "end_sequences", "newline_ids", "next_end_tokens", "check_budget"]
 
 #: Where guidance acts: the first thinking token and every token after a newline (the authors'
 #: code), or every thinking token.
 TRIGGERS = ("newline", "every_token")
 _LOG2 = math.log(2.0)
+#: Laws of candidates the hidden-state predictor never saw (:class:`LengthModel`).
+UNTRAINED = ("position", "head")
 
 
 def check_budget(budget):
@@ -49,12 +51,19 @@ class LengthModel:
     predictor : validation.gamma.Predictor or validation.gamma.PositionBuckets
         The hidden-state predictor (encoder ``mlp`` or ``linear``) or the position-only one.
     device : str or torch.device
+    untrained : {"position", "head"}
+        The law of a candidate the hidden-state predictor never saw in training (its head row
+        keeps its initial weights, near ``alpha = rate = log 2``, (8)): ``"position"`` (default)
+        the position-only law stored with the predictor (``info["position"]``, fitted on the
+        same training positions; candidates seen are ``info["trained_tokens"]``), ``"head"`` the
+        untrained row itself. Without that information, ``"head"``.
     """
 
-    def __init__(self, predictor, device="cpu"):
+    def __init__(self, predictor, device="cpu", untrained="position"):
         import torch
 
         self.device = torch.device(device)
+        self.fallback = None
         if isinstance(predictor, vg.PositionBuckets):
             self.needs_hidden = False
             info = predictor.info
@@ -80,6 +89,22 @@ class LengthModel:
             if self.layers and len(self.layers) != cfg.n_layers_in:
                 raise ValueError(f"predictor info lists {len(self.layers)} layers for "
                                  f"n_layers_in {cfg.n_layers_in}")
+            if untrained not in UNTRAINED:
+                raise ValueError(f"untrained must be one of {', '.join(UNTRAINED)}, got "
+                                 f"{untrained!r}")
+            fb = info.get("position")
+            self.fallback = None
+            if untrained == "position" and fb and info.get("trained_tokens") is not None:
+                inner = np.asarray(fb["inner_edges"], float)
+                self.fallback = LengthModel(vg.PositionBuckets(
+                    edges=np.concatenate([[-np.inf], inner, [np.inf]]),
+                    alpha=np.asarray(fb["alpha"], float), rate=np.asarray(fb["rate"], float),
+                    counts=np.zeros(len(fb["alpha"]), np.int64),
+                    info=dict(pos_scale=info.get("pos_scale", vg.POS_SCALE))), device)
+                mask = torch.zeros(cfg.n_vocab, dtype=torch.bool)
+                ids = torch.as_tensor([int(x) for x in info["trained_tokens"]], dtype=torch.long)
+                mask[ids[(ids >= 0) & (ids < cfg.n_vocab)]] = True
+                self.trained = mask.to(self.device)
         else:
             raise TypeError(f"predictor must be a validation.gamma.Predictor or PositionBuckets, "
                             f"got {type(predictor).__name__}")
@@ -116,6 +141,32 @@ class LengthModel:
             return F.softplus(z @ p["w_alpha"].T), F.softplus(z @ p["w_rate"].T)
         u = z @ p["w_head"].T + p["b_head"]
         return F.softplus(u[:, :1]), F.softplus(u[:, 1:2])
+
+
+    def log_weights(self, t, remaining, V, hidden=None):
+        """``log a`` ``[A, V]`` for a vocabulary of ``V`` logits (see :func:`log_weights`).
+
+        Candidates beyond the heads (ids ``>= n_vocab``) and, with a position fallback, those
+        never trained take the position-only law; without one, the untrained law
+        ``alpha = rate = log 2`` of (8).
+        """
+        import torch
+
+        alpha, rate = self.laws(t, hidden)
+        loga = log_weights(alpha, rate, remaining, self.offset)
+        A, K = loga.shape
+        if K == 1:
+            return loga.expand(A, V).clone()
+        if self.fallback is not None:
+            a_f, r_f = self.fallback.laws(t)
+            base = log_weights(a_f, r_f, remaining, self.fallback.offset)   # [A, 1]
+            loga = torch.where(self.trained[None, :], loga, base)
+        else:
+            rest = torch.full((A, 1), _LOG2, device=loga.device)
+            base = log_weights(rest, rest, remaining, self.offset)
+        if K < V:
+            loga = torch.cat([loga, base.expand(A, V - K)], dim=1)
+        return loga[:, :V]
 
 
 def load_length_model(path, device="cpu"):
@@ -177,18 +228,9 @@ def guide_logits(logits, model, t, budget, gate, *, temperature=1.0, hidden=None
     b = torch.as_tensor(budget, dtype=torch.float32).expand(A) if not torch.is_tensor(budget) \
         else budget.to(torch.float32).expand(A)
     remaining = torch.clamp(b - t.cpu(), min=1.0)[rows.cpu()]
-    alpha, rate = model.laws(t[rows.to(t.device)],
+    loga = model.log_weights(t[rows.to(t.device)], remaining.to(model.device), V,
                              None if hidden is None else hidden[rows.to(hidden.device)])
-    loga = log_weights(alpha, rate, remaining, model.offset).to(logits.device)
-    K = loga.shape[1]
-    if K == 1:
-        loga = loga.expand(-1, V).clone()
-    elif K < V:   # ids beyond the heads: the untrained law alpha = rate = log 2 of (8)
-        rest = torch.full((rows.numel(), 1), _LOG2, device=alpha.device)
-        tail = log_weights(rest, rest, remaining, model.offset).to(logits.device)
-        loga = torch.cat([loga, tail.expand(-1, V - K)], dim=1)
-    elif K > V:
-        loga = loga[:, :V]
+    loga = loga.to(logits.device)
     if end is not None:
         for j, r in enumerate(rows.tolist()):
             ids = [v for v in end[r] if 0 <= v < V]
