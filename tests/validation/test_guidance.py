@@ -406,3 +406,24 @@ def test_smollm2_generate_with_guidance():
     with pytest.raises(ValueError, match="hidden size 32 does not match the model's hidden "
                                          "size 576"):
         BudgetGuidanceLogitsProcessor(hidden_predictor(len(tok)), 8, model=model, tokenizer=tok)
+
+
+def test_untrained_candidates_take_the_position_law():
+    pred = hidden_predictor(40)
+    pos = position_predictor()
+    trained = [3, 7, 11]
+    train = vg.PredictorData(h=np.zeros((3, 1, D)), lengths=[1, 2, 3], tokens=trained)
+    info = dict(pred.info, **vg.fallback_info(train, pos))
+    with_fb = LengthModel(vg.Predictor(pred.params, pred.config, info=info))
+    raw = LengthModel(vg.Predictor(pred.params, pred.config, info=info), untrained="head")
+    t = torch.tensor([2, 30])
+    h = torch.randn(2, 1, D)
+    rem = torch.tensor([5.0, 5.0])
+    got = with_fb.log_weights(t, rem, 50, h)
+    head = raw.log_weights(t, rem, 50, h)
+    a_p, r_p = LengthModel(pos).laws(t)
+    want = core.log_weights(a_p, r_p, rem)           # [2, 1]
+    others = [v for v in range(50) if v not in trained]
+    torch.testing.assert_close(got[:, others], want.expand(2, len(others)))
+    torch.testing.assert_close(got[:, trained], head[:, trained])
+    assert not torch.allclose(head[:, others], want.expand(2, len(others)))
