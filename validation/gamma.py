@@ -881,7 +881,7 @@ def _run_layers(run):
 
 def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=2,
                  likelihood="discrete", lr=1e-2, batch_size=512, n_vocab=None, seed=0,
-                 budgets=None, progress=False):
+                 budgets=None, min_count=20, progress=False):
     """Train the length predictor on a run's hidden states; evaluate it on held-out questions.
 
     The positions of closed traces (``remaining >= 1``) are split **by question**: a fraction
@@ -906,6 +906,9 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
     budgets : sequence of int or None
         Budgets of the event-reliability table; default 1/4, 1/2 and 1 times the median
         thinking length of the run's closed traces.
+    min_count : int
+        Candidates with fewer training positions take the position-only law in the guidance
+        processors (:func:`fallback_info`).
     progress : bool
 
     Returns
@@ -983,7 +986,8 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
                      for r in rel.summary.itertuples()])
     info = dict(layers=layers, pos_scale=POS_SCALE, model=run.meta.get("model"),
                 checkpoint_sha256=run.meta.get("checkpoint_sha256"), d_model=cfg.d_in,
-                run=str(run.path), held_out=report, **fallback_info(train, position))
+                run=str(run.path), held_out=report,
+                **fallback_info(train, position, min_count))
     pred = dataclasses.replace(pred, info=info)
     position = dataclasses.replace(position, info=dict(
         pos_scale=POS_SCALE, offset=1.0, model=run.meta.get("model"),
@@ -991,14 +995,17 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
     return pred, position, report
 
 
-def fallback_info(train, position):
-    """``info`` entries that give candidates never seen in training the position-only law.
+def fallback_info(train, position, min_count=20):
+    """``info`` entries that give candidates seen too rarely in training the position-only law.
 
-    ``trained_tokens``: the candidate ids of ``train``; ``position``: the bucket laws of
-    ``position`` (inner edges, ``alpha``, ``rate``). Read by
-    :class:`validation.guidance.LengthModel`.
+    ``trained_tokens``: the candidate ids with at least ``min_count`` training positions (a
+    head row fitted to one or two positions is confidently wrong; 20 is the smallest bucket of
+    :func:`fit_position_buckets` too); ``position``: the bucket laws of ``position`` (inner
+    edges, ``alpha``, ``rate``). Read by :class:`validation.guidance.LengthModel`.
     """
-    return dict(trained_tokens=sorted(int(x) for x in np.unique(train.tokens)),
+    min_count = check_int("min_count", min_count, lo=1)
+    ids, counts = np.unique(train.tokens, return_counts=True)
+    return dict(trained_tokens=[int(x) for x in ids[counts >= min_count]], min_count=min_count,
                 position=dict(inner_edges=[float(x) for x in position.edges[1:-1]],
                               alpha=[float(x) for x in position.alpha],
                               rate=[float(x) for x in position.rate]))
@@ -1034,6 +1041,9 @@ def build_parser():
                    help="training loss (default discrete, as the gamma check)")
     p.add_argument("--vocab-size", type=int, default=None,
                    help="rows of the per-token heads (default: largest candidate id + 1)")
+    p.add_argument("--min-count", type=int, default=20,
+                   help="candidates seen fewer times in training take the position-only law "
+                        "when guiding (default 20)")
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
     p.add_argument("--json", action="store_true", help="print the held-out report as JSON")
     _cli.add_guard_argument(p)
@@ -1072,7 +1082,7 @@ def main(argv=None):
     pred, position, report = train_on_run(
         run, layers=layers, held_out=args.held_out, steps=args.steps, width=args.width,
         depth=args.depth, likelihood=args.likelihood, n_vocab=args.vocab_size, seed=args.seed,
-        progress=not args.json and sys.stderr.isatty())
+        min_count=args.min_count, progress=not args.json and sys.stderr.isatty())
     if args.out:
         save_predictor(pred, args.out)
     if args.position_out:

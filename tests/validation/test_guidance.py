@@ -413,7 +413,7 @@ def test_untrained_candidates_take_the_position_law():
     pos = position_predictor()
     trained = [3, 7, 11]
     train = vg.PredictorData(h=np.zeros((3, 1, D)), lengths=[1, 2, 3], tokens=trained)
-    info = dict(pred.info, **vg.fallback_info(train, pos))
+    info = dict(pred.info, **vg.fallback_info(train, pos, min_count=1))
     with_fb = LengthModel(vg.Predictor(pred.params, pred.config, info=info))
     raw = LengthModel(vg.Predictor(pred.params, pred.config, info=info), untrained="head")
     t = torch.tensor([2, 30])
@@ -427,3 +427,10 @@ def test_untrained_candidates_take_the_position_law():
     torch.testing.assert_close(got[:, others], want.expand(2, len(others)))
     torch.testing.assert_close(got[:, trained], head[:, trained])
     assert not torch.allclose(head[:, others], want.expand(2, len(others)))
+
+
+def test_rare_candidates_are_not_trusted():
+    train = vg.PredictorData(h=np.zeros((25, 1, D)), lengths=np.arange(1, 26),
+                             tokens=[3] * 21 + [7] * 4)
+    info = vg.fallback_info(train, position_predictor())
+    assert info["trained_tokens"] == [3] and info["min_count"] == 20
