@@ -62,6 +62,7 @@ __all__ = [
     "save_position_buckets",
     "load_position_buckets",
     "train_on_run",
+    "hidden_predictor_data",
     "fallback_info",
     "main",
     "Evaluation",
@@ -872,6 +873,24 @@ def evaluate(lengths, alpha, rate, *, offset=1.0, budgets=(64, 256, 1024), level
 POS_SCALE = 64.0
 
 
+def hidden_predictor_data(hidden):
+    """Positions of a run's ``hidden.npz`` arrays as :class:`PredictorData`, and the kept mask.
+
+    Keeps closed traces (``remaining >= 1``); the candidate token is the ``token`` array, the
+    trace id the row, the position feature ``t / POS_SCALE``.
+    """
+    if "token" not in hidden:
+        raise ValueError("the predictor needs hidden.npz with candidate tokens "
+                         "(write the run with --hidden)")
+    keep = hidden["remaining"] >= 1
+    if not keep.any():
+        raise ValueError("the run has no closed thinking trace to train the predictor on")
+    pos = hidden["position"][keep].astype(np.float32) / POS_SCALE
+    return PredictorData(h=hidden["states"][keep].astype(np.float32),
+                         lengths=hidden["remaining"][keep], tokens=hidden["token"][keep],
+                         traces=hidden["row"][keep], pos=pos), keep
+
+
 def _run_layers(run):
     """The model layers of the run's hidden-state slots (``hidden_layers``, else 0..n-1)."""
     n = run.hidden["states"].shape[1]
@@ -921,9 +940,6 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
         (with the standard error over traces), the randomised-PIT KS distance on one position
         per trace and its p-value, central-interval coverage, event reliability.
     """
-    from theory import gamma as tg
-    from validation.check.gamma import predictor_data
-
     if run.hidden is None:
         raise ValueError(f"run {run.path} has no hidden states (write it with --hidden)")
     saved = _run_layers(run)
@@ -933,7 +949,7 @@ def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=
         raise ValueError(f"layer must be among the run's saved layers {saved}, "
                          f"got {missing or layers}")
     held_out = check_real("held_out", held_out, 0.0, 1.0, lo_open=True, hi_open=True)
-    data, keep = predictor_data(run.hidden)
+    data, keep = hidden_predictor_data(run.hidden)
     idx = [saved.index(x) for x in layers]
     data = PredictorData(h=data.h[:, idx], lengths=data.lengths, tokens=data.tokens,
                          traces=data.traces, pos=data.pos)

@@ -24,20 +24,12 @@ def predictor_data(hidden, lengths_ok=True):
     """Positions of a run's ``hidden.npz`` as :class:`validation.gamma.PredictorData`.
 
     Keeps closed traces (``remaining >= 1``); the candidate token is the
-    ``token`` array, the trace id the row, the position feature ``t / 64``.
+    ``token`` array, the trace id the row, the position feature ``t / 64``
+    (:func:`validation.gamma.hidden_predictor_data`).
     """
     from validation import gamma as vg
 
-    if "token" not in hidden:
-        raise ValueError("the gamma check needs hidden.npz with candidate tokens "
-                         "(write the run with --hidden)")
-    keep = hidden["remaining"] >= 1
-    if not keep.any():
-        raise ValueError("the run has no closed thinking trace to train the predictor on")
-    pos = hidden["position"][keep].astype(np.float32) / POS_SCALE
-    return vg.PredictorData(h=hidden["states"][keep].astype(np.float32),
-                            lengths=hidden["remaining"][keep], tokens=hidden["token"][keep],
-                            traces=hidden["row"][keep], pos=pos), keep
+    return vg.hidden_predictor_data(hidden)
 
 
 def hidden_run(run):
