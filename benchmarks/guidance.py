@@ -17,18 +17,9 @@ Ratios are to the hidden-state step, measured in one process on a shared machine
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-
-
-def _best(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_of as _best  # benchmarks/ is on sys.path when run as a script
 
 
 def main(argv=None):
