@@ -434,3 +434,27 @@ def test_rare_candidates_are_not_trusted():
                              tokens=[3] * 21 + [7] * 4)
     info = vg.fallback_info(train, position_predictor())
     assert info["trained_tokens"] == [3] and info["min_count"] == 20
+
+
+def test_gamma_check_finds_the_hidden_state_companion_run(hidden_run, tmp_path):
+    import json
+    import shutil
+
+    from validation import records
+    from validation.check.gamma import hidden_run as companion
+
+    plain = tmp_path / "plain"
+    shutil.copytree(hidden_run, plain)
+    (plain / "hidden.npz").unlink()
+    meta = json.loads((plain / "meta.json").read_text())
+    (plain / "meta.json").write_text(json.dumps(dict(meta, hidden=False)))
+    run = records.read_run(plain)
+    with pytest.raises(ValueError, match="needs hidden states: a run written with --hidden"):
+        companion(run)
+    shutil.copytree(hidden_run, tmp_path / "plain-hidden")
+    assert companion(run).hidden is not None
+    other = json.loads((tmp_path / "plain-hidden" / "meta.json").read_text())
+    other["checkpoint_sha256"] = "f" * 64
+    (tmp_path / "plain-hidden" / "meta.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="is of another model"):
+        companion(run)
