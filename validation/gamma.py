@@ -36,6 +36,7 @@ import numpy as np
 import optax
 from jax.scipy.special import gammainc, gammaincc, gammaln
 
+from sim._cli import command as _cli_command
 from theory import gamma as tg
 from theory._params import check_bool, check_choice, check_int, check_int_array, check_real
 
@@ -58,6 +59,12 @@ __all__ = [
     "PositionBuckets",
     "fit_position_buckets",
     "predict_position",
+    "save_position_buckets",
+    "load_position_buckets",
+    "train_on_run",
+    "hidden_predictor_data",
+    "fallback_info",
+    "main",
     "Evaluation",
     "evaluate",
 ]
@@ -70,6 +77,7 @@ ENCODERS = ("attention", "mlp", "linear")
 LOSS_WEIGHTINGS = ("per_trace", "per_token")
 _INIT_STD = 0.02  # HF _init_weights, as in the authors' code
 _FORMAT = "budgetlab.gamma.predictor/1"
+_POSITION_FORMAT = "budgetlab.gamma.position/1"
 
 
 # ---------------------------------------------------------------------------
@@ -442,6 +450,9 @@ class Predictor:
     params: dict
     config: PredictorConfig
     history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Where the inputs come from (plain JSON values), e.g. ``layers`` (the model's hidden-state
+    #: layers, in order), ``pos_scale`` (position feature ``t / pos_scale``), ``model``.
+    info: dict = field(default_factory=dict)
 
 
 def _weights(data, config):
@@ -606,7 +617,8 @@ def save_predictor(predictor, path):
     """Write ``params``, ``config`` (JSON) and ``history`` to one ``.npz`` file."""
     config = _check_predictor(predictor)
     arrays = {f"param/{k}": np.asarray(v) for k, v in predictor.params.items()}
-    meta = {"format": _FORMAT, "config": dataclasses.asdict(config)}
+    meta = {"format": _FORMAT, "config": dataclasses.asdict(config),
+            "info": dict(predictor.info)}
     with open(path, "wb") as fh:
         np.savez(fh, __meta__=np.array(json.dumps(meta)), __history__=np.asarray(predictor.history),
                  **arrays)
@@ -643,8 +655,9 @@ def load_predictor(path):
         bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
         raise ValueError(f"path must hold parameters matching its config, got missing {missing}, "
                          f"unexpected {extra}, wrong shapes {bad} in {str(path)!r}")
+    info = meta.get("info", {})
     return Predictor(params={k: jnp.asarray(v) for k, v in params.items()}, config=config,
-                     history=np.asarray(history))
+                     history=np.asarray(history), info=info if isinstance(info, dict) else {})
 
 
 # ---------------------------------------------------------------------------
@@ -676,6 +689,9 @@ class PositionBuckets:
     alpha: np.ndarray
     rate: np.ndarray
     counts: np.ndarray
+    #: Plain JSON values saved with the model, e.g. ``pos_scale`` (the feature is
+    #: ``t / pos_scale``) and ``offset``.
+    info: dict = field(default_factory=dict)
 
 
 def fit_position_buckets(pos, lengths, *, bins=10, offset=1.0, likelihood="continuous",
@@ -731,6 +747,39 @@ def predict_position(model, pos):
         raise ValueError("pos must be finite, got a NaN or infinity")
     idx = np.clip(np.searchsorted(model.edges, pos, side="right") - 1, 0, model.alpha.size - 1)
     return model.alpha[idx], model.rate[idx]
+
+
+def save_position_buckets(model, path):
+    """Write a :class:`PositionBuckets` (arrays and ``info``) to one ``.npz`` file."""
+    if not isinstance(model, PositionBuckets):
+        raise TypeError(f"model must be a PositionBuckets, got {type(model).__name__}")
+    meta = {"format": _POSITION_FORMAT, "info": dict(model.info)}
+    with open(path, "wb") as fh:
+        np.savez(fh, __meta__=np.array(json.dumps(meta)), edges=model.edges, alpha=model.alpha,
+                 rate=model.rate, counts=model.counts)
+
+
+def load_position_buckets(path):
+    """Read a file written by :func:`save_position_buckets`; one-line ValueError if malformed."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = {k: f[k] for k in f.files}
+        meta = json.loads(str(files["__meta__"]))
+        if meta.get("format") != _POSITION_FORMAT:
+            raise ValueError(meta.get("format"))
+        edges, alpha, rate = (np.asarray(files[k], float) for k in ("edges", "alpha", "rate"))
+        counts = np.asarray(files["counts"], np.int64)
+    except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"path must be a {_POSITION_FORMAT} file, got {str(path)!r} "
+                         f"({type(exc).__name__})") from None
+    bins = alpha.size
+    if (edges.shape != (bins + 1,) or rate.shape != (bins,) or counts.shape != (bins,)
+            or bins < 1 or not (np.all(alpha > 0) and np.all(rate > 0))):
+        raise ValueError(f"path must hold edges [bins + 1] and positive alpha, rate [bins], "
+                         f"got shapes {edges.shape}, {alpha.shape}, {rate.shape} in {str(path)!r}")
+    info = meta.get("info", {})
+    return PositionBuckets(edges=edges, alpha=alpha, rate=rate, counts=counts,
+                           info=info if isinstance(info, dict) else {})
 
 
 # ---------------------------------------------------------------------------
@@ -814,3 +863,276 @@ def evaluate(lengths, alpha, rate, *, offset=1.0, budgets=(64, 256, 1024), level
         pit=tg.pit_uniformity(u),
         coverage=tg.interval_coverage(ell, alpha, rate, levels=levels, offset=offset, seed=seed),
         reliability=tg.event_reliability(ell, alpha, rate, budgets, offset=offset))
+
+
+# ---------------------------------------------------------------------------
+# training on a run record: python -m validation.gamma
+# ---------------------------------------------------------------------------
+
+#: The position feature of run-trained predictors is ``t / POS_SCALE`` (as in the gamma check).
+POS_SCALE = 64.0
+
+
+def hidden_predictor_data(hidden):
+    """Positions of a run's ``hidden.npz`` arrays as :class:`PredictorData`, and the kept mask.
+
+    Keeps closed traces (``remaining >= 1``); the candidate token is the ``token`` array, the
+    trace id the row, the position feature ``t / POS_SCALE``.
+    """
+    if "token" not in hidden:
+        raise ValueError("the predictor needs hidden.npz with candidate tokens "
+                         "(write the run with --hidden)")
+    keep = hidden["remaining"] >= 1
+    if not keep.any():
+        raise ValueError("the run has no closed thinking trace to train the predictor on")
+    pos = hidden["position"][keep].astype(np.float32) / POS_SCALE
+    return PredictorData(h=hidden["states"][keep].astype(np.float32),
+                         lengths=hidden["remaining"][keep], tokens=hidden["token"][keep],
+                         traces=hidden["row"][keep], pos=pos), keep
+
+
+def _run_layers(run):
+    """The model layers of the run's hidden-state slots (``hidden_layers``, else 0..n-1)."""
+    n = run.hidden["states"].shape[1]
+    layers = run.meta.get("hidden_layers")
+    return [int(x) for x in layers] if layers else list(range(n))
+
+
+def train_on_run(run, *, layers=None, held_out=0.3, steps=4000, width=64, depth=2,
+                 likelihood="discrete", lr=1e-2, batch_size=512, n_vocab=None, seed=0,
+                 budgets=None, min_count=20, progress=False):
+    """Train the length predictor on a run's hidden states; evaluate it on held-out questions.
+
+    The positions of closed traces (``remaining >= 1``) are split **by question**: a fraction
+    ``held_out`` of the questions (drawn with ``seed``) is kept out of training. The predictor is
+    the gamma check's (MLP encoder over the chosen layers, per-token heads, position feature
+    ``t / 64``, the discrete likelihood (4) by default, cosine schedule); the position-only
+    baseline (:func:`fit_position_buckets`) is fitted on the same training positions.
+
+    Parameters
+    ----------
+    run : validation.records.Run
+        A run written with hidden states (``--hidden``).
+    layers : sequence of int or None
+        Model layers to read, among the run's ``hidden_layers``; default all saved layers.
+    held_out : float
+        Fraction of questions held out, in ``(0, 1)``.
+    steps, width, depth, likelihood, lr, batch_size, seed
+        Training (:class:`PredictorConfig`, :func:`fit_predictor`).
+    n_vocab : int or None
+        Rows of the per-token heads; default the largest candidate token id + 1 (ids beyond it
+        get the untrained law ``alpha = rate = log 2`` of (8) in the guidance processors).
+    budgets : sequence of int or None
+        Budgets of the event-reliability table; default 1/4, 1/2 and 1 times the median
+        thinking length of the run's closed traces.
+    min_count : int
+        Candidates with fewer training positions take the position-only law in the guidance
+        processors (:func:`fallback_info`).
+    progress : bool
+
+    Returns
+    -------
+    predictor : Predictor
+        With ``info`` (layers, ``pos_scale``, model, hidden size, the held-out summary).
+    position : PositionBuckets
+    report : dict
+        Held-out evaluation: counts, mean discrete NLL of the predictor and of both baselines
+        (with the standard error over traces), the randomised-PIT KS distance on one position
+        per trace and its p-value, central-interval coverage, event reliability.
+    """
+    if run.hidden is None:
+        raise ValueError(f"run {run.path} has no hidden states (write it with --hidden)")
+    saved = _run_layers(run)
+    layers = saved if layers is None else [int(x) for x in layers]
+    missing = [x for x in layers if x not in saved]
+    if missing or not layers:
+        raise ValueError(f"layer must be among the run's saved layers {saved}, "
+                         f"got {missing or layers}")
+    held_out = check_real("held_out", held_out, 0.0, 1.0, lo_open=True, hi_open=True)
+    data, keep = hidden_predictor_data(run.hidden)
+    idx = [saved.index(x) for x in layers]
+    data = PredictorData(h=data.h[:, idx], lengths=data.lengths, tokens=data.tokens,
+                         traces=data.traces, pos=data.pos)
+    qid = run.table["question_id"].to_numpy()[run.hidden["row"][keep]]
+    uq = np.unique(qid)
+    if uq.size < 2:
+        raise ValueError(f"the run must have >= 2 questions with closed traces, got {uq.size}")
+    gen = np.random.default_rng(seed)
+    n_test = min(uq.size - 1, max(1, int(round(held_out * uq.size))))
+    test = np.isin(qid, gen.choice(uq, size=n_test, replace=False))
+    train, held = data.subset(~test), data.subset(test)
+    top = int(data.tokens.max()) + 1
+    n_vocab = top if n_vocab is None else check_int("n_vocab", n_vocab, lo=top)
+    cfg = PredictorConfig(n_vocab=n_vocab, d_in=data.h.shape[2], n_layers_in=len(layers),
+                          encoder="mlp", width=width, depth=depth, use_position=True, n_pos=1,
+                          likelihood=likelihood, seed=seed)
+    pred = fit_predictor(cfg, train, steps=steps, lr=lr, batch_size=batch_size, seed=seed,
+                         schedule="cosine", progress=progress)
+    position = fit_position_buckets(train.pos[:, 0], train.lengths)
+    L = held.lengths
+    a_p, r_p = predict(pred, held.h, held.pos, held.tokens)
+    a_b, r_b = predict_position(position, held.pos[:, 0])
+    unc = fit_unconditional(train.lengths)
+    ut, tr = np.unique(held.traces, return_inverse=True)
+
+    def per_trace_mean(x):
+        m = np.bincount(tr, weights=x, minlength=ut.size) / np.bincount(tr, minlength=ut.size)
+        return float(m.mean()), float(m.std(ddof=1) / math.sqrt(ut.size))
+
+    nll = {"predictor": -tg.length_logpmf(L, a_p, r_p),
+           "position": -tg.length_logpmf(L, a_b, r_b),
+           "unconditional": -tg.length_logpmf(L, np.full(L.size, unc.alpha),
+                                              np.full(L.size, unc.rate))}
+    pick = np.array([gen.choice(np.flatnonzero(tr == i)) for i in range(ut.size)])
+    pit = tg.pit_uniformity(tg.randomized_pit(L[pick], a_p[pick], r_p[pick], seed=seed))
+    table = run.table
+    med = float(np.median(table["thinking_length"][table["finished"]]))
+    if budgets is None:
+        budgets = sorted({max(1, int(round(f * med))) for f in (0.25, 0.5, 1.0)})
+    cov = tg.interval_coverage(L, a_p, r_p, levels=(0.5, 0.9), seed=seed)
+    rel = tg.event_reliability(L, a_p, r_p, budgets)
+    report = dict(
+        layers=layers, n_train=len(train), n_held=int(L.size), held_questions=int(n_test),
+        questions=int(uq.size), held_traces=int(ut.size), median_thinking=med,
+        nll={k: dict(zip(("mean", "se"), per_trace_mean(v))) for k, v in nll.items()},
+        pit_ks=float(pit.ks_statistic), pit_p=float(pit.p_value),
+        coverage={f"{r.level:g}": float(r.coverage_randomized) for r in cov.itertuples()},
+        reliability=[dict(budget=int(r.budget), predicted=float(r.mean_predicted),
+                          observed=float(r.observed), ece=float(r.ece))
+                     for r in rel.summary.itertuples()])
+    info = dict(layers=layers, pos_scale=POS_SCALE, model=run.meta.get("model"),
+                checkpoint_sha256=run.meta.get("checkpoint_sha256"), d_model=cfg.d_in,
+                run=str(run.path), held_out=report,
+                **fallback_info(train, position, min_count))
+    pred = dataclasses.replace(pred, info=info)
+    position = dataclasses.replace(position, info=dict(
+        pos_scale=POS_SCALE, offset=1.0, model=run.meta.get("model"),
+        checkpoint_sha256=run.meta.get("checkpoint_sha256"), run=str(run.path)))
+    return pred, position, report
+
+
+def fallback_info(train, position, min_count=20):
+    """``info`` entries that give candidates seen too rarely in training the position-only law.
+
+    ``trained_tokens``: the candidate ids with at least ``min_count`` training positions (a
+    head row fitted to one or two positions is confidently wrong; 20 is the smallest bucket of
+    :func:`fit_position_buckets` too); ``position``: the bucket laws of ``position`` (inner
+    edges, ``alpha``, ``rate``). Read by :class:`validation.guidance.LengthModel`.
+    """
+    min_count = check_int("min_count", min_count, lo=1)
+    ids, counts = np.unique(train.tokens, return_counts=True)
+    return dict(trained_tokens=[int(x) for x in ids[counts >= min_count]], min_count=min_count,
+                position=dict(inner_edges=[float(x) for x in position.edges[1:-1]],
+                              alpha=[float(x) for x in position.alpha],
+                              rate=[float(x) for x in position.rate]))
+
+
+PROG = "python -m validation.gamma"
+
+
+def build_parser():
+    """The parser of ``python -m validation.gamma``."""
+    from sim import _cli
+
+    d = PredictorConfig(n_vocab=1, d_in=1)
+    p = _cli.ArgumentParser(prog=PROG, description=(
+        "Train the Gamma length predictor on a run's hidden states (any model, e.g. a Hugging "
+        "Face run written with --hidden) and report its calibration on held-out questions."))
+    _cli.add_version(p)
+    p.add_argument("--run", required=True, help="run directory with hidden.npz")
+    p.add_argument("--layer", default=None,
+                   help="model layer(s) to read, e.g. 20 or 10,20,30 (default: every saved "
+                        "layer of the run)")
+    p.add_argument("--out", default=None, help="predictor file to write (.npz)")
+    p.add_argument("--position-out", default=None,
+                   help="also write the position-only predictor (.npz; what the vLLM "
+                        "processor reads)")
+    p.add_argument("--held-out", type=float, default=0.3,
+                   help="fraction of questions held out for calibration (default 0.3)")
+    p.add_argument("--steps", type=int, default=4000, help="optimiser steps (default 4000)")
+    p.add_argument("--width", type=int, default=64, help="encoder width (default 64)")
+    p.add_argument("--depth", type=int, default=d.depth,
+                   help=f"encoder layers (default {d.depth})")
+    p.add_argument("--likelihood", default="discrete", choices=tg.LIKELIHOODS,
+                   help="training loss (default discrete, as the gamma check)")
+    p.add_argument("--vocab-size", type=int, default=None,
+                   help="rows of the per-token heads (default: largest candidate id + 1)")
+    p.add_argument("--min-count", type=int, default=20,
+                   help="candidates seen fewer times in training take the position-only law "
+                        "when guiding (default 20)")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"seed (default {d.seed})")
+    p.add_argument("--json", action="store_true", help="print the held-out report as JSON")
+    _cli.add_guard_argument(p)
+    return p
+
+
+@_cli_command("python -m validation.gamma")
+def main(argv=None):
+    """Run ``python -m validation.gamma``: 0 on success, 2 on bad input."""
+    import sys
+
+    from sim import _cli, guard
+    from validation import records
+
+    args = build_parser().parse_args(argv)
+    check_int("steps", args.steps, lo=1)
+    check_int("seed", args.seed, lo=0)
+    layers = None
+    if args.layer is not None:
+        try:
+            layers = [int(x) for x in str(args.layer).split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"layer must be integers separated by commas, got "
+                             f"{args.layer!r}") from None
+    for path, flag in ((args.out, "--out"), (args.position_out, "--position-out")):
+        if path is not None:
+            _cli.writable_output(path, flag)
+    run = records.read_run(args.run)
+    if run.hidden is None:
+        raise ValueError(f"run {args.run} has no hidden states (write it with --hidden)")
+    d = run.hidden["states"].shape[2]
+    n_in = len(layers) if layers else run.hidden["states"].shape[1]
+    guard.check("--steps", work=float(args.steps) * 512 * (n_in * d * args.width
+                                                           + 2 * args.width * 1000),
+                allow=args.yes, hint="lower --steps or --width, or pass --yes")
+    pred, position, report = train_on_run(
+        run, layers=layers, held_out=args.held_out, steps=args.steps, width=args.width,
+        depth=args.depth, likelihood=args.likelihood, n_vocab=args.vocab_size, seed=args.seed,
+        min_count=args.min_count, progress=not args.json and sys.stderr.isatty())
+    if args.out:
+        save_predictor(pred, args.out)
+    if args.position_out:
+        save_position_buckets(position, args.position_out)
+    if args.json:
+        print(json.dumps(_cli.envelope(dict(run=args.run, layer=args.layer, steps=args.steps,
+                                            seed=args.seed), report=report, out=args.out,
+                                       position_out=args.position_out)))
+        return 0
+    print(format_report(report))
+    for path in (args.out, args.position_out):
+        if path:
+            print(f"wrote {path}")
+    return 0
+
+
+def format_report(report):
+    """The held-out report of :func:`train_on_run` as text."""
+    nll = report["nll"]
+    lines = [f"layers {report['layers']}: {report['n_train']} training positions, "
+             f"{report['n_held']} held-out positions ({report['held_traces']} traces of "
+             f"{report['held_questions']} of {report['questions']} questions)",
+             "held-out discrete NLL per position (mean over traces, s.e.):"]
+    for k in ("predictor", "position", "unconditional"):
+        lines.append(f"  {k:14s} {nll[k]['mean']:.4f} ({nll[k]['se']:.4f})")
+    lines.append(f"randomised PIT, one position per trace: KS {report['pit_ks']:.4f}, "
+                 f"p = {report['pit_p']:.3g}")
+    lines.append("central interval coverage: " + ", ".join(
+        f"{float(k):.0%} -> {v:.3f}" for k, v in report["coverage"].items()))
+    for r in report["reliability"]:
+        lines.append(f"P(L <= {r['budget']}): mean predicted {r['predicted']:.4f}, observed "
+                     f"{r['observed']:.4f}, ECE {r['ece']:.4f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

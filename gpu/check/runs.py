@@ -1,19 +1,36 @@
-"""The runs GPU check: a larger in-project model trained and sampled on the GPU with JAX."""
+"""The runs GPU check: a larger in-project model trained and sampled on the GPU with JAX, or a
+pretrained Hugging Face model sampled with ``transformers`` on CUDA with and without budget
+guidance (the real-model path)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 
+#: Environment variable naming the Hugging Face model of the real-model path (``smollm2`` or
+#: ``hf:PATH``) while ``python -m gpu.check`` has no option for it.
+MODEL_ENV = "BUDGETLAB_RUNS_MODEL"
+#: Optional hidden-state predictor file for the real-model path (else the position-only
+#: predictor fitted to the recorded SmolLM2 run's thinking lengths).
+PREDICTOR_ENV = "BUDGETLAB_RUNS_PREDICTOR"
+RECORDED_RUN = "data/runs/smollm2-135m-instruct"
 
-def check(gpu, traces=None, out=print):
-    """Train the project LM with JAX and sample traces from it; returns (ok, records).
 
-    On the GPU: d_model 256, 6 layers, 3000 steps of 256 sequences, then at least 100,000
-    traces (16 per question, temperature 0.8, top-p 0.95). On the CPU (``gpu=False``): a tiny
-    model, 30 steps, 256 traces, to exercise the code path.
+def check(gpu, traces=None, out=print, model=None, budget=20, predictor=None):
+    """Sample traces on the GPU; returns (ok, records).
+
+    With ``model`` (or the environment variable :data:`MODEL_ENV`) set, the real-model path
+    (:func:`check_real`); otherwise the in-project model: trained with JAX then sampled. On the
+    GPU: d_model 256, 6 layers, 3000 steps of 256 sequences, then at least 100,000 traces (16
+    per question, temperature 0.8, top-p 0.95). On the CPU (``gpu=False``): a tiny model, 30
+    steps, 256 traces, to exercise the code path.
     """
+    model = model or os.environ.get(MODEL_ENV)
+    if model:
+        return check_real(gpu, model, traces, out=out, budget=budget,
+                          predictor=predictor or os.environ.get(PREDICTOR_ENV))
     import jax
 
     from validation import model as M
@@ -63,3 +80,113 @@ def check(gpu, traces=None, out=print):
                      traces=len(prompts), tokens=tokens, tokens_per_s=tokens / dt,
                      accuracy=float(correct.mean()), finished=finished,
                      accuracy_by_difficulty=by)]
+
+
+def position_from_run(table):
+    """The position-only predictor from a run's thinking lengths (no hidden states needed).
+
+    Every closed trace of length ``T`` gives positions ``t = 0..T`` with remaining length
+    ``L = T + 1 - t`` (as ``hidden.npz``), fitted by :func:`validation.gamma.fit_position_buckets`
+    on ``t / 64``.
+    """
+    from validation import gamma as vg
+
+    T = table.loc[table["closed"] if "closed" in table else table["finished"],
+                  "thinking_length"].to_numpy()
+    t = np.concatenate([np.arange(k + 1) for k in T])
+    L = np.concatenate([np.arange(k + 1, 0, -1) for k in T])
+    fit = vg.fit_position_buckets(t / vg.POS_SCALE, L)
+    return vg.PositionBuckets(fit.edges, fit.alpha, fit.rate, fit.counts,
+                              info=dict(pos_scale=vg.POS_SCALE, offset=1.0))
+
+
+def check_real(gpu, model, traces=None, out=print, budget=20, predictor=None):
+    """A Hugging Face model through ``transformers.generate`` with and without guidance.
+
+    The word problems of levels 1-6 (8 samples per question, temperature 0.8, top-p 0.95), half
+    of the traces unguided and half with :class:`validation.guidance.BudgetGuidanceLogitsProcessor`
+    at thinking budget ``budget``, on CUDA when torch sees a GPU (else the CPU, said in the
+    output). On the GPU at least 100,000 traces in batches of 512; on the CPU 32 traces by
+    default. The predictor: ``predictor`` (a hidden-state predictor file) or the position-only
+    predictor of the recorded SmolLM2 run's thinking lengths. Records: tokens/s, adherence
+    ``P(T <= budget)`` and accuracy per arm with standard errors.
+    """
+    import torch
+    import transformers
+
+    from validation import nltask, records, task
+    from validation.adapters import load_adapter
+    from validation.guidance import BudgetGuidanceLogitsProcessor, core
+
+    cuda = torch.cuda.is_available()
+    device = "cuda" if cuda else "cpu"
+    if gpu:
+        traces, batch, max_new = max(traces or 100_000, 100_000), 512, 160
+    else:
+        traces, batch, max_new = traces or 32, 16, 96
+    out(f"  real model {model} with transformers on {device}"
+        + ("" if cuda else " (no GPU was used: torch sees no CUDA device)"))
+    ad = load_adapter(model, batch_size=batch)
+    lm, tok = ad.model.to(device), ad.tokenizer
+    tok.padding_side = "left"
+    if predictor:
+        pred = core.load_length_model(predictor, device)
+    else:
+        pred = core.LengthModel(position_from_run(records.read_run(RECORDED_RUN).table), device)
+    ends = core.end_sequences(tok, (ad.fmt.forced,))
+    lines = core.newline_ids(tok)
+    samples = 8
+    qs = nltask.make_questions(-(-traces // (2 * samples)), (1, 6), seed=2)
+    prompts = [ad.prompt_ids(q.text) for q in qs for _ in range(samples)]
+    targets = [q.answer for q in qs for _ in range(samples)]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else min(ad.eos_ids)
+    recs = []
+    for arm in ("unguided", "guided"):
+        T, ok, n_tok = [], [], 0
+        torch.manual_seed(0)
+        t0 = time.perf_counter()
+        for s in range(0, len(prompts), batch):
+            part = prompts[s:s + batch]
+            width = max(len(p) for p in part)
+            ids = torch.tensor([[pad] * (width - len(p)) + p for p in part], device=device)
+            mask = (torch.arange(width, device=device)[None, :]
+                    >= torch.tensor([width - len(p) for p in part], device=device)[:, None])
+            procs = []
+            if arm == "guided":
+                procs = [BudgetGuidanceLogitsProcessor(pred, budget, model=lm, temperature=0.8,
+                                                       end_ids=ends, newline_token_ids=lines)]
+            with torch.no_grad():
+                gen = lm.generate(input_ids=ids, attention_mask=mask.long(), do_sample=True,
+                                  temperature=0.8, top_p=0.95, max_new_tokens=max_new,
+                                  logits_processor=transformers.LogitsProcessorList(procs),
+                                  pad_token_id=pad)
+            for p in procs:
+                p.close()
+            for row, target in zip(gen[:, width:].tolist(), targets[s:s + batch]):
+                stop = next((i for i, x in enumerate(row) if x in ad.eos_ids), len(row))
+                row = row[:stop]
+                n_tok += len(row)
+                text = tok.decode(row, skip_special_tokens=True)
+                span = ad.fmt.find(text)
+                T.append(ad._token_at(row, span[0]) if span else len(row))
+                ok.append(task.check_answer(ad.fmt.answer(text), target))
+        if cuda:
+            torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        T, ok = np.array(T), np.array(ok, float)
+        adh = float((T <= budget).mean())
+        rec = dict(arm=arm, device=device, traces=int(T.size), tokens=int(n_tok),
+                   tokens_per_s=n_tok / dt, seconds=dt, budget=budget, adherence=adh,
+                   adherence_se=float(np.sqrt(adh * (1 - adh) / T.size)),
+                   accuracy=float(ok.mean()),
+                   accuracy_se=float(np.sqrt(ok.mean() * (1 - ok.mean()) / T.size)),
+                   mean_thinking=float(T.mean()))
+        recs.append(rec)
+        out(f"  {arm:8s} {rec['traces']} traces, {n_tok} tokens in {dt:.1f} s "
+            f"({rec['tokens_per_s']:.3g} tokens/s): P(T <= {budget}) {adh:.4f} "
+            f"({rec['adherence_se']:.4f}), accuracy {rec['accuracy']:.4f} "
+            f"({rec['accuracy_se']:.4f}), mean thinking {rec['mean_thinking']:.1f}")
+    ok = sum(r["traces"] for r in recs) >= traces
+    if gpu:
+        ok = ok and cuda and recs[1]["adherence"] > recs[0]["adherence"]
+    return ok, recs

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Row", "verdict", "correct_matrix", "split_samples", "icc", "bootstrap", "Z99"]
+__all__ = ["Row", "verdict", "correct_matrix", "split_samples", "icc", "bootstrap", "Z99",
+           "run_task"]
 
 Z99 = 2.5758293035489004
 
@@ -85,3 +86,23 @@ def bootstrap(values_fn, nq, reps=400, seed=0):
     return np.asarray(out)
 
 
+
+
+def run_task(run):
+    """The task module of a run (``make_questions``, ``check_answer``): from ``meta.json``.
+
+    ``validation.nltask`` for a run of the natural-language task (``task.name == "nl"``),
+    else the synthetic chain task ``validation.task``; answers are checked by
+    ``validation.task.check_answer`` for both (the adapters return plain integers).
+    """
+    import types
+
+    from validation import nltask, task
+
+    spec = run.meta.get("task")
+    name = spec.get("name") if isinstance(spec, dict) else spec
+    if name == "nl":
+        return types.SimpleNamespace(name="nl", make_questions=nltask.make_questions,
+                                     check_answer=task.check_answer)
+    return types.SimpleNamespace(name="chain", make_questions=task.make_questions,
+                                 check_answer=task.check_answer)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from theory._stats import wilson_interval as _wilson
-from validation.check._common import Row, verdict
+from validation.check._common import Row, run_task, verdict
 
 __all__ = ["NAME", "NEEDS_MODEL", "TOL_BBAM", "BBAM_FRACTIONS", "fit_uncertainty_law",
            "wilson_interval", "check_bbam", "plot_bbam"]
@@ -87,8 +87,8 @@ def check_bbam(run, adapter, *, questions=60, seed=0, fraction=0.5):
     detail : dict
     """
     from theory import bbam as tb
-    from validation import task
 
+    task = run_task(run)
     table = run.table
     fin = table[table["finished"]]
     levels = sorted(int(d) for d in table["difficulty"].unique())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from validation.check._common import Z99, Row, verdict
+from validation.check._common import Z99, Row, run_task, verdict
 from validation.check._common import bootstrap as _bootstrap
 
 NAME = "gamma"
@@ -22,20 +24,38 @@ def predictor_data(hidden, lengths_ok=True):
     """Positions of a run's ``hidden.npz`` as :class:`validation.gamma.PredictorData`.
 
     Keeps closed traces (``remaining >= 1``); the candidate token is the
-    ``token`` array, the trace id the row, the position feature ``t / 64``.
+    ``token`` array, the trace id the row, the position feature ``t / 64``
+    (:func:`validation.gamma.hidden_predictor_data`).
     """
     from validation import gamma as vg
 
-    if "token" not in hidden:
-        raise ValueError("the gamma check needs hidden.npz with candidate tokens "
-                         "(write the run with --hidden)")
-    keep = hidden["remaining"] >= 1
-    if not keep.any():
-        raise ValueError("the run has no closed thinking trace to train the predictor on")
-    pos = hidden["position"][keep].astype(np.float32) / POS_SCALE
-    return vg.PredictorData(h=hidden["states"][keep].astype(np.float32),
-                            lengths=hidden["remaining"][keep], tokens=hidden["token"][keep],
-                            traces=hidden["row"][keep], pos=pos), keep
+    return vg.hidden_predictor_data(hidden)
+
+
+def hidden_run(run):
+    """The run whose hidden states train the predictor: ``run`` itself when it has them, else
+    its hidden-state companion ``<RUN>-hidden`` beside it or ``runs/<name>-hidden`` (a run of the
+    same model written with ``--hidden``, e.g. the first questions of the same question set;
+    the recorded SmolLM2 run keeps its 169 MB of states out of the repository this way).
+    """
+    from validation import records
+
+    if run.hidden is not None:
+        return run
+    name = run.path.name + "-hidden"
+    places = [run.path.parent / name, Path("runs") / name]
+    for place in places:
+        if (place / "meta.json").is_file():
+            other = records.read_run(place)
+            if other.hidden is None:
+                continue
+            if other.meta.get("checkpoint_sha256") != run.meta.get("checkpoint_sha256"):
+                raise ValueError(f"the hidden-state run {place} is of another model "
+                                 f"(checkpoint {str(other.meta.get('checkpoint_sha256'))[:12]} "
+                                 f"vs {str(run.meta.get('checkpoint_sha256'))[:12]})")
+            return other
+    raise ValueError("the gamma check needs hidden states: a run written with --hidden, or its "
+                     "hidden-state run at " + " or ".join(str(p) for p in places))
 
 
 def guidance_processor(predictor, budget, *, temperature=1.0, trigger="newline"):
@@ -127,23 +147,33 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
     from validation import gamma as vg
     from validation import task
 
-    if run.hidden is None:
-        raise ValueError("the gamma check needs a run written with --hidden")
-    data, keep = predictor_data(run.hidden)
-    table = run.table
-    qid = table["question_id"].to_numpy()[run.hidden["row"][keep]]
+    hrun = hidden_run(run)
+    data, keep = predictor_data(hrun.hidden)
+    table = hrun.table
+    qid = table["question_id"].to_numpy()[hrun.hidden["row"][keep]]
     uq = np.unique(qid)
     gen = np.random.default_rng(seed)
     test_q = gen.choice(uq, size=max(1, int(0.3 * uq.size)), replace=False)
     test = np.isin(qid, test_q)
     train = data.subset(~test)
     held = data.subset(test)
+    hf = hasattr(adapter, "tokenizer")
+    # the project's model: its whole vocabulary; a Hugging Face model: the candidates seen
+    # (ids beyond get the untrained law in the processor)
+    n_vocab = int(data.tokens.max()) + 1 if hf else len(task.VOCAB)
+
     def fit(likelihood):
-        cfg = vg.PredictorConfig(n_vocab=len(task.VOCAB), d_in=data.h.shape[2],
+        cfg = vg.PredictorConfig(n_vocab=n_vocab, d_in=data.h.shape[2],
                                  n_layers_in=data.h.shape[1], encoder="mlp", width=64, depth=2,
                                  use_position=True, n_pos=1, likelihood=likelihood, seed=seed)
-        return vg.fit_predictor(cfg, train, steps=steps, lr=1e-2, batch_size=512, seed=seed,
+        pred = vg.fit_predictor(cfg, train, steps=steps, lr=1e-2, batch_size=512, seed=seed,
                                 schedule="cosine")
+        layers = hrun.meta.get("hidden_layers") or list(range(data.h.shape[1]))
+        info = dict(layers=[int(x) for x in layers], pos_scale=POS_SCALE)
+        if hf:   # candidates never seen in training take the position-only law
+            info.update(vg.fallback_info(train, vg.fit_position_buckets(train.pos[:, 0],
+                                                                        train.lengths)))
+        return dataclasses.replace(pred, info=info)
 
     pred = fit(likelihood)
     a_p, r_p = vg.predict(pred, held.h, held.pos, held.tokens)
@@ -209,7 +239,7 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
                         r.level + 1.96 * se_eff,
                         verdict(r.level, r.coverage_randomized, se_eff, TOL_COVERAGE),
                         TOL_COVERAGE))
-    med = float(np.median(table["thinking_length"][table["finished"]]))
+    med = float(np.median(run.table["thinking_length"][run.table["finished"]]))
     budgets = sorted({max(1, int(round(f * med))) for f in budgets_frac})
     rel = tg.event_reliability(L, a_p, r_p, budgets)
     for r in rel.summary.itertuples():
@@ -226,18 +256,30 @@ def check_gamma(run, adapter, *, steps=4000, budgets_frac=(0.25, 0.5, 1.0), ques
     dec = run.meta.get("decoding", {})
     temperature = float(dec.get("temperature", 0.8))
     top_p = float(dec.get("top_p", 0.95))
-    lo_d, hi_d = int(table["difficulty"].min()), int(table["difficulty"].max())
-    qs = task.make_questions(questions, difficulty=(lo_d, hi_d), seed=seed + 7919)
+    lo_d, hi_d = int(run.table["difficulty"].min()), int(run.table["difficulty"].max())
+    qs = run_task(run).make_questions(questions, difficulty=(lo_d, hi_d), seed=seed + 7919)
     prompts = [q.text for q in qs]
     targets = [str(q.answer) for q in qs]
     kw = dict(temperature=temperature, top_p=top_p, seed=seed + 1)
     base = _decode_stats(adapter.generate(prompts, **kw), targets, 10 ** 9)
+    if hf:
+        from validation.guidance import BudgetGuidanceLogitsProcessor
+        from validation.guidance import core as gcore
+
+        ends = gcore.end_sequences(adapter.tokenizer, (adapter.fmt.forced,))
+        lines = gcore.newline_ids(adapter.tokenizer)
+
+        def guider(b):
+            return BudgetGuidanceLogitsProcessor(pred, b, temperature=temperature, end_ids=ends,
+                                                 newline_token_ids=lines)
+    else:
+        def guider(b):
+            return guidance_processor(pred, b, temperature=temperature)
     detail["decoding"] = {"unguided": base}
     for b in budgets:
         forced = _decode_stats(adapter.generate(prompts, max_thinking=b, **kw), targets, b)
         guided = _decode_stats(adapter.generate(
-            prompts, logits_processor=guidance_processor(pred, b, temperature=temperature), **kw),
-            targets, b)
+            prompts, logits_processor=guider(b), **kw), targets, b)
         unguided_adh = float((base["T"] <= b).mean())
         se = math.sqrt(max(guided["adherence"] * (1 - guided["adherence"]), 0.25 / len(qs))
                        / len(qs))
