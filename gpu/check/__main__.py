@@ -51,11 +51,26 @@ def main(argv=None):
     parser.add_argument("--bench-trials", type=_cli.integer, default=None,
                         help="trees timed for throughput (default 2**24 on gpu, 8192 on cpu)")
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
+    parser.add_argument("--real-model", default=None, metavar="MODEL",
+                        help="runs: sample this Hugging Face model (smollm2 or hf:PATH) with "
+                             "transformers (CUDA when available), with and without budget "
+                             "guidance, instead of the in-project model")
+    parser.add_argument("--predictor", default=None, metavar="FILE.npz",
+                        help="runs --real-model: the guidance predictor (python -m "
+                             "validation.gamma; default: the position-only law of the recorded "
+                             "SmolLM2 run)")
     _cli.add_guard_argument(parser)
     args = parser.parse_args(argv)
+    if (args.real_model or args.predictor) and args.model != "runs":
+        return _cli.fail(parser.prog, ValueError("--real-model and --predictor apply to the runs "
+                                                 "check only"))
     if args.model in JAX_CHECKS:
         try:
-            if args.device == "gpu":
+            if args.predictor and not args.real_model:
+                raise ValueError("--predictor needs --real-model")
+            if args.predictor:
+                _cli.regular_file(args.predictor, "--predictor")
+            if args.device == "gpu" and not args.real_model:
                 _jax_gpu_or_fail()
             if args.trials is not None and args.trials < 1:
                 raise ValueError("trials (traces to sample) must be >= 1")
@@ -64,7 +79,8 @@ def main(argv=None):
         say = (lambda s: None) if args.json else print
         say(f"gpu.check {args.model} on jax {args.device}")
         fn = importlib.import_module(f"gpu.check.{args.model}").check
-        ok, records = fn(args.device == "gpu", args.trials, out=say)
+        kw = dict(model=args.real_model, predictor=args.predictor) if args.real_model else {}
+        ok, records = fn(args.device == "gpu", args.trials, out=say, **kw)
         if args.json:
             print(json.dumps(_cli.envelope(_params(args), model=args.model, device=args.device,
                                            ok=ok, records=records)))

@@ -4,33 +4,25 @@ guidance (the real-model path)."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 
-#: Environment variable naming the Hugging Face model of the real-model path (``smollm2`` or
-#: ``hf:PATH``) while ``python -m gpu.check`` has no option for it.
-MODEL_ENV = "BUDGETLAB_RUNS_MODEL"
-#: Optional hidden-state predictor file for the real-model path (else the position-only
-#: predictor fitted to the recorded SmolLM2 run's thinking lengths).
-PREDICTOR_ENV = "BUDGETLAB_RUNS_PREDICTOR"
 RECORDED_RUN = "data/runs/smollm2-135m-instruct"
 
 
 def check(gpu, traces=None, out=print, model=None, budget=20, predictor=None):
     """Sample traces on the GPU; returns (ok, records).
 
-    With ``model`` (or the environment variable :data:`MODEL_ENV`) set, the real-model path
-    (:func:`check_real`); otherwise the in-project model: trained with JAX then sampled. On the
+    With ``model`` (``python -m gpu.check runs --real-model MODEL``) the real-model path
+    (:func:`check_real`, with ``predictor`` from ``--predictor``); otherwise the in-project
+    model: trained with JAX then sampled. On the
     GPU: d_model 256, 6 layers, 3000 steps of 256 sequences, then at least 100,000 traces (16
     per question, temperature 0.8, top-p 0.95). On the CPU (``gpu=False``): a tiny model, 30
     steps, 256 traces, to exercise the code path.
     """
-    model = model or os.environ.get(MODEL_ENV)
     if model:
-        return check_real(gpu, model, traces, out=out, budget=budget,
-                          predictor=predictor or os.environ.get(PREDICTOR_ENV))
+        return check_real(gpu, model, traces, out=out, budget=budget, predictor=predictor)
     import jax
 
     from validation import model as M
