@@ -454,8 +454,9 @@ class TestNumericItemModel:
     ]
 
     @pytest.fixture(scope="class")
-    def exact_values(self):
-        return {case: sym.item_root_bias(*case[:5], rho_node=case[5]) for case in self.CASES}
+    @classmethod
+    def exact_values(cls):
+        return {case: sym.item_root_bias(*case[:5], rho_node=case[5]) for case in cls.CASES}
 
     @pytest.mark.parametrize("case", CASES)
     @pytest.mark.parametrize("method, tol", [("quad", QUAD_TOL), ("jacobi", CLOSED_TOL)])
