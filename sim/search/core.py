@@ -28,7 +28,7 @@ from sim.search.tables import tables, temperature_level
 from theory import cost as _cost
 from theory import search as th
 from theory._params import check_choice, check_int
-from theory._stats import wilson_interval
+from theory._stats import Moments, wilson_interval
 from theory.search import RULES, SearchParams
 
 __all__ = ["DEFAULT_TRIALS", "DEFAULT_BUDGETS", "run_rule", "array_runs", "simulate",
@@ -53,8 +53,12 @@ MAJORITY_STEP_OPS = 100
 TREE_STEP2_OPS, TREE_RUN_OPS = 4, 1000
 #: Nanoseconds of one entry of the Gamma ratio's table.
 TABLE_ENTRY_OPS = 20
-#: Bytes of one run's results (success, tokens, tools, steps, ...), kept until its row.
+#: Bytes of one run's results (success, tokens, tools, steps, ...), kept until its chunk is
+#: pooled.
 RUN_BYTES = 64
+#: Runs per chunk of :func:`simulate`: results are pooled chunk by chunk, so memory stays at
+#: about ``CHUNK_RUNS * RUN_BYTES`` whatever the number of trials.
+CHUNK_RUNS = 1 << 20
 
 
 def work(params, rule, trials):
@@ -65,11 +69,12 @@ def work(params, rule, trials):
     """
     m = float(params.max_steps(rule))
     trials = float(trials)
+    held = RUN_BYTES * min(trials, CHUNK_RUNS)  # simulate pools the runs chunk by chunk
     if rule == "majority":
-        return trials * (m + params.wrong_answers) * MAJORITY_STEP_OPS, RUN_BYTES * trials
+        return trials * (m + params.wrong_answers) * MAJORITY_STEP_OPS, held
     entries = (params.K + 1) * (float(params.tokens) + 1) if params.ratio == "gamma" else 0
     return (trials * (TREE_STEP2_OPS * (m + 1) ** 2 + TREE_RUN_OPS) + TABLE_ENTRY_OPS * entries,
-            8 * entries + 8 * 101**3 + RUN_BYTES * trials)
+            8 * entries + 8 * 101**3 + held)
 
 
 def run_rule(params, rule, trials, seed=_cli.DEFAULT_SEED, backend="auto", first=0):
@@ -240,7 +245,7 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     guard_check("trials * steps**2", work=total, memory=memory, allow=allow,
                 unit="operations (ns)", work_limit=MAX_WORK,
                 hint="lower --trials or the budgets, or pass --yes")
-    rows = [_row(params, r, run_rule(params, r, trials, seed, name), prices) for r in rules]
+    rows = [_row(params, r, _pooled(params, r, trials, seed, name, prices)) for r in rules]
     df = pd.DataFrame(rows)
     for k, v in asdict(params).items():
         df[k] = v
@@ -250,22 +255,37 @@ def simulate(params=None, trials=DEFAULT_TRIALS, seed=_cli.DEFAULT_SEED, backend
     return df
 
 
-def _row(params, rule, res, prices):
-    n = res["success"].size
-    k = int(res["success"].sum())
+def _pooled(params, rule, trials, seed, backend, prices):
+    """Sufficient statistics of ``trials`` runs of ``rule``, run in chunks of
+    :data:`CHUNK_RUNS` (runs ``a .. b - 1`` of the rule's stream each), so memory stays
+    bounded; one chunk when ``trials <= CHUNK_RUNS``."""
+    acc = dict(k=0, found=0, tokens=Moments(), tools=0.0, steps=0.0, cost=0.0)
+    for a, b in chunks(trials, 1, budget=CHUNK_RUNS):
+        res = run_rule(params, rule, b - a, seed, backend, first=a)
+        acc["k"] += int(res["success"].sum())
+        found = res["found"] if "found" in res else res["chains"] > 0
+        acc["found"] += int(np.count_nonzero(found))
+        acc["tokens"].add(res["tokens"])
+        acc["tools"] += float(res["tools"].sum())
+        acc["steps"] += float(res["steps"].sum())
+        acc["cost"] += float(np.sum(_cost.unified_cost(
+            output=res["tokens"].astype(float), calls=res["tools"], prices=prices)))
+    return acc
+
+
+def _row(params, rule, acc):
+    tok = acc["tokens"]
+    n, k = tok.n, acc["k"]
     p_hat = k / n
     se = math.sqrt(max(p_hat * (1 - p_hat), 0.0) / n)
     ci_low, ci_high = wilson_interval(k, n)
     theory = rule_theory(params, rule)
     z = (p_hat - theory) / se if se > 0 and math.isfinite(theory) else math.nan
-    tok = res["tokens"].astype(float)
-    cost = _cost.unified_cost(output=tok, calls=res["tools"], prices=prices)
-    found = res["found"].mean() if "found" in res else (res["chains"] > 0).mean()
     return dict(name=rule, success=p_hat, se=se, ci_low=ci_low, ci_high=ci_high,
-                theory=theory, z=z, found=float(found), tokens_mean=float(tok.mean()),
-                tokens_se=float(tok.std(ddof=1) / math.sqrt(n)),
-                tools_mean=float(res["tools"].mean()), steps_mean=float(res["steps"].mean()),
-                cost_mean=float(np.mean(cost)))
+                theory=theory, z=z, found=acc["found"] / n, tokens_mean=float(tok.mean),
+                tokens_se=math.sqrt(float(tok.var(1)) / n),
+                tools_mean=acc["tools"] / n, steps_mean=acc["steps"] / n,
+                cost_mean=acc["cost"] / n)
 
 
 def budget_curve(params=None, budgets=DEFAULT_BUDGETS, trials=DEFAULT_TRIALS,

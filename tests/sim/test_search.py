@@ -296,3 +296,19 @@ def test_bound_with_trials_simulates_at_the_bound(capsys):
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["mc_at_bound"] >= 1 - 0.05 and out["params"]["trials"] == 3000
+
+
+def test_simulate_streams_trials_in_chunks_with_the_same_result(monkeypatch):
+    """Runs are pooled chunk by chunk (bounded memory); the numbers are one pass's."""
+    import sim.search.core as core
+
+    params = SearchParams()
+    whole = core.simulate(params, trials=3000, seed=4, backend="numba")
+    monkeypatch.setattr(core, "CHUNK_RUNS", 700)  # 5 chunks, the last one short
+    chunked = core.simulate(params, trials=3000, seed=4, backend="numba")
+    for col in ("success", "se", "found", "ci_low", "ci_high"):
+        assert (whole[col] == chunked[col]).all(), col
+    for col in ("tokens_mean", "tokens_se", "tools_mean", "steps_mean", "cost_mean"):
+        np.testing.assert_allclose(chunked[col], whole[col], rtol=1e-12, err_msg=col)
+    # the guard counts one chunk's results, not all runs', as memory
+    assert core.work(params, "bavt", 10**9)[1] == core.work(params, "bavt", 701)[1]
