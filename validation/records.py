@@ -492,6 +492,16 @@ def check_consistency(df, meta, where):
                          f"{df['target'].iloc[i]!r} ({int(bad.sum())} such rows)")
 
 
+def _read_npz(path, where):
+    """The arrays of an ``.npz`` file; one-line ValueError naming ``where`` if it cannot be read."""
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as exc:  # a damaged archive raises zipfile, OSError or ValueError errors
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{where} cannot be read ({msg})") from None
+
+
 def read_run(directory, *, load_hidden=True):
     """Load and check a run directory; one-line ValueError naming the problem.
 
@@ -528,11 +538,7 @@ def read_run(directory, *, load_hidden=True):
     if hp.is_file() and not meta["hidden"]:
         raise ValueError(f"run {directory}: hidden.npz present but meta.json says hidden=false")
     if meta["hidden"] and load_hidden:
-        try:
-            with np.load(hp) as z:
-                hidden = {k: z[k] for k in z.files}
-        except Exception as exc:
-            raise ValueError(f"run {directory}: hidden.npz cannot be read ({exc})") from None
+        hidden = _read_npz(hp, f"run {directory}: hidden.npz")
         validate_hidden(hidden, df, f"run {directory}: hidden.npz")
     tokens = None
     tp = directory / "tokens.npz"
@@ -540,10 +546,6 @@ def read_run(directory, *, load_hidden=True):
         raise ValueError(f"run {directory}: meta.json says tokens were saved but tokens.npz is "
                          f"missing")
     if tp.is_file():
-        try:
-            with np.load(tp) as z:
-                tokens = {k: z[k] for k in z.files}
-        except Exception as exc:
-            raise ValueError(f"run {directory}: tokens.npz cannot be read ({exc})") from None
+        tokens = _read_npz(tp, f"run {directory}: tokens.npz")
         validate_tokens(tokens, df, f"run {directory}: tokens.npz")
     return Run(df, meta, hidden, directory, tokens)
