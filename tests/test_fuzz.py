@@ -143,6 +143,8 @@ COMMANDS = [
     ("validation.run", "validation.run", [], ["--questions", "3", "--samples", "2"], 90, ()),
     ("validation.check", "validation.check.__main__", [], ["--only", "phase"], 90, (1,)),
     ("validation.import", "validation.import", [], [], 60, ()),
+    ("validation.gamma", "validation.gamma", [], [], 60, ()),
+    ("validation.guidance", "validation.guidance.__main__", [], [], 60, ()),
     ("validation.train", "validation.train", [], ["--steps", "2", "--batch", "4", "--no-eval"],
      90, ()),
     ("gpu.check", "gpu.check.__main__", ["phase"], ["--device", "cpu"], 90, (1,)),
