@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Row", "verdict", "correct_matrix", "split_samples", "icc", "bootstrap", "Z99",
-           "run_task"]
+__all__ = ["Row", "verdict", "per_question", "correct_matrix", "split_samples", "icc",
+           "bootstrap", "Z99", "run_task"]
 
 Z99 = 2.5758293035489004
 
@@ -40,15 +40,25 @@ def verdict(predicted, observed, se_diff, tol, primary=True):
 
 
 
-def correct_matrix(table):
-    """Correctness as a (questions, samples) bool matrix, samples in index order."""
+def per_question(table, columns):
+    """Columns of a run's table as (questions, samples) matrices, samples in index order.
+
+    Returns the matrices (one per name in ``columns``) and the question ids; every question
+    must have the same number of samples (one-line ValueError otherwise).
+    """
     t = table.sort_values(["question_id", "sample"])
     counts = t.groupby("question_id").size()
     if counts.nunique() != 1:
         raise ValueError("every question needs the same number of samples, "
                          f"got between {counts.min()} and {counts.max()}")
     s = int(counts.iloc[0])
-    return t["correct"].to_numpy(dtype=bool).reshape(-1, s), counts.index.to_numpy()
+    return [t[c].to_numpy().reshape(-1, s) for c in columns], counts.index.to_numpy()
+
+
+def correct_matrix(table):
+    """Correctness as a (questions, samples) bool matrix, samples in index order."""
+    (correct,), qids = per_question(table, ["correct"])
+    return correct.astype(bool), qids
 
 
 def split_samples(correct, fraction=0.5):

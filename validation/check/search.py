@@ -35,7 +35,7 @@ import functools
 import numpy as np
 from scipy import stats
 
-from validation.check._common import Row, verdict
+from validation.check._common import Row, per_question, verdict
 from validation.check._common import bootstrap as _bootstrap
 
 NAME = "search"
@@ -56,14 +56,9 @@ def answer_codes(table):
     codes : ndarray of int64, shape (questions, samples)
         Samples in index order; wrong answers numbered by first appearance.
     """
-    t = table.sort_values(["question_id", "sample"])
-    counts = t.groupby("question_id").size()
-    if counts.nunique() != 1:
-        raise ValueError("every question needs the same number of samples, "
-                         f"got between {counts.min()} and {counts.max()}")
-    s = int(counts.iloc[0])
-    answers = t["answer"].astype(str).to_numpy().reshape(-1, s)
-    target = t["target"].astype(str).to_numpy().reshape(-1, s)[:, 0]
+    (answers, targets), _ = per_question(table.astype({"answer": str, "target": str}),
+                                         ["answer", "target"])
+    target = targets[:, 0]
     codes = np.zeros(answers.shape, dtype=np.int64)
     for i in range(answers.shape[0]):
         seen = {}
