@@ -148,12 +148,14 @@ def regular_file(path, name="file", max_bytes=MAX_INPUT_BYTES):
     return path
 
 
-def writable_output(path, name="out", directory=False):
+def writable_output(path, name="out", directory=False, create=True):
     """Check before any work that ``path`` can be written; return it.
 
     For a file, its directory must exist and accept a new file (tested by
     creating and removing a temporary file); for a ``directory`` output, the
-    directory is created if needed and tested the same way.
+    directory is created if needed and tested the same way. With
+    ``create=False`` a missing directory is not made: the nearest existing
+    folder above it is tested instead, so a refused command leaves nothing behind.
 
     Raises
     ------
@@ -165,10 +167,18 @@ def writable_output(path, name="out", directory=False):
     if directory:
         if os.path.exists(path) and not os.path.isdir(path):
             raise ValueError(f"{name} {path} exists and is not a directory")
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(f"{name} {path} cannot be created: {exc.strerror or exc}") from None
+        if not create:
+            target = os.path.abspath(path)
+            while not os.path.exists(target):
+                target = os.path.dirname(target)
+            if not os.path.isdir(target):
+                raise ValueError(f"{name} {path} cannot be created: {target} is not a directory")
+        else:
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(f"{name} {path} cannot be created: {exc.strerror or exc}") \
+                    from None
     elif os.path.isdir(path):
         raise ValueError(f"{name} {path} is a directory; give a file name")
     elif not os.path.isdir(target):

@@ -372,24 +372,10 @@ def _check_args(parser, args, argv):
     if args.engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {args.engine!r}")
     # outputs are checked before the model loads and samples, not after
-    _check_out_dir(_out_dir(args))
+    _cli.writable_output(_out_dir(args), "--out", directory=True, create=False)
     if args.plot:
         _cli.writable_output(args.plot, "--plot")
     return hf_model
-
-
-def _check_out_dir(path):
-    """Refuse an output directory that cannot be made or written, without creating it."""
-    path = Path(path).absolute()
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {path} exists and is not a directory")
-    base = path
-    while not base.exists():
-        base = base.parent
-    if not base.is_dir():
-        raise ValueError(f"--out {path} cannot be created: {base} is not a directory")
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise ValueError(f"--out {path} cannot be written: {base} is not writable")
 
 
 def _out_dir(args):

@@ -215,3 +215,16 @@ def test_every_plot_command_refuses_a_bad_dpi_in_the_parser(value):
         parser.parse_args(["--dpi", value])
     assert info.value.code == 2
     assert parser.parse_args(["--dpi", "1200"]).dpi == 1200.0
+
+
+def test_writable_output_can_check_a_directory_without_making_it(tmp_path):
+    out = tmp_path / "a" / "b" / "run"
+    assert _cli.writable_output(out, "--out", directory=True, create=False) == str(out)
+    assert not (tmp_path / "a").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ValueError, match="is not a directory"):
+        _cli.writable_output(blocker / "run", "--out", directory=True, create=False)
+    if os.path.isdir("/proc"):
+        with pytest.raises(ValueError, match="cannot be written"):
+            _cli.writable_output("/proc/x/run", "--out", directory=True, create=False)
