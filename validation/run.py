@@ -385,12 +385,12 @@ def _out_dir(args):
 def _n_params(adapter):
     """Parameters of the adapter's model (None when the engine does not expose them)."""
     model = getattr(adapter, "model", None)
-    if model is not None and hasattr(model, "parameters"):
-        return int(sum(p.numel() for p in model.parameters()))
+    if model is not None and hasattr(model, "num_parameters"):  # a transformers model
+        return int(model.num_parameters())
     params = getattr(adapter, "params", None)
     if params is not None:
-        import jax
-        return int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
+        from validation.model import param_count
+        return param_count(params)
     return None
 
 
